@@ -1,0 +1,240 @@
+"""The ``whoknows`` command line: ingest, search, experts, reindex, status.
+
+Examples::
+
+    whoknows ingest corpus/                 # documents, lessons and people
+    whoknows search "kafka retention" --kind lesson
+    whoknows experts "who knows about route optimization?" --json
+    whoknows search --queries queries.jsonl  # one JSON object per line
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.runtime import Runtime
+from api.settings import Settings
+from indexer.errors import InvalidQuery, WhoknowsError
+from indexer.records import Filters
+from ingest.pipeline import Ingester, IngestReport
+
+app = typer.Typer(help="whoknows: what do we know about X, and who knows about X?",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Data folder (default: $WHOKNOWS_DATA_DIR or ./whoknows-data).")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Limit = Annotated[int, typer.Option("--limit", "-n", help="How many results.")]
+Kind = Annotated[list[str] | None, typer.Option("--kind", help="article or lesson (repeatable).")]
+Tag = Annotated[list[str] | None, typer.Option("--tag", help="Only documents with this tag.")]
+Department = Annotated[list[str] | None, typer.Option("--department", help="Authors' department.")]
+Language = Annotated[list[str] | None, typer.Option("--language", help="Language code, e.g. en.")]
+After = Annotated[str | None, typer.Option("--updated-after", help="YYYY-MM-DD")]
+Before = Annotated[str | None, typer.Option("--updated-before", help="YYYY-MM-DD")]
+Queries = Annotated[Path | None, typer.Option(
+    "--queries", help='JSON lines {"id", "text"}: answer each, one JSON object per line.')]
+
+
+def _runtime(data_dir: Path | None) -> Runtime:
+    return Runtime.open(Settings.from_env().with_overrides(data_dir))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders to ingest.")] = None,
+    people: Annotated[list[Path] | None, typer.Option(
+        "--people", help="A file (or folder) of person records.")] = None,
+    sync: Annotated[bool, typer.Option(
+        "--sync", help="Remove what came from these folders and is gone now.")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail, writing nothing, if any file or record is bad.")] = False,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Ingest documents, lessons learned and people; unchanged content is not embedded again."""
+    if not paths and not people:
+        raise InvalidQuery("nothing to ingest", "give files or folders, e.g. whoknows ingest corpus/")
+    runtime = _runtime(data_dir)
+    ingester = Ingester(runtime.store, runtime.embedder)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=as_json or not err.is_terminal) as bar:
+        task = bar.add_task("reading", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total, description=what)
+
+        report = ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
+                                 progress=progress)
+        bar.update(task, description="indexing vectors")
+        runtime.vectors()
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        _print_report(report)
+
+
+def _print_report(report: IngestReport) -> None:
+    out.print(f"documents: {report.documents.summary()}")
+    out.print(f"people:    {report.people.summary()}")
+    out.print(f"failed:    {len(report.failed)}")
+    for problem in report.failed:
+        out.print(f"  [red]✗[/red] {escape(str(problem))}")
+    out.print(f"passages embedded: {report.chunks_embedded}")
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="What you are looking for.")] = None,
+    limit: Limit = 10,
+    offset: Annotated[int, typer.Option(help="Skip this many articles (paging).")] = 0,
+    experts: Annotated[int, typer.Option("--experts", help="How many experts to suggest.")] = 5,
+    kind: Kind = None, tag: Tag = None, department: Department = None,
+    language: Language = None, updated_after: After = None, updated_before: Before = None,
+    queries: Queries = None, data_dir: DataDir = None, as_json: AsJson = False,
+) -> None:
+    """Articles and lessons for a query, with the people who know about it."""
+    filters = _filters(kind, tag, department, language, updated_after, updated_before)
+    _run(query, queries, data_dir, as_json, dict(limit=limit, offset=offset, experts=experts,
+                                                 filters=filters, articles=True))
+
+
+@app.command(name="experts")
+def experts_command(
+    query: Annotated[str | None, typer.Argument(help="The topic.")] = None,
+    limit: Limit = 10,
+    kind: Kind = None, tag: Tag = None, department: Department = None,
+    language: Language = None, updated_after: After = None, updated_before: Before = None,
+    queries: Queries = None, data_dir: DataDir = None, as_json: AsJson = False,
+) -> None:
+    """People who know about a topic, each with the evidence and skills that explain why."""
+    filters = _filters(kind, tag, department, language, updated_after, updated_before)
+    _run(query, queries, data_dir, as_json, dict(limit=limit, filters=filters, articles=False))
+
+
+def _run(query: str | None, queries: Path | None, data_dir: Path | None, as_json: bool,
+         options: dict[str, Any]) -> None:
+    if queries is None and query is None:
+        raise InvalidQuery("the query is empty", "give a query, or --queries FILE")
+    answerer = _runtime(data_dir).answerer()
+    if queries is not None:
+        for query_id, text in _read_queries(queries):
+            result = answerer.answer(text, **options)
+            print(json.dumps({"query_id": query_id, **result}, ensure_ascii=False), flush=True)
+        return
+    result = answerer.answer(query or "", **options)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    else:
+        _print_answer(result)
+
+
+def _read_queries(path: Path) -> list[tuple[str, str]]:
+    if not path.is_file():
+        raise InvalidQuery(f"no queries file {path}")
+    found = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            found.append((str(record["id"]), str(record["text"])))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InvalidQuery(f"{path}:{number}: expected a JSON object with id and text",
+                               f"found {line[:80]!r}") from exc
+    return found
+
+
+def _filters(kind: list[str] | None, tag: list[str] | None, department: list[str] | None,
+             language: list[str] | None, after: str | None, before: str | None) -> Filters:
+    for name, value in (("--updated-after", after), ("--updated-before", before)):
+        if value:
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise InvalidQuery(f"{name} must be a date like 2025-01-31, got {value!r}") from exc
+    return Filters(kinds=tuple(kind or ()), tags=tuple(tag or ()),
+                   departments=tuple(department or ()), languages=tuple(language or ()),
+                   updated_after=after, updated_before=before)
+
+
+def _print_answer(result: dict[str, Any]) -> None:
+    if result["articles"]:
+        out.print(f"[bold]Articles[/bold] for {escape(result['query'])!r}")
+        for i, a in enumerate(result["articles"], start=1):
+            date = f" · {a['updated_at']}" if a.get("updated_at") else ""
+            out.print(f"{i:>2}. [bold]{escape(a['title'])}[/bold] [{a['kind']}]{date} "
+                      f"score {a['score']:.3f}")
+            out.print(f"    {_highlight(a['snippet'], a['highlights'])}")
+            out.print(f"    [dim]{escape(a['id'])}  {escape(a.get('source') or '')}[/dim]")
+    elif "total_articles" in result:
+        out.print("No articles matched. Try other words or fewer filters.")
+    if result["experts"]:
+        out.print("\n[bold]People who know[/bold]")
+        for i, e in enumerate(result["experts"], start=1):
+            where = " · ".join(x for x in (e.get("title"), e.get("department"),
+                                           e.get("location")) if x)
+            mentor = " · [green]available as mentor[/green]" if e["mentoring_available"] else ""
+            out.print(f"{i:>2}. [bold]{escape(e['name'])}[/bold] ({escape(e['id'])}) "
+                      f"{escape(where)}{mentor}")
+            out.print(f"    {escape(e['why'])}")
+            for ev in e["evidence"]:
+                out.print(f"    - {escape(ev['title'])} [{ev['kind']}]")
+    elif not result["articles"]:
+        out.print("Nobody matched. Try a broader topic.")
+
+
+def _highlight(snippet: str, spans: list) -> str:
+    parts, at = [], 0
+    for start, end in spans:
+        parts += [escape(snippet[at:start]), f"[bold yellow]{escape(snippet[start:end])}[/]"]
+        at = end
+    return "".join(parts) + escape(snippet[at:])
+
+
+@app.command()
+def reindex(data_dir: DataDir = None) -> None:
+    """Rebuild the vector index from the stored vectors (nothing is embedded again)."""
+    runtime = _runtime(data_dir)
+    index = runtime.reindex()
+    out.print(f"rebuilt the vector index: {len(index)} passages")
+
+
+@app.command()
+def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """What the data folder holds."""
+    store = _runtime(data_dir).store
+    info = {"data_dir": str(data_dir or Settings.from_env().data_dir),
+            "embedder": store.get_meta("embedder"), "dim": store.get_meta("dim"),
+            "documents": store.count("documents"), "passages": store.count("chunks"),
+            "people": store.count("people"), "generation": store.generation}
+    if as_json:
+        print(json.dumps(info))
+    else:
+        for key, value in info.items():
+            out.print(f"{key:>10}: {value}")
+
+
+def main() -> None:
+    try:
+        app()
+    except WhoknowsError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        if exc.hint:
+            err.print(f"[dim]hint:[/dim] {escape(exc.hint)}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

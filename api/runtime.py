@@ -1,0 +1,45 @@
+"""Builds the real objects from settings: the store, the embedder, the index, the answerer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from api.settings import Settings
+from indexer.embedder import Embedder, make_embedder
+from indexer.errors import IndexMismatch
+from indexer.store import Store
+from indexer.vectors import VectorIndex
+from search.answers import Answerer
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    embedder: Embedder
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        store = Store.open(settings.data_dir)
+        embedder = make_embedder(settings.embedder)
+        stored = store.get_meta("embedder")
+        if stored is not None and stored != embedder.name:
+            raise IndexMismatch(
+                f"{settings.data_dir} was built with the embedder {stored}, not {embedder.name}",
+                "set WHOKNOWS_EMBEDDER to the one it was built with, or use another --data-dir")
+        return cls(settings, store, embedder)
+
+    def vectors(self) -> VectorIndex:
+        """The FAISS index, loaded and brought up to date with the store."""
+        dim = int(self.store.get_meta("dim") or self.embedder.dim)
+        return VectorIndex.load(self.store, self.settings.data_dir, dim)
+
+    def reindex(self) -> VectorIndex:
+        """Rebuild the FAISS index from the stored vectors (no re-embedding)."""
+        dim = int(self.store.get_meta("dim") or self.embedder.dim)
+        index = VectorIndex.build(self.store, dim)
+        index.save(self.settings.data_dir)
+        return index
+
+    def answerer(self) -> Answerer:
+        return Answerer(self.store, self.vectors(), self.embedder)

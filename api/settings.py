@@ -1,0 +1,23 @@
+"""Settings, read once at the edge from WHOKNOWS_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("whoknows-data")
+    embedder: str = "minilm"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        return cls(data_dir=Path(env.get("WHOKNOWS_DATA_DIR") or cls.data_dir),
+                   embedder=env.get("WHOKNOWS_EMBEDDER") or cls.embedder)
+
+    def with_overrides(self, data_dir: Path | None = None) -> Settings:
+        return replace(self, data_dir=data_dir) if data_dir else self

@@ -1,0 +1,83 @@
+"""Shared pieces of the benchmark scripts: data paths, building an index, ranx evaluation."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.embedder import Embedder, make_embedder  # noqa: E402
+from indexer.store import Store  # noqa: E402
+from indexer.vectors import VectorIndex  # noqa: E402
+from ingest.pipeline import Ingester  # noqa: E402
+
+BENCH_DATA = Path(os.environ.get("WHOKNOWS_BENCH_DATA", ROOT.parent / "shared" / "bench"))
+CACHE = Path(os.environ.get("WHOKNOWS_BENCH_CACHE", ROOT / "bench" / ".cache"))
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    with open(path) as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with open(path) as handle:
+        next(handle)  # header
+        for line in handle:
+            qid, did, score = line.rstrip("\n").split("\t")
+            qrels.setdefault(qid, {})[did] = int(score)
+    return qrels
+
+
+def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
+                ) -> tuple[Store, VectorIndex, Embedder]:
+    """Ingest records (written as a JSONL file) into a cached data folder, once."""
+    data_dir = CACHE / f"{name}-{embedder_kind}"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    source = data_dir / f"{name}.jsonl"
+    with open(source, "w") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+    store = Store.open(data_dir)
+    embedder = make_embedder(embedder_kind)
+    started = time.perf_counter()
+    report = Ingester(store, embedder).ingest([source])
+    if report.chunks_embedded:
+        print(f"[{name}] ingested {len(report.documents.added)} documents, "
+              f"{report.chunks_embedded} passages in {time.perf_counter() - started:.0f} s",
+              file=sys.stderr)
+    if report.failed:
+        print(f"[{name}] {len(report.failed)} records failed, first: {report.failed[0]}",
+              file=sys.stderr)
+    vectors = VectorIndex.load(store, data_dir, int(store.get_meta("dim") or embedder.dim))
+    return store, vectors, embedder
+
+
+def evaluate(qrels: dict, run: dict, metrics: list[str]) -> dict[str, float]:
+    from ranx import Qrels, Run
+    from ranx import evaluate as ranx_evaluate
+
+    run = {q: r for q, r in run.items() if q in qrels}
+    missing = [q for q in qrels if q not in run or not run[q]]
+    for q in missing:
+        run[q] = {"__none__": 0.0}
+    scores = ranx_evaluate(Qrels(qrels), Run(run), metrics)
+    return {m: float(scores[m]) for m in metrics} if isinstance(scores, dict) else {
+        metrics[0]: float(scores)}
+
+
+def write_results(name: str, results: dict) -> Path:
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    return path

@@ -1,0 +1,45 @@
+"""The whoknows error tree. Every error carries the HTTP status the API answers with.
+
+    WhoknowsError (500)
+    ├── InvalidQuery (400)      a blank query, a bad filter value
+    ├── InvalidRecord (422)     a person or document record that cannot be used
+    ├── IngestError (422)       a file that could not be read (corrupt, no text, unknown type)
+    ├── NotFound (404)          an unknown document or person id
+    └── IndexMismatch (409)     a data folder built with another embedding model
+"""
+
+from __future__ import annotations
+
+
+class WhoknowsError(Exception):
+    """Base of all whoknows errors; ``hint`` says what to do next."""
+
+    status = 500
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class InvalidQuery(WhoknowsError):
+    status = 400
+
+
+class InvalidRecord(WhoknowsError):
+    status = 422
+
+
+class IngestError(WhoknowsError):
+    status = 422
+
+
+class NotFound(WhoknowsError):
+    status = 404
+
+
+class IndexMismatch(WhoknowsError):
+    status = 409

@@ -1,0 +1,161 @@
+"""Record types shared by every layer: what is stored and what a search returns."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+KINDS = ("article", "lesson")
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    level: int = 3
+    years: float | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    email: str | None = None
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    timezone: str | None = None
+    languages: tuple[str, ...] = ()
+    manager_id: str | None = None
+    seniority: float | None = None
+    skills: tuple[Skill, ...] = ()
+    goals: tuple[str, ...] = ()
+    bio: str | None = None
+    mentoring_available: bool = False
+    mentoring_capacity: int = 0
+    visible: bool = True
+    source: str | None = None
+
+    def profile_text(self) -> str:
+        """The text the profile signal is matched against: title, skills, bio."""
+        skills = ", ".join(s.name for s in sorted(self.skills, key=lambda s: -s.level))
+        parts = [self.title or "", f"Skills: {skills}" if skills else "", self.bio or ""]
+        return ". ".join(p for p in parts if p)
+
+    def content_hash(self) -> str:
+        return _hash(asdict(self) | {"source": None})
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    body: str
+    kind: str = "article"
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    language: str | None = None
+    updated_at: str | None = None
+    groups: tuple[str, ...] = ()
+    source: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        # The source path is not content: moving a file must not re-embed it.
+        return _hash(asdict(self) | {"source": None})
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document; ``start`` is its character offset in the body."""
+
+    doc_id: str
+    ordinal: int
+    text: str
+    start: int = 0
+
+
+@dataclass
+class ArticleHit:
+    id: str
+    title: str
+    kind: str
+    score: float
+    snippet: str
+    source: str | None = None
+    updated_at: str | None = None
+    tags: list[str] = field(default_factory=list)
+    language: str | None = None
+    authors: list[str] = field(default_factory=list)
+    dense_score: float = 0.0
+    keyword_score: float = 0.0
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Evidence:
+    """One document that voted for an expert, and how much its vote counted."""
+
+    id: str
+    title: str
+    kind: str
+    contribution: float
+    snippet: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ExpertHit:
+    id: str
+    name: str
+    score: float
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    mentoring_available: bool = False
+    signals: dict[str, float] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+    skills: list[dict[str, Any]] = field(default_factory=list)
+    why: str = ""
+
+    def shares(self) -> dict[str, float]:
+        """Each signal's share of the score (they sum to 1 when the score is positive)."""
+        total = sum(self.signals.values())
+        return {k: (v / total if total > 0 else 0.0) for k, v in self.signals.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["shares"] = self.shares()
+        return d
+
+
+def _hash(data: dict[str, Any]) -> str:
+    payload = json.dumps(data, sort_keys=True, default=str).encode()
+    return hashlib.sha256(payload).hexdigest()
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search may return. Empty fields filter nothing.
+
+    ``groups`` is the caller's access: ``None`` reads everything (local CLI use),
+    a tuple reads documents with no groups or sharing one of them.
+    """
+
+    kinds: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    updated_after: str | None = None
+    updated_before: str | None = None
+    groups: tuple[str, ...] | None = None
+
+    def restricts_documents(self) -> bool:
+        return bool(self.kinds or self.tags or self.departments or self.languages
+                    or self.updated_after or self.updated_before or self.groups is not None)

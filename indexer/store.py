@@ -1,0 +1,375 @@
+"""The SQLite store: the source of truth for people, documents, chunks and vectors.
+
+Every write is one transaction (``Database.atomic``), so a killed process leaves
+the last committed state. ``generation`` in the meta table increases with every
+change to chunks; the FAISS file records the generation it was built from, so a
+stale vector index is detected and rebuilt from the stored vectors.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from indexer.errors import IndexMismatch, NotFound
+from indexer.records import Chunk, Document, Filters, Person, Skill
+
+SCHEMA_VERSION = 1
+DB_NAME = "whoknows.db"
+
+
+class Store:
+    """People, documents, chunks (with vectors), authorship and an FTS5 index."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+        self._create_schema()
+
+    @classmethod
+    def open(cls, data_dir: str | Path) -> Store:
+        path = Path(data_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        db = sqlite_utils.Database(path / DB_NAME)
+        db.enable_wal()
+        db.execute("PRAGMA busy_timeout = 10000")
+        return cls(db)
+
+    @classmethod
+    def memory(cls) -> Store:
+        return cls(sqlite_utils.Database(memory=True))
+
+    # -- schema and meta ---------------------------------------------------
+
+    def _create_schema(self) -> None:
+        db = self.db
+        with db.atomic():
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["documents"].create(
+                {"id": str, "title": str, "kind": str, "body": str, "tags": str,
+                 "language": str, "updated_at": str, "groups": str, "source": str,
+                 "content_hash": str, "extra": str},
+                pk="id", if_not_exists=True)
+            db["chunks"].create(
+                {"id": int, "doc_id": str, "ordinal": int, "text": str, "start": int,
+                 "vector": bytes},
+                pk="id", if_not_exists=True)
+            db["authorship"].create({"doc_id": str, "author": str}, pk=("doc_id", "author"),
+                                    if_not_exists=True)
+            db["people"].create(
+                {"id": str, "name": str, "email": str, "title": str, "department": str,
+                 "location": str, "timezone": str, "languages": str, "manager_id": str,
+                 "seniority": float, "skills": str, "goals": str, "bio": str,
+                 "mentoring_available": int, "mentoring_capacity": int, "visible": int,
+                 "source": str, "content_hash": str, "vector": bytes},
+                pk="id", if_not_exists=True)
+            db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
+            db.execute("CREATE INDEX IF NOT EXISTS authorship_author ON authorship(author)")
+            db.execute("CREATE INDEX IF NOT EXISTS documents_source ON documents(source)")
+            db.execute("CREATE INDEX IF NOT EXISTS people_email ON people(email)")
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
+                       "text, tokenize='porter unicode61 remove_diacritics 2')")
+            if self.get_meta("schema_version") is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+                self.set_meta("generation", "0")
+
+    def get_meta(self, key: str) -> str | None:
+        rows = list(self.db.query("SELECT value FROM meta WHERE key = ?", [key]))
+        return rows[0]["value"] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    def _bump_generation(self) -> None:
+        self.set_meta("generation", str(self.generation + 1))
+
+    def bind_embedder(self, name: str, dim: int) -> None:
+        """Record the embedding model on first use; refuse a different one later."""
+        stored_name, stored_dim = self.get_meta("embedder"), self.get_meta("dim")
+        if stored_name is None:
+            with self.db.atomic():
+                self.set_meta("embedder", name)
+                self.set_meta("dim", str(dim))
+            return
+        if stored_name != name or int(stored_dim or 0) != dim:
+            raise IndexMismatch(
+                f"this data folder was built with the embedder {stored_name} ({stored_dim} "
+                f"dimensions), not {name} ({dim})",
+                "use the embedder it was built with, or ingest into a new --data-dir")
+
+    # -- documents ---------------------------------------------------------
+
+    def document_hashes(self) -> dict[str, tuple[str, str | None]]:
+        """id -> (content hash, source) for every stored document."""
+        rows = self.db.query("SELECT id, content_hash, source FROM documents")
+        return {r["id"]: (r["content_hash"], r["source"]) for r in rows}
+
+    def write_documents(self, items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]]) -> None:
+        """Insert or replace documents with their chunks, vectors and authors, atomically."""
+        with self.db.atomic():
+            for doc, chunks, vectors in items:
+                self._write_document_rows(doc, chunks, vectors)
+            self._bump_generation()
+
+    def write_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
+        self.write_documents([(doc, chunks, vectors)])
+
+    def _write_document_rows(self, doc: Document, chunks: Sequence[Chunk],
+                             vectors: np.ndarray) -> None:
+        self._delete_document_rows(doc.id)
+        self.db["documents"].insert(_document_row(doc))
+        self.db["authorship"].insert_all(
+            [{"doc_id": doc.id, "author": a} for a in dict.fromkeys(doc.authors)])
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            chunk_id = self.db["chunks"].insert(
+                {"doc_id": doc.id, "ordinal": chunk.ordinal, "text": chunk.text,
+                 "start": chunk.start,
+                 "vector": np.asarray(vector, dtype=np.float32).tobytes()}).last_pk
+            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
+                            [chunk_id, f"{doc.title}\n{chunk.text}"])
+
+    def update_document_source(self, doc_id: str, source: str | None) -> None:
+        with self.db.atomic():
+            self.db.execute("UPDATE documents SET source = ? WHERE id = ?", [source, doc_id])
+
+    def delete_document(self, doc_id: str) -> None:
+        with self.db.atomic():
+            if not self._delete_document_rows(doc_id):
+                raise NotFound(f"no document with id {doc_id!r}")
+            self._bump_generation()
+
+    def _delete_document_rows(self, doc_id: str) -> bool:
+        found = self.db.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone()
+        self.db.execute("DELETE FROM chunks_fts WHERE rowid IN "
+                        "(SELECT id FROM chunks WHERE doc_id = ?)", [doc_id])
+        self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
+        self.db.execute("DELETE FROM authorship WHERE doc_id = ?", [doc_id])
+        self.db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
+        return found is not None
+
+    def get_documents(self, ids: Iterable[str]) -> dict[str, Document]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        authors: dict[str, list[str]] = {}
+        for row in self.db.query(f"SELECT doc_id, author FROM authorship WHERE doc_id IN "
+                                 f"({marks}) ORDER BY rowid", ids):
+            authors.setdefault(row["doc_id"], []).append(row["author"])
+        rows = self.db.query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)
+        return {r["id"]: _document_from_row(r, authors.get(r["id"], [])) for r in rows}
+
+    def get_document(self, doc_id: str) -> Document:
+        doc = self.get_documents([doc_id]).get(doc_id)
+        if doc is None:
+            raise NotFound(f"no document with id {doc_id!r}", "check the id with `whoknows search`")
+        return doc
+
+    def count(self, table: str) -> int:
+        return self.db[table].count
+
+    # -- chunks and vectors ------------------------------------------------
+
+    def get_chunks(self, chunk_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.query(f"SELECT id, doc_id, ordinal, text, start FROM chunks "
+                             f"WHERE id IN ({marks})", ids)
+        return {r["id"]: r for r in rows}
+
+    def iter_vectors(self, batch: int = 50_000,
+                     chunk_ids: Sequence[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (chunk ids, vectors) in batches, without holding every vector at once."""
+        last = -1
+        while True:
+            rows = self.db.execute("SELECT id, vector FROM chunks WHERE id > ? ORDER BY id "
+                                   "LIMIT ?", [last, batch]).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            ids = np.array([r[0] for r in rows], dtype=np.int64)
+            vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+            yield ids, vectors
+
+    def chunk_vectors_of(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, list[np.ndarray]] = {}
+        for start in range(0, len(doc_ids), 500):
+            part = list(doc_ids[start:start + 500])
+            marks = ",".join("?" * len(part))
+            for doc_id, blob in self.db.execute(
+                    f"SELECT doc_id, vector FROM chunks WHERE doc_id IN ({marks})", part):
+                out.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))
+        return {k: np.vstack(v) for k, v in out.items()}
+
+    def keyword_search(self, match: str, limit: int,
+                       filters: Filters | None = None) -> list[tuple[int, str, float]]:
+        """BM25 over chunk text: (chunk id, doc id, score), best first, score > 0."""
+        where, params = document_filter_sql(filters or Filters())
+        sql = ("SELECT c.id, c.doc_id, -bm25(chunks_fts) AS score FROM chunks_fts "
+               "JOIN chunks c ON c.id = chunks_fts.rowid "
+               f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? {where} "
+               "ORDER BY bm25(chunks_fts) LIMIT ?")
+        rows = self.db.execute(sql, [match, *params, limit]).fetchall()
+        return [(r[0], r[1], float(r[2])) for r in rows]
+
+    def chunk_ids_matching(self, filters: Filters) -> np.ndarray:
+        where, params = document_filter_sql(filters)
+        rows = self.db.execute(f"SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id "
+                               f"WHERE 1 {where}", params).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    # -- people ------------------------------------------------------------
+
+    def person_hashes(self) -> dict[str, tuple[str, str | None]]:
+        rows = self.db.query("SELECT id, content_hash, source FROM people")
+        return {r["id"]: (r["content_hash"], r["source"]) for r in rows}
+
+    def write_person(self, person: Person, vector: np.ndarray | None) -> None:
+        row = _person_row(person)
+        row["vector"] = None if vector is None else np.asarray(vector, np.float32).tobytes()
+        with self.db.atomic():
+            self.db["people"].upsert(row, pk="id")
+
+    def delete_person(self, person_id: str) -> None:
+        with self.db.atomic():
+            if not self.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone():
+                raise NotFound(f"no person with id {person_id!r}")
+            self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
+
+    def get_people(self, ids: Iterable[str] | None = None) -> dict[str, Person]:
+        if ids is None:
+            rows = self.db.query("SELECT * FROM people")
+        else:
+            ids = list(dict.fromkeys(ids))
+            if not ids:
+                return {}
+            marks = ",".join("?" * len(ids))
+            rows = self.db.query(f"SELECT * FROM people WHERE id IN ({marks})", ids)
+        return {r["id"]: _person_from_row(r) for r in rows}
+
+    def get_person(self, person_id: str) -> Person:
+        person = self.get_people([person_id]).get(person_id)
+        if person is None:
+            raise NotFound(f"no person with id {person_id!r}", "check the id with `whoknows experts`")
+        return person
+
+    def profile_vectors(self) -> tuple[list[str], np.ndarray]:
+        rows = self.db.execute("SELECT id, vector FROM people WHERE vector IS NOT NULL "
+                               "ORDER BY id").fetchall()
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.float32) for r in rows])
+
+    def authors_by_document(self, doc_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
+        """doc id -> person ids of its authors (emails resolved to ids)."""
+        sql = ("SELECT a.doc_id, COALESCE(p.id, pe.id, a.author) AS person FROM authorship a "
+               "LEFT JOIN people p ON p.id = a.author "
+               "LEFT JOIN people pe ON p.id IS NULL AND lower(pe.email) = lower(a.author)")
+        params: list[Any] = []
+        if doc_ids is not None:
+            if not doc_ids:
+                return {}
+            sql += f" WHERE a.doc_id IN ({','.join('?' * len(doc_ids))})"
+            params = list(doc_ids)
+        out: dict[str, list[str]] = {}
+        for doc_id, person in self.db.execute(sql + " ORDER BY a.rowid", params):
+            out.setdefault(doc_id, []).append(person)
+        return out
+
+    def documents_by_author(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for doc_id, people in self.authors_by_document().items():
+            for person in people:
+                out.setdefault(person, []).append(doc_id)
+        return out
+
+
+# -- filters -----------------------------------------------------------------
+
+def document_filter_sql(filters: Filters, alias: str = "d") -> tuple[str, list[Any]]:
+    """An ``AND ...`` clause over the documents table (aliased ``d``) and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+
+    def among(values: Sequence[str]) -> str:
+        params.extend(v.lower() for v in values)
+        return ",".join("?" * len(values))
+
+    if filters.kinds:
+        clauses.append(f"lower({alias}.kind) IN ({among(filters.kinds)})")
+    if filters.languages:
+        clauses.append(f"lower({alias}.language) IN ({among(filters.languages)})")
+    if filters.tags:
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each({alias}.tags) "
+                       f"WHERE lower(value) IN ({among(filters.tags)}))")
+    if filters.departments:
+        clauses.append(
+            f"{alias}.id IN (SELECT a.doc_id FROM authorship a JOIN people p ON "
+            f"(p.id = a.author OR lower(p.email) = lower(a.author)) "
+            f"WHERE lower(p.department) IN ({among(filters.departments)}))")
+    if filters.updated_after:
+        clauses.append(f"{alias}.updated_at >= ?")
+        params.append(filters.updated_after)
+    if filters.updated_before:
+        clauses.append(f"{alias}.updated_at <= ?")
+        params.append(filters.updated_before)
+    if filters.groups is not None:
+        readable = f"json_array_length({alias}.groups) = 0"
+        if filters.groups:
+            readable += (f" OR EXISTS (SELECT 1 FROM json_each({alias}.groups) "
+                         f"WHERE lower(value) IN ({among(filters.groups)}))")
+        clauses.append(f"({readable})")
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+# -- rows --------------------------------------------------------------------
+
+def _document_row(doc: Document) -> dict[str, Any]:
+    return {"id": doc.id, "title": doc.title, "kind": doc.kind, "body": doc.body,
+            "tags": json.dumps(list(doc.tags)), "language": doc.language,
+            "updated_at": doc.updated_at, "groups": json.dumps(list(doc.groups)),
+            "source": doc.source, "content_hash": doc.content_hash(),
+            "extra": json.dumps(doc.extra, default=str)}
+
+
+def _document_from_row(row: dict[str, Any], authors: Sequence[str]) -> Document:
+    return Document(id=row["id"], title=row["title"], body=row["body"], kind=row["kind"],
+                    authors=tuple(authors),
+                    tags=tuple(json.loads(row["tags"] or "[]")), language=row["language"],
+                    updated_at=row["updated_at"], groups=tuple(json.loads(row["groups"] or "[]")),
+                    source=row["source"], extra=json.loads(row["extra"] or "{}"))
+
+
+def _person_row(p: Person) -> dict[str, Any]:
+    return {"id": p.id, "name": p.name, "email": p.email, "title": p.title,
+            "department": p.department, "location": p.location, "timezone": p.timezone,
+            "languages": json.dumps(list(p.languages)), "manager_id": p.manager_id,
+            "seniority": p.seniority,
+            "skills": json.dumps([{"name": s.name, "level": s.level, "years": s.years}
+                                  for s in p.skills]),
+            "goals": json.dumps(list(p.goals)), "bio": p.bio,
+            "mentoring_available": int(p.mentoring_available),
+            "mentoring_capacity": p.mentoring_capacity, "visible": int(p.visible),
+            "source": p.source, "content_hash": p.content_hash()}
+
+
+def _person_from_row(r: dict[str, Any]) -> Person:
+    return Person(id=r["id"], name=r["name"], email=r["email"], title=r["title"],
+                  department=r["department"], location=r["location"], timezone=r["timezone"],
+                  languages=tuple(json.loads(r["languages"] or "[]")),
+                  manager_id=r["manager_id"], seniority=r["seniority"],
+                  skills=tuple(Skill(**s) for s in json.loads(r["skills"] or "[]")),
+                  goals=tuple(json.loads(r["goals"] or "[]")), bio=r["bio"],
+                  mentoring_available=bool(r["mentoring_available"]),
+                  mentoring_capacity=int(r["mentoring_capacity"] or 0),
+                  visible=bool(r["visible"]), source=r["source"])

@@ -1,0 +1,1 @@
+"""Reading files into records, chunking them, and ingesting them into the store."""

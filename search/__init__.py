@@ -1,0 +1,1 @@
+"""Query time: hybrid retrieval, snippets, expert ranking and evaluation."""

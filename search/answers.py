@@ -1,0 +1,60 @@
+"""The answer to "what do we know / who knows about X": articles and experts in one call."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from indexer.embedder import Embedder
+from indexer.errors import InvalidQuery
+from indexer.records import Filters
+from indexer.store import Store
+from indexer.vectors import VectorIndex
+from search.experts import ExpertRanker, ExpertWeights
+from search.retrieval import Searcher
+from search.text import clean_query
+
+MAX_LIMIT = 100
+
+
+class Answerer:
+    """Runs one query through retrieval and expert ranking; the model runs once per query."""
+
+    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder,
+                 weights: ExpertWeights | None = None) -> None:
+        self.searcher = Searcher(store, vectors, embedder)
+        self.ranker = ExpertRanker(store, embedder, weights)
+
+    def answer(self, query: str, limit: int = 10, offset: int = 0,
+               filters: Filters | None = None, experts: int = 5,
+               articles: bool = True) -> dict[str, Any]:
+        """``{"query", "articles", "experts"}``; with ``articles=False`` only experts."""
+        query = clean_query(query)
+        _check_limits(limit, offset, experts)
+        filters = filters or Filters()
+        vector = self.searcher.embed_query(query)
+        result: dict[str, Any] = {"query": query, "articles": []}
+        ranking = None
+        if articles:
+            ranking = self.searcher.retrieve(query, filters, query_vector=vector)
+            result["total_articles"] = len(ranking)
+            result["articles"] = [a.to_dict() for a in
+                                  self.searcher.articles(query, ranking, limit, offset)]
+        # A department filter selects people, not their evidence: an expert's
+        # documents may be co-written with another department.
+        if ranking is None or filters.departments:
+            ranking = self.searcher.retrieve(query, replace(filters, departments=()),
+                                             query_vector=vector)
+        result["experts"] = [e.to_dict() for e in self.ranker.rank(
+            query, ranking, vector, limit=experts if articles else limit,
+            departments=filters.departments)]
+        return result
+
+
+def _check_limits(limit: int, offset: int, experts: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidQuery(f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
+    if offset < 0:
+        raise InvalidQuery(f"offset must be 0 or more, got {offset}")
+    if not 0 <= experts <= MAX_LIMIT:
+        raise InvalidQuery(f"the number of experts must be between 0 and {MAX_LIMIT}")

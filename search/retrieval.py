@@ -1,0 +1,111 @@
+"""Hybrid document retrieval: dense (FAISS over chunk vectors) plus BM25 (FTS5), fused.
+
+Both retrievers return chunks; each list is collapsed to documents by the best
+chunk, then fused with a convex combination of min-max normalised scores (the
+weight was chosen on SciFact's train queries, see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.embedder import Embedder
+from indexer.records import ArticleHit, Filters
+from indexer.store import Store
+from indexer.vectors import VectorIndex
+from search.fusion import collapse_max, convex, ranked, rrf
+from search.snippets import make_snippet
+from search.text import clean_query, match_expression
+
+DENSE_WEIGHT = 0.5
+CANDIDATE_CHUNKS = 300  # chunks each retriever returns before collapsing to documents
+
+
+@dataclass
+class DocScore:
+    """One retrieved document with the evidence of both retrievers."""
+
+    doc_id: str
+    score: float
+    dense: float = 0.0
+    keyword: float = 0.0
+    dense_chunk: int | None = None
+    keyword_chunk: int | None = None
+
+    @property
+    def best_chunk(self) -> int | None:
+        return self.keyword_chunk if self.keyword_chunk is not None else self.dense_chunk
+
+
+class Searcher:
+    """Finds documents for a query. ``mode`` is ``hybrid``, ``dense``, ``keyword`` or ``rrf``."""
+
+    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder,
+                 dense_weight: float = DENSE_WEIGHT, depth: int = CANDIDATE_CHUNKS) -> None:
+        self.store = store
+        self.vectors = vectors
+        self.embedder = embedder
+        self.dense_weight = dense_weight
+        self.depth = depth
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed([clean_query(query)])[0]
+
+    def retrieve(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
+                 query_vector: np.ndarray | None = None, depth: int | None = None
+                 ) -> list[DocScore]:
+        """Documents ranked for ``query``, best first, with per-retriever scores."""
+        query = clean_query(query)
+        filters = filters or Filters()
+        depth = depth or self.depth
+        dense: dict[str, tuple[float, int]] = {}
+        keyword: dict[str, tuple[float, int]] = {}
+        if mode != "keyword":
+            vector = query_vector if query_vector is not None else self.embed_query(query)
+            allowed = (self.store.chunk_ids_matching(filters)
+                       if filters.restricts_documents() else None)
+            chunk_hits = self.vectors.search(vector, depth, allowed)
+            doc_of = {cid: row["doc_id"] for cid, row in
+                      self.store.get_chunks(cid for cid, _ in chunk_hits).items()}
+            dense = collapse_max((cid, doc_of[cid], s) for cid, s in chunk_hits if cid in doc_of)
+        if mode != "dense":
+            expression = match_expression(query)
+            if expression:
+                keyword = collapse_max(self.store.keyword_search(expression, depth, filters))
+        dense_scores = {k: v[0] for k, v in dense.items()}
+        keyword_scores = {k: v[0] for k, v in keyword.items()}
+        if mode == "dense":
+            fused = dense_scores
+        elif mode == "keyword":
+            fused = keyword_scores
+        elif mode == "rrf":
+            fused = rrf([dense_scores, keyword_scores])
+        else:
+            fused = convex(dense_scores, keyword_scores, self.dense_weight)
+        return [DocScore(doc_id, score, dense_scores.get(doc_id, 0.0),
+                         keyword_scores.get(doc_id, 0.0),
+                         dense.get(doc_id, (0, None))[1], keyword.get(doc_id, (0, None))[1])
+                for doc_id, score in ranked(fused)]
+
+    def articles(self, query: str, ranking: list[DocScore], limit: int = 10,
+                 offset: int = 0) -> list[ArticleHit]:
+        """Shape the top of a ranking as articles with snippets."""
+        page = ranking[offset:offset + limit]
+        docs = self.store.get_documents(d.doc_id for d in page)
+        chunks = self.store.get_chunks(d.best_chunk for d in page if d.best_chunk is not None)
+        hits = []
+        for scored in page:
+            doc = docs.get(scored.doc_id)
+            if doc is None:
+                continue
+            chunk = chunks.get(scored.best_chunk) if scored.best_chunk is not None else None
+            snippet, highlights = make_snippet(chunk["text"] if chunk else doc.body, query)
+            hits.append(ArticleHit(
+                id=doc.id, title=doc.title, kind=doc.kind, score=round(scored.score, 6),
+                snippet=snippet, source=doc.source, updated_at=doc.updated_at,
+                tags=list(doc.tags), language=doc.language, authors=list(doc.authors),
+                dense_score=round(scored.dense, 6), keyword_score=round(scored.keyword, 6),
+                highlights=highlights))
+        return hits
