@@ -21,6 +21,10 @@ from search.text import clean_query, match_expression
 
 DENSE_WEIGHT = 0.5
 CANDIDATE_CHUNKS = 300  # chunks each retriever returns before collapsing to documents
+# A document found only by the dense retriever must be at least this similar to the
+# query: below it MiniLM pairs are unrelated, and a result list padded with them
+# would never say "nothing found".
+MIN_DENSE_SIMILARITY = 0.2
 
 
 @dataclass
@@ -43,12 +47,14 @@ class Searcher:
     """Finds documents for a query. ``mode`` is ``hybrid``, ``dense``, ``keyword`` or ``rrf``."""
 
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder,
-                 dense_weight: float = DENSE_WEIGHT, depth: int = CANDIDATE_CHUNKS) -> None:
+                 dense_weight: float = DENSE_WEIGHT, depth: int = CANDIDATE_CHUNKS,
+                 min_similarity: float = MIN_DENSE_SIMILARITY) -> None:
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
         self.dense_weight = dense_weight
         self.depth = depth
+        self.min_similarity = min_similarity
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([clean_query(query)])[0]
@@ -74,6 +80,7 @@ class Searcher:
             expression = match_expression(query)
             if expression:
                 keyword = collapse_max(self.store.keyword_search(expression, depth, filters))
+        dense = {k: v for k, v in dense.items() if v[0] >= self.min_similarity or k in keyword}
         dense_scores = {k: v[0] for k, v in dense.items()}
         keyword_scores = {k: v[0] for k, v in keyword.items()}
         if mode == "dense":

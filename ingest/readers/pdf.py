@@ -13,6 +13,8 @@ from ingest.documents import parse_document
 from ingest.readers.base import FileResult, file_date, first_line, require_text
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
+# What PDF writers put in the info fields when nobody filled them in.
+_PLACEHOLDERS = {"anonymous", "unknown", "unspecified", "author"}
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
@@ -30,8 +32,9 @@ def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     record = {"title": str(info.get("/Title") or "").strip() or first_line(body) or path.stem,
               "body": body, "updated_at": _pdf_date(info.get("/CreationDate")) or file_date(path)}
     for key, field in (("/Author", "authors"), ("/Keywords", "tags")):
-        if info.get(key):
-            record[field] = str(info[key])
+        value = str(info.get(key) or "").strip()
+        if value and value.lower() not in _PLACEHOLDERS:
+            record[field] = value
     return FileResult(documents=[parse_document(record, file_id, str(path))])
 
 

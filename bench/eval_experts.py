@@ -1,0 +1,90 @@
+"""Expert finding on StackExchange android and DBLP with the default expert ranking.
+
+    python bench/eval_experts.py                 # both data sets
+    python bench/eval_experts.py --only dblp
+
+StackExchange: train answers (question title prepended) are documents authored by
+their answerers; test questions (title + body) are the queries. DBLP: every paper
+is a document authored by its authors; topic and paper queries; the ranking is
+scored over the labelled candidates only. Prints MAP, MRR, P@5, nDCG@10 and writes
+bench/results/experts.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+
+from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
+
+from search.experts import ExpertRanker
+from search.retrieval import Searcher
+
+METRICS = ["map", "mrr", "precision@5", "ndcg@10"]
+DEPTH = 1000  # rank every candidate, as trec_eval expects
+
+
+def person(pid: str) -> dict:
+    return {"id": pid, "type": "person", "name": pid}
+
+
+def stackexchange() -> tuple[str, list[dict], dict[str, str], dict, set[str] | None]:
+    data = BENCH_DATA / "stackexchange-android"
+    questions = {q["qid"]: q for q in read_jsonl(data / "questions.jsonl")}
+    records = [person(row[0]) for row in csv.reader(open(data / "candidates.tsv"))
+               if row and row[0].strip()]
+    for a in read_jsonl(data / "answers.jsonl"):
+        q = questions.get(a["qid"])
+        if q and q["split"] == "train":
+            records.append({"id": f"a{a['aid']}", "title": q["title"], "body": a["text"],
+                            "authors": [a["answerer"]], "tags": q.get("tags", [])})
+    queries = {qid: f"{q['title']} {q['body']}" for qid, q in questions.items()
+               if q["split"] == "test"}
+    return "stackexchange", records, queries, read_qrels(data / "qrels" / "test.tsv"), None
+
+
+def dblp(kind: str) -> tuple[str, list[dict], dict[str, str], dict, set[str] | None]:
+    data = BENCH_DATA / "dblp"
+    with open(data / "candidates.tsv") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    labelled = {r["candidate-id"] for r in rows if r["labelled"] == "1"}
+    records = [person(r["candidate-id"]) for r in rows]
+    for d in read_jsonl(data / "corpus.jsonl"):
+        records.append({"id": d["_id"], "body": d["text"], "authors": d["authors"]})
+    queries = {q["_id"]: q["text"] for q in read_jsonl(data / f"queries_{kind}.jsonl")}
+    return "dblp", records, queries, read_qrels(data / "qrels" / f"{kind}.tsv"), labelled
+
+
+def run_set(label: str, loaded: tuple, embedder_kind: str) -> dict[str, float]:
+    name, records, queries, qrels, keep = loaded
+    store, vectors, embedder = build_index(name, records, embedder_kind)
+    searcher = Searcher(store, vectors, embedder)
+    ranker = ExpertRanker(store, embedder)
+    run = {}
+    ids = [q for q in queries if q in qrels]
+    for qid, vec in zip(ids, embedder.embed([queries[q] for q in ids]), strict=True):
+        ranking = searcher.retrieve(queries[qid], query_vector=vec)
+        experts = ranker.rank(queries[qid], ranking, vec, limit=DEPTH)
+        run[qid] = {e.id: e.score for e in experts if keep is None or e.id in keep}
+    scores = evaluate({q: qrels[q] for q in ids}, run, METRICS)
+    print(f"{label:<22} " + "  ".join(f"{m} {v:.4f}" for m, v in scores.items()))
+    return scores
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["stackexchange", "dblp"])
+    parser.add_argument("--embedder", default="minilm")
+    args = parser.parse_args()
+    results = {}
+    if args.only in (None, "stackexchange"):
+        results["stackexchange_test"] = run_set("stackexchange test", stackexchange(),
+                                                args.embedder)
+    if args.only in (None, "dblp"):
+        results["dblp_topics"] = run_set("dblp topics", dblp("topics"), args.embedder)
+        results["dblp_papers"] = run_set("dblp papers", dblp("docs"), args.embedder)
+    print("wrote", write_results(f"experts-{args.embedder}", results))
+
+
+if __name__ == "__main__":
+    main()

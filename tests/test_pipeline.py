@@ -1,0 +1,132 @@
+import pytest
+from conftest import DATA, write
+
+from indexer.errors import IngestError, NotFound
+
+
+def corpus(root):
+    write(root / "docs", "kafka.md", """
+        ---
+        id: kb-kafka
+        title: Kafka retention
+        authors: [p-ana]
+        ---
+        Audit topics keep data for seven years.
+        """)
+    write(root / "docs", "oncall.txt", "On-call handbook\nPage the secondary after 15 minutes.\n")
+    write(root / "people", "people.yaml", """
+        - {id: p-ana, type: person, name: Ana, skills: [{name: Kafka, level: 5}]}
+        - {id: p-bo, type: person, name: Bo, email: bo@x.example}
+        """)
+
+
+def test_first_ingest_adds_everything(tmp_path, ingester, store):
+    corpus(tmp_path)
+    report = ingester.ingest([tmp_path / "docs", tmp_path / "people"])
+    assert sorted(report.documents.added) == ["docs/oncall.txt", "kb-kafka"]
+    assert sorted(report.people.added) == ["p-ana", "p-bo"]
+    assert report.failed == []
+    assert store.count("documents") == 2 and store.count("people") == 2
+
+
+def test_reingesting_unchanged_input_embeds_nothing(tmp_path, ingester, embedder):
+    corpus(tmp_path)
+    ingester.ingest([tmp_path])
+    before = embedder.texts
+    report = ingester.ingest([tmp_path])
+    assert embedder.texts == before
+    assert len(report.documents.unchanged) == 2 and len(report.people.unchanged) == 2
+    assert report.documents.added == report.documents.updated == []
+
+
+def test_changed_document_replaces_its_chunks(tmp_path, ingester, store):
+    corpus(tmp_path)
+    ingester.ingest([tmp_path])
+    write(tmp_path / "docs", "kafka.md", "---\nid: kb-kafka\ntitle: Kafka retention\n---\n"
+          "Audit topics now keep data for ten years.\n")
+    report = ingester.ingest([tmp_path])
+    assert report.documents.updated == ["kb-kafka"]
+    texts = [r["text"] for r in store.db.query("SELECT text FROM chunks WHERE doc_id='kb-kafka'")]
+    assert texts == ["Audit topics now keep data for ten years."]
+    assert store.keyword_search('"seven"', 5) == []
+
+
+def test_sync_removes_what_disappeared_from_the_folder(tmp_path, ingester, store):
+    corpus(tmp_path)
+    ingester.ingest([tmp_path])
+    (tmp_path / "docs" / "oncall.txt").unlink()
+    report = ingester.ingest([tmp_path], sync=True)
+    # A path-derived id is prefixed with the name of the folder given.
+    gone = f"{tmp_path.name}/docs/oncall.txt"
+    assert report.documents.removed == [gone]
+    with pytest.raises(NotFound):
+        store.get_document(gone)
+
+
+def test_without_sync_nothing_is_removed(tmp_path, ingester, store):
+    corpus(tmp_path)
+    ingester.ingest([tmp_path])
+    (tmp_path / "docs" / "oncall.txt").unlink()
+    assert ingester.ingest([tmp_path]).documents.removed == []
+    assert store.count("documents") == 2
+
+
+def test_bad_files_are_reported_and_the_rest_lands(tmp_path, ingester, store):
+    corpus(tmp_path)
+    (tmp_path / "docs" / "corrupt.pdf").write_bytes((DATA / "corrupt.pdf").read_bytes())
+    (tmp_path / "docs" / "blank.pdf").write_bytes((DATA / "blank.pdf").read_bytes())
+    write(tmp_path / "docs", "image.png", "not really")
+    write(tmp_path / "docs", "faq.jsonl", '{"id": "f1", "body": "first"}\n{oops\n')
+    report = ingester.ingest([tmp_path])
+    reasons = {(p.file.split("/")[-1], p.line): p.reason for p in report.failed}
+    assert "corrupt or unreadable PDF" in reasons[("corrupt.pdf", None)]
+    assert "no extractable text" in reasons[("blank.pdf", None)]
+    assert "unknown extension '.png'" in reasons[("image.png", None)]
+    assert "invalid JSON" in reasons[("faq.jsonl", 2)]
+    assert store.count("documents") == 3  # kafka, oncall and the good FAQ line
+
+
+def test_strict_fails_and_writes_nothing(tmp_path, ingester, store):
+    corpus(tmp_path)
+    write(tmp_path / "docs", "faq.jsonl", "{oops\n")
+    with pytest.raises(IngestError, match="nothing was written"):
+        ingester.ingest([tmp_path], strict=True)
+    assert store.count("documents") == 0 and store.count("people") == 0
+
+
+def test_a_failed_file_keeps_its_documents_under_sync(tmp_path, ingester, store):
+    write(tmp_path / "docs", "faq.jsonl", '{"id": "f1", "body": "first"}\n')
+    ingester.ingest([tmp_path])
+    write(tmp_path / "docs", "faq.jsonl", "{broken json\n")
+    report = ingester.ingest([tmp_path], sync=True)
+    assert report.documents.removed == []
+    assert store.get_document("f1").body == "first"
+
+
+def test_duplicate_ids_are_reported(tmp_path, ingester):
+    write(tmp_path, "a.md", "---\nid: same\n---\nalpha\n")
+    write(tmp_path, "b.md", "---\nid: same\n---\nbeta\n")
+    report = ingester.ingest([tmp_path])
+    assert report.documents.added == ["same"]
+    assert ["duplicate id 'same'" in p.reason for p in report.failed] == [True]
+
+
+def test_a_people_file_given_with_people_is_read_as_people(tmp_path, ingester):
+    write(tmp_path, "team.yaml", "- {id: p-x, name: Xi, skills: [Rust:4]}\n")
+    report = ingester.ingest([tmp_path], people_paths=[tmp_path / "team.yaml"])
+    assert report.people.added == ["p-x"] and report.failed == []
+
+
+def test_missing_path_is_reported(tmp_path, ingester):
+    report = ingester.ingest([tmp_path / "nope"])
+    assert [p.reason for p in report.failed] == ["no such file or folder"]
+
+
+def test_a_long_document_is_chunked_past_the_model_window(tmp_path, ingester, store):
+    body = " ".join(f"filler{i}" for i in range(600)) + " the zebra-crossing-protocol rule."
+    write(tmp_path, "long.md", f"# Long\n\n{body}\n")
+    ingester.ingest([tmp_path])
+    hits = store.keyword_search('"zebra"', 5)
+    assert len(hits) == 1
+    chunk = store.get_chunks([hits[0][0]])[hits[0][0]]
+    assert chunk["ordinal"] >= 3 and "zebra" in chunk["text"]

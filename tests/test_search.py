@@ -1,0 +1,106 @@
+import pytest
+from conftest import answerer_for, write
+
+from indexer.errors import InvalidQuery
+from indexer.records import Filters
+
+
+@pytest.fixture
+def answerer(tmp_path, ingester, store, embedder):
+    write(tmp_path, "people.yaml", """
+        - {id: p-ana, type: person, name: Ana, department: Data, title: Streaming engineer,
+           skills: [{name: Kafka, level: 5}], mentoring: {available: true, capacity: 2}}
+        - {id: p-bo, type: person, name: Bo, department: Platform, email: bo@x.example,
+           skills: [{name: Kafka, level: 5}], visible: false}
+        - {id: p-cy, type: person, name: Cy, department: Finance,
+           skills: [{name: Payroll, level: 4}]}
+        """)
+    write(tmp_path, "docs.jsonl", "\n".join([
+        '{"id": "d1", "title": "Kafka retention", "body": "kafka retention for audit topics",'
+        ' "authors": ["p-ana"], "tags": ["kafka"], "updated_at": "2024-01-10"}',
+        '{"id": "d2", "title": "Consumer lag", "body": "kafka consumer lag runbook",'
+        ' "authors": ["p-ana", "bo@x.example"], "updated_at": "2025-06-01"}',
+        '{"id": "d3", "title": "Payroll calendar", "body": "payroll dates for finance",'
+        ' "authors": ["p-cy"], "kind": "lesson", "groups": ["finance"], "language": "de"}',
+        '{"id": "d4", "title": "Bo on retention", "body": "retention of kafka audit data",'
+        ' "authors": ["bo@x.example"], "groups": ["security"]}',
+    ]))
+    ingester.ingest([tmp_path])
+    return answerer_for(store, embedder)
+
+
+def ids(result, part="articles"):
+    return [x["id"] for x in result[part]]
+
+
+def test_articles_rank_by_shared_words_and_unrelated_ones_are_left_out(answerer):
+    result = answerer.answer("kafka retention")
+    # d1 holds both words in title and body; d4 both in its body; d2 only "kafka".
+    assert ids(result) == ["d1", "d4", "d2"]
+    assert result["articles"][0]["snippet"] == "kafka retention for audit topics"
+    assert result["articles"][0]["highlights"] == [(0, 5), (6, 15)]
+
+
+def test_experts_vote_with_their_documents_and_opted_out_people_never_appear(answerer):
+    result = answerer.answer("kafka retention", articles=False)
+    assert ids(result, "experts") == ["p-ana"]  # Bo wrote d2 and d4 but opted out
+    ana = result["experts"][0]
+    assert [e["id"] for e in ana["evidence"]] == ["d1", "d2"]
+    assert [s["name"] for s in ana["skills"]] == ["Kafka"]
+    assert sum(ana["shares"].values()) == pytest.approx(1.0)
+    assert "Kafka (level 5)" in ana["why"]
+
+
+@pytest.mark.parametrize("filters, expected", [
+    (Filters(kinds=("lesson",)), ["d3"]),
+    (Filters(tags=("KAFKA",)), ["d1"]),
+    (Filters(languages=("de",)), ["d3"]),
+    (Filters(departments=("finance",)), ["d3"]),
+    (Filters(updated_after="2025-01-01"), ["d2"]),
+    (Filters(updated_before="2024-12-31"), ["d1"]),
+    (Filters(groups=()), ["d1", "d2"]),
+    (Filters(groups=("finance",)), ["d1", "d2", "d3"]),
+])
+def test_filters(answerer, filters, expected):
+    result = answerer.answer("kafka retention payroll audit lag dates", filters=filters)
+    assert sorted(ids(result)) == expected
+
+
+def test_group_filter_also_hides_evidence_from_experts(answerer):
+    hidden = answerer.answer("payroll dates", filters=Filters(groups=()))
+    assert ids(hidden) == []
+    # Cy still lists Payroll on the profile, but no vote from the restricted lesson.
+    [cy] = hidden["experts"]
+    assert cy["evidence"] == [] and cy["signals"]["evidence"] == 0
+    shown = answerer.answer("payroll dates", filters=Filters(groups=("finance",)))
+    assert [e["id"] for e in shown["experts"][0]["evidence"]] == ["d3"]
+
+
+def test_department_filter_selects_experts(answerer):
+    result = answerer.answer("kafka", filters=Filters(departments=("Finance",)))
+    assert ids(result, "experts") == []
+    result = answerer.answer("kafka", filters=Filters(departments=("Data",)))
+    assert ids(result, "experts") == ["p-ana"]
+
+
+def test_paging(answerer):
+    first = ids(answerer.answer("kafka retention", limit=2))
+    second = ids(answerer.answer("kafka retention", limit=2, offset=2))
+    assert first == ["d1", "d4"] and second == ["d2"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", None])
+def test_blank_query_is_refused(answerer, query):
+    with pytest.raises(InvalidQuery, match="empty"):
+        answerer.answer(query)
+
+
+@pytest.mark.parametrize("kwargs", [{"limit": 0}, {"limit": 101}, {"offset": -1}])
+def test_bad_limits_are_refused(answerer, kwargs):
+    with pytest.raises(InvalidQuery):
+        answerer.answer("kafka", **kwargs)
+
+
+def test_no_match_gives_empty_lists(answerer):
+    result = answerer.answer("zzzz qqqq")
+    assert result["articles"] == [] and result["experts"] == []
