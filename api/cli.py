@@ -29,8 +29,8 @@ from ingest.pipeline import Ingester, IngestReport
 
 app = typer.Typer(help="whoknows: what do we know about X, and who knows about X?",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data folder (default: $WHOKNOWS_DATA_DIR or ./whoknows-data).")]
@@ -64,7 +64,8 @@ def ingest(
 ) -> None:
     """Ingest documents, lessons learned and people; unchanged content is not embedded again."""
     if not paths and not people:
-        raise InvalidQuery("nothing to ingest", "give files or folders, e.g. whoknows ingest corpus/")
+        raise InvalidQuery("nothing to ingest",
+                           "give files or folders, e.g. whoknows ingest corpus/")
     runtime = _runtime(data_dir)
     ingester = Ingester(runtime.store, runtime.embedder)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -31,8 +31,8 @@ def person(pid: str) -> dict:
 def stackexchange() -> tuple[str, list[dict], dict[str, str], dict, set[str] | None]:
     data = BENCH_DATA / "stackexchange-android"
     questions = {q["qid"]: q for q in read_jsonl(data / "questions.jsonl")}
-    records = [person(row[0]) for row in csv.reader(open(data / "candidates.tsv"))
-               if row and row[0].strip()]
+    with open(data / "candidates.tsv") as handle:
+        records = [person(row[0]) for row in csv.reader(handle) if row and row[0].strip()]
     for a in read_jsonl(data / "answers.jsonl"):
         q = questions.get(a["qid"])
         if q and q["split"] == "train":

@@ -29,7 +29,7 @@ def main() -> None:
     splits = {s: read_qrels(data / "qrels" / f"{s}.tsv") for s in ("train", "test")}
     # Each query is embedded once; every mode and weight reuses its vector and lists.
     cached = {}
-    for split, qrels in splits.items():
+    for _split, qrels in splits.items():
         texts = [queries[q] for q in qrels]
         for qid, vec in zip(qrels, embedder.embed(texts), strict=True):
             cached[qid] = vec

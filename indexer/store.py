@@ -112,7 +112,8 @@ class Store:
         rows = self.db.query("SELECT id, content_hash, source FROM documents")
         return {r["id"]: (r["content_hash"], r["source"]) for r in rows}
 
-    def write_documents(self, items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]]) -> None:
+    def write_documents(self,
+                        items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]]) -> None:
         """Insert or replace documents with their chunks, vectors and authors, atomically."""
         with self.db.atomic():
             for doc, chunks, vectors in items:
@@ -187,8 +188,7 @@ class Store:
                              f"WHERE id IN ({marks})", ids)
         return {r["id"]: r for r in rows}
 
-    def iter_vectors(self, batch: int = 50_000,
-                     chunk_ids: Sequence[int] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def iter_vectors(self, batch: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (chunk ids, vectors) in batches, without holding every vector at once."""
         last = -1
         while True:
@@ -260,7 +260,8 @@ class Store:
     def get_person(self, person_id: str) -> Person:
         person = self.get_people([person_id]).get(person_id)
         if person is None:
-            raise NotFound(f"no person with id {person_id!r}", "check the id with `whoknows experts`")
+            raise NotFound(f"no person with id {person_id!r}",
+                           "check the id with `whoknows experts`")
         return person
 
     def profile_vectors(self) -> tuple[list[str], np.ndarray]:

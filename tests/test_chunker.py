@@ -53,4 +53,4 @@ def test_passages_cover_every_word_in_order(parts, max_words, overlap):
         covered |= {m.start() + s.start for m in re.finditer(r"\S+", text[s.start:s.end])}
         assert len(text[s.start:s.end].split()) <= max_words
     assert {m.start() for m in re.finditer(r"\S+", text)} <= covered
-    assert all(a.start < b.start for a, b in zip(spans, spans[1:]))
+    assert all(a.start < b.start for a, b in zip(spans, spans[1:], strict=False))

@@ -10,6 +10,7 @@ from ingest.documents import parse_document
 from ingest.readers.base import FileResult, file_date, read_text, require_text
 
 _DROP = ("script", "style", "nav", "header", "footer", "noscript", "template", "svg")
+_BLOCKS = ["h1", "h2", "h3", "h4", "p", "li", "pre", "td", "blockquote"]
 _META = {"id": "id", "authors": "authors", "author": "authors", "keywords": "tags",
          "tags": "tags", "language": "language", "date": "updated_at",
          "updated_at": "updated_at", "groups": "groups", "kind": "kind"}
@@ -30,8 +31,7 @@ def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     for tag in soup(_DROP):
         tag.decompose()
     root = soup.body or soup
-    blocks = [el.get_text(" ", strip=True)
-              for el in root.find_all(["h1", "h2", "h3", "h4", "p", "li", "pre", "td", "blockquote"])]
+    blocks = [el.get_text(" ", strip=True) for el in root.find_all(_BLOCKS)]
     body = "\n\n".join(b for b in blocks if b) or root.get_text("\n", strip=True)
     record["body"] = require_text(body, path)
     return FileResult(documents=[parse_document(record, file_id, str(path))])

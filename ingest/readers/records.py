@@ -25,9 +25,7 @@ from ingest.readers.base import FileResult, Problem, read_text
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     result = FileResult()
     text = read_text(path)
-    position = 0
-    for line, record in _records(path, text, result):
-        position += 1
+    for position, (line, record) in enumerate(_records(path, text, result), start=1):
         try:
             if isinstance(record, str):  # a CSV row the reader could not split
                 raise InvalidRecord(record)

@@ -1,0 +1,25 @@
+# whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
+# Both install what they need first (torch's CPU build before anything that wants torch).
+PYTHON ?= python3
+DATA ?= whoknows-data
+
+.PHONY: install demo test bench lint
+
+install:
+	$(PYTHON) -m pip install -q torch==2.13.0
+	$(PYTHON) -m pip install -q -e '.[dev]'
+
+demo: install
+	whoknows ingest corpus/ --data-dir $(DATA)
+	whoknows search "kafka consumer lag" --data-dir $(DATA) --limit 5
+	whoknows experts "who knows about route optimization?" --data-dir $(DATA) --limit 5
+
+test: install
+	$(PYTHON) -m pytest -q
+
+bench: install
+	$(PYTHON) bench/eval_scifact.py
+	$(PYTHON) bench/eval_experts.py
+
+lint:
+	$(PYTHON) -m ruff check indexer ingest search api bench tests

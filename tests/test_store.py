@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+from conftest import unit
+
+from indexer.errors import IndexMismatch, NotFound
+from indexer.records import Chunk, Document
+from indexer.store import Store
+from indexer.vectors import INDEX_FILE, MANIFEST_FILE, VectorIndex
+
+
+def put(store, doc_id, vector, text="text"):
+    store.write_document(Document(id=doc_id, title=doc_id, body=text),
+                         [Chunk(doc_id, 0, text)], np.array([unit(vector)]))
+
+
+def test_the_store_refuses_another_embedder(tmp_path):
+    store = Store.open(tmp_path)
+    store.bind_embedder("all-MiniLM-L6-v2", 384)
+    store.bind_embedder("all-MiniLM-L6-v2", 384)  # the same one is fine
+    with pytest.raises(IndexMismatch, match="built with the embedder all-MiniLM-L6-v2"):
+        Store.open(tmp_path).bind_embedder("hashing-256", 256)
+
+
+def test_a_failed_write_leaves_the_previous_state(store):
+    put(store, "a", [1, 0, 0])
+    generation = store.generation
+    bad = (Document(id="b", title="b", body="x"), [Chunk("b", 0, "x"), Chunk("b", 1, "y")],
+           np.array([unit([0, 1, 0])]))  # two chunks, one vector: fails midway
+    with pytest.raises(ValueError):
+        store.write_documents([bad])
+    assert store.count("documents") == 1 and store.count("chunks") == 1
+    assert store.generation == generation
+    assert store.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == 1
+
+
+def test_delete_document_and_unknown_ids(store):
+    put(store, "a", [1, 0, 0])
+    store.delete_document("a")
+    assert store.count("chunks") == 0
+    with pytest.raises(NotFound):
+        store.delete_document("a")
+    with pytest.raises(NotFound):
+        store.get_person("nobody")
+
+
+def test_vector_index_is_rebuilt_from_stored_vectors_without_embedding(tmp_path):
+    store = Store.open(tmp_path)
+    put(store, "a", [1, 0, 0])
+    put(store, "b", [0, 1, 0])
+    index = VectorIndex.load(store, tmp_path, 3)
+    assert [doc for doc, _ in index.search(unit([0, 1, 0.1]), 1)] == [2]
+    # The store changes after the index was saved: loading brings the index up to date.
+    store.delete_document("a")
+    put(store, "c", [0, 0, 1])
+    index = VectorIndex.load(store, tmp_path, 3)
+    assert sorted(index.ids().tolist()) == [2, 3]
+    assert index.generation == store.generation
+
+
+def test_a_damaged_index_file_is_rebuilt(tmp_path):
+    store = Store.open(tmp_path)
+    put(store, "a", [1, 0, 0])
+    VectorIndex.load(store, tmp_path, 3)
+    (tmp_path / INDEX_FILE).write_bytes(b"garbage")
+    index = VectorIndex.load(store, tmp_path, 3)
+    assert index.ids().tolist() == [1]
+    assert (tmp_path / MANIFEST_FILE).exists()
+
+
+def test_filtered_search_is_exact_over_the_allowed_chunks():
+    store = Store.memory()
+    for i in range(50):
+        put(store, f"d{i}", np.random.default_rng(i).normal(size=3))
+    index = VectorIndex.build(store, 3)
+    allowed = np.array([7, 30], dtype=np.int64)
+    hits = index.search(unit([1, 1, 1]), 10, allowed)
+    assert sorted(i for i, _ in hits) == [7, 30]
