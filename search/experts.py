@@ -73,16 +73,15 @@ class ExpertRanker:
         """People ranked for ``query`` from a document ranking (already access-filtered)."""
         self._refresh()
         w = self.weights
-        votes = self._votes(ranking[: w.evidence_depth])
+        votes = {pid: vs for pid, vs in self._votes(ranking[: w.evidence_depth]).items()
+                 if self._eligible(pid)}
         evidence = _normalise({p: sum(v for _, v in vs) for p, vs in votes.items()})
         profile, skills = self._profile_scores(query, query_vector)
         max_docs = max(self._doc_counts.values(), default=0)
         wanted = {d.lower() for d in departments}
         hits = []
         for pid in evidence.keys() | profile.keys():
-            person = self._people.get(pid)
-            if person is None or not person.visible:
-                continue
+            person = self._people[pid]
             if wanted and (person.department or "").lower() not in wanted:
                 continue
             activity = (math.log1p(self._doc_counts.get(pid, 0)) / math.log1p(max_docs)
@@ -100,6 +99,11 @@ class ExpertRanker:
         for hit in hits[:limit]:
             hit.why = explain(hit)
         return hits[:limit]
+
+    def _eligible(self, pid: str) -> bool:
+        """Only people with a record who have not opted out are ever suggested."""
+        person = self._people.get(pid)
+        return person is not None and person.visible
 
     def _votes(self, top: Sequence[DocScore]) -> dict[str, list[tuple[DocScore, float]]]:
         authors = self.store.authors_by_document([d.doc_id for d in top])
@@ -129,6 +133,8 @@ class ExpertRanker:
         scores: dict[str, float] = {}
         matched: dict[str, list[dict]] = {}
         for pid, person in self._people.items():
+            if not person.visible:
+                continue
             found = [{"name": s.name, "level": s.level, "match": round(similarity[s.name], 3)}
                      for s in person.skills
                      if similarity.get(s.name, 0.0) >= self.weights.skill_threshold]
