@@ -105,6 +105,7 @@ class Evidence:
     kind: str
     contribution: float
     snippet: str
+    rank: int = 0  # the document's position in the results for the query, from 1
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -123,6 +124,7 @@ class ExpertHit:
     evidence: list[Evidence] = field(default_factory=list)
     skills: list[dict[str, Any]] = field(default_factory=list)
     why: str = ""
+    top_results: int = 0  # how many of the top 10 results this person wrote
 
     def shares(self) -> dict[str, float]:
         """Each signal's share of the score (they sum to 1 when the score is positive)."""

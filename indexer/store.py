@@ -201,15 +201,21 @@ class Store:
             vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vectors
 
-    def chunk_vectors_of(self, doc_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        out: dict[str, list[np.ndarray]] = {}
-        for start in range(0, len(doc_ids), 500):
-            part = list(doc_ids[start:start + 500])
-            marks = ",".join("?" * len(part))
-            for doc_id, blob in self.db.execute(
-                    f"SELECT doc_id, vector FROM chunks WHERE doc_id IN ({marks})", part):
-                out.setdefault(doc_id, []).append(np.frombuffer(blob, dtype=np.float32))
-        return {k: np.vstack(v) for k, v in out.items()}
+    def document_vectors(self) -> dict[str, np.ndarray]:
+        """doc id -> the unit mean of its passage vectors (read in one ordered pass)."""
+        out: dict[str, np.ndarray] = {}
+        current, acc = None, None
+        for doc_id, blob in self.db.execute("SELECT doc_id, vector FROM chunks ORDER BY doc_id"):
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if doc_id != current:
+                if current is not None:
+                    out[current] = acc / max(float(np.linalg.norm(acc)), 1e-12)
+                current, acc = doc_id, vector.copy()
+            else:
+                acc += vector
+        if current is not None:
+            out[current] = acc / max(float(np.linalg.norm(acc)), 1e-12)
+        return out
 
     def keyword_search(self, match: str, limit: int,
                        filters: Filters | None = None) -> list[tuple[int, str, float]]:

@@ -8,6 +8,8 @@ show each signal's share:
   its retrieval score, shared among its authors.
 - ``profile``: how well their own profile (skills with levels, title, bio)
   matches the query.
+- ``focus``: how close the query is to the direction of everything they wrote
+  (the sum of their documents' vectors).
 - ``activity``: a small prior for people with more written evidence overall.
 
 Visibility: people with ``visible: false`` and authors without a person record
@@ -18,12 +20,12 @@ caller that filtered documents by access never sees votes from hidden ones.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.embedder import Embedder
+from indexer.embedder import Embedder, normalise
 from indexer.records import Evidence, ExpertHit, Person
 from indexer.store import Store
 from search.retrieval import DocScore
@@ -31,13 +33,29 @@ from search.snippets import make_snippet
 from search.text import stem, terms
 
 
+TOP_RESULTS = 10  # "wrote 3 of the top 10 results"
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One document's vote for one of its authors."""
+
+    doc: DocScore
+    share: float
+    rank: int
+
+
 @dataclass(frozen=True)
 class ExpertWeights:
-    evidence: float = 0.6
-    profile: float = 0.3
-    activity: float = 0.1
-    evidence_depth: int = 100     # top documents that vote
-    author_share: float = 0.5     # a vote is divided by n_authors ** author_share
+    """Signal weights. The written-evidence signals keep the 0.7 : 0.2 : 0.1 ratio that was
+    measured on the expert benchmarks (docs/benchmarks.md); the declared profile is added."""
+
+    evidence: float = 0.56
+    focus: float = 0.16
+    profile: float = 0.20
+    activity: float = 0.08
+    evidence_depth: int = 500     # top documents that vote
+    author_share: float = 1.0     # a vote is divided by n_authors ** author_share
     skill_threshold: float = 0.5  # cosine at which a skill counts as matching the query
     evidence_shown: int = 3
 
@@ -53,16 +71,21 @@ class ExpertRanker:
         self._doc_counts: dict[str, int] = {}
         self._profile_ids: list[str] = []
         self._profile_vectors = np.zeros((0, 0), dtype=np.float32)
+        self._focus_ids: list[str] = []
+        self._focus_vectors = np.zeros((0, 0), dtype=np.float32)
         self._skill_vectors: dict[str, np.ndarray] = {}
 
     def _refresh(self) -> None:
-        """Load people, their document counts and profile vectors once per store change."""
+        """Load people, their document counts and vectors once per store change."""
         key = (self.store.generation, self.store.count("people"))
         if key == self._cache_key:
             return
         self._people = self.store.get_people()
-        self._doc_counts = {p: len(d) for p, d in self.store.documents_by_author().items()}
+        by_author = {p: docs for p, docs in self.store.documents_by_author().items()
+                     if self._eligible(p)}
+        self._doc_counts = {p: len(docs) for p, docs in by_author.items()}
         self._profile_ids, self._profile_vectors = self.store.profile_vectors()
+        self._focus_ids, self._focus_vectors = _focus_vectors(self.store, by_author)
         names = sorted({s.name for p in self._people.values() for s in p.skills})
         vectors = self.embedder.embed(names) if names else np.zeros((0, 0), np.float32)
         self._skill_vectors = dict(zip(names, vectors, strict=True))
@@ -70,51 +93,64 @@ class ExpertRanker:
 
     def rank(self, query: str, ranking: Sequence[DocScore], query_vector: np.ndarray,
              limit: int = 10, departments: Sequence[str] = ()) -> list[ExpertHit]:
-        """People ranked for ``query`` from a document ranking (already access-filtered)."""
+        """People ranked for ``query`` from a document ranking (already access-filtered).
+
+        Every signal is scaled to [0, 1] over the people being ranked, then weighted.
+        """
         self._refresh()
         w = self.weights
         votes = {pid: vs for pid, vs in self._votes(ranking[: w.evidence_depth]).items()
                  if self._eligible(pid)}
-        evidence = _normalise({p: sum(v for _, v in vs) for p, vs in votes.items()})
         profile, skills = self._profile_scores(query, query_vector)
-        max_docs = max(self._doc_counts.values(), default=0)
+        # Focus and activity describe everything a person wrote, so they only count for
+        # people with evidence the caller may see for this query, or a matching profile.
+        candidates = votes.keys() | profile.keys()
+        evidence = _min_max({p: sum(v.share for v in vs) for p, vs in votes.items()}, candidates)
+        focus = _min_max(self._focus(query_vector), candidates)
+        activity = _min_max({p: math.log1p(n) for p, n in self._doc_counts.items()}, candidates)
         wanted = {d.lower() for d in departments}
         hits = []
-        for pid in evidence.keys() | profile.keys():
+        for pid in candidates:
             person = self._people[pid]
             if wanted and (person.department or "").lower() not in wanted:
                 continue
-            activity = (math.log1p(self._doc_counts.get(pid, 0)) / math.log1p(max_docs)
-                        if max_docs else 0.0)
-            signals = {"evidence": w.evidence * evidence.get(pid, 0.0),
+            signals = {"evidence": w.evidence * evidence[pid], "focus": w.focus * focus[pid],
                        "profile": w.profile * profile.get(pid, 0.0),
-                       "activity": w.activity * activity}
+                       "activity": w.activity * activity[pid]}
             hits.append(ExpertHit(
                 id=pid, name=person.name, score=round(sum(signals.values()), 6),
                 title=person.title, department=person.department, location=person.location,
                 mentoring_available=person.mentoring_available,
                 signals={k: round(v, 6) for k, v in signals.items()},
-                skills=skills.get(pid, []), evidence=self._evidence(votes.get(pid, []), query)))
+                skills=skills.get(pid, []), evidence=self._evidence(votes.get(pid, []), query),
+                top_results=sum(v.rank <= TOP_RESULTS for v in votes.get(pid, []))))
         hits.sort(key=lambda h: (-h.score, h.id))
         for hit in hits[:limit]:
             hit.why = explain(hit)
         return hits[:limit]
+
+    def _focus(self, query_vector: np.ndarray) -> dict[str, float]:
+        """Cosine between the query and the direction of everything a person wrote."""
+        if not self._focus_ids:
+            return {}
+        sims = self._focus_vectors @ query_vector
+        return dict(zip(self._focus_ids, sims.tolist(), strict=True))
 
     def _eligible(self, pid: str) -> bool:
         """Only people with a record who have not opted out are ever suggested."""
         person = self._people.get(pid)
         return person is not None and person.visible
 
-    def _votes(self, top: Sequence[DocScore]) -> dict[str, list[tuple[DocScore, float]]]:
+    def _votes(self, top: Sequence[DocScore]) -> dict[str, list[Vote]]:
         authors = self.store.authors_by_document([d.doc_id for d in top])
-        votes: dict[str, list[tuple[DocScore, float]]] = {}
-        for scored in top:
+        votes: dict[str, list[Vote]] = {}
+        for rank, scored in enumerate(top, start=1):
             people = authors.get(scored.doc_id, [])
             if not people:
                 continue
             share = scored.score / len(people) ** self.weights.author_share
             for pid in people:
-                votes.setdefault(pid, []).append((scored, share))
+                votes.setdefault(pid, []).append(Vote(scored, share, rank))
         return votes
 
     def _profile_scores(self, query: str, query_vector: np.ndarray
@@ -148,37 +184,59 @@ class ExpertRanker:
                 matched[pid] = found
         return scores, matched
 
-    def _evidence(self, votes: list[tuple[DocScore, float]], query: str) -> list[Evidence]:
+    def _evidence(self, votes: list[Vote], query: str) -> list[Evidence]:
         if not votes:
             return []
-        top = sorted(votes, key=lambda v: -v[1])[: self.weights.evidence_shown]
-        docs = self.store.get_documents(d.doc_id for d, _ in top)
-        chunks = self.store.get_chunks(d.best_chunk for d, _ in top if d.best_chunk is not None)
+        top = sorted(votes, key=lambda v: -v.share)[: self.weights.evidence_shown]
+        docs = self.store.get_documents(v.doc.doc_id for v in top)
+        chunks = self.store.get_chunks(v.doc.best_chunk for v in top
+                                       if v.doc.best_chunk is not None)
         out = []
-        for scored, share in top:
-            doc = docs.get(scored.doc_id)
+        for vote in top:
+            doc = docs.get(vote.doc.doc_id)
             if doc is None:
                 continue
-            chunk = chunks.get(scored.best_chunk) if scored.best_chunk is not None else None
+            chunk = chunks.get(vote.doc.best_chunk) if vote.doc.best_chunk is not None else None
             snippet, _ = make_snippet(chunk["text"] if chunk else doc.body, query, width=25)
             out.append(Evidence(id=doc.id, title=doc.title, kind=doc.kind,
-                                contribution=round(share, 6), snippet=snippet))
+                                contribution=round(vote.share, 6), snippet=snippet,
+                                rank=vote.rank))
         return out
 
 
-def _normalise(scores: dict[str, float]) -> dict[str, float]:
-    top = max(scores.values(), default=0.0)
-    return {k: v / top for k, v in scores.items()} if top > 0 else {}
+def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:
+    """Scale ``scores`` to [0, 1] over the people ``over`` (a missing score counts 0)."""
+    values = {p: scores.get(p, 0.0) for p in over}
+    if not values:
+        return {}
+    lo, hi = min(values.values()), max(values.values())
+    if hi - lo <= 1e-12:
+        return {p: (1.0 if hi > 0 else 0.0) for p in values}
+    return {p: (v - lo) / (hi - lo) for p, v in values.items()}
+
+
+def _focus_vectors(store: Store, by_author: dict[str, list[str]]) -> tuple[list[str], np.ndarray]:
+    """Per person, the unit direction of the sum of their documents' unit vectors."""
+    doc_vectors = store.document_vectors()
+    ids, rows = [], []
+    for pid, docs in sorted(by_author.items()):
+        found = [doc_vectors[d] for d in docs if d in doc_vectors]
+        if found:
+            ids.append(pid)
+            rows.append(np.sum(found, axis=0))
+    if not rows:
+        return [], np.zeros((0, 0), dtype=np.float32)
+    return ids, normalise(np.vstack(rows))
 
 
 def explain(hit: ExpertHit) -> str:
     """One line a person can read: what they wrote and which skills matched."""
     parts = []
-    if hit.evidence:
-        kinds = {e.kind for e in hit.evidence}
-        noun = "lessons" if kinds == {"lesson"} else "documents"
-        parts.append(f"wrote {len(hit.evidence)} of the top {noun}"
-                     if len(hit.evidence) > 1 else f"wrote '{hit.evidence[0].title}'")
+    if hit.top_results > 1:
+        parts.append(f"wrote {hit.top_results} of the top {TOP_RESULTS} results")
+    elif hit.evidence:
+        first = hit.evidence[0]
+        parts.append(f"wrote '{first.title}' (result #{first.rank})")
     if hit.skills:
         parts.append("lists " + ", ".join(f"{s['name']} (level {s['level']})"
                                           for s in hit.skills[:3]))

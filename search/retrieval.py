@@ -20,7 +20,7 @@ from search.snippets import make_snippet
 from search.text import clean_query, match_expression
 
 DENSE_WEIGHT = 0.5
-CANDIDATE_CHUNKS = 300  # chunks each retriever returns before collapsing to documents
+CANDIDATE_CHUNKS = 500  # chunks each retriever returns before collapsing to documents
 # A document found only by the dense retriever must be at least this similar to the
 # query: below it MiniLM pairs are unrelated, and a result list padded with them
 # would never say "nothing found".

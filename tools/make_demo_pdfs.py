@@ -375,7 +375,8 @@ def build(doc: dict, out_dir: Path) -> Path:
         str(path), pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm,
         topMargin=2 * cm, bottomMargin=2 * cm,
         title=doc["title"], author=doc["author"], subject=doc["subject"],
-        keywords=doc["keywords"], creator="tools/make_demo_pdfs.py")
+        keywords=doc["keywords"], creator="tools/make_demo_pdfs.py",
+        invariant=True)  # byte-identical output on every run
     template.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return path
 
