@@ -12,10 +12,10 @@ _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 def make_snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tuple[int, int]]]:
     """(snippet, highlight spans within the snippet) for ``text`` against ``query``."""
     wanted = {stem(t) for t in terms(query)}
-    tokens = [(m.start(), m.end(), stem(m.group()) in wanted) for m in _TOKEN.finditer(text)]
+    tokens = [(m.start(), m.end(), stem(m.group())) for m in _TOKEN.finditer(text)]
     if not tokens:
         return text[:300], []
-    hits = [i for i, tok in enumerate(tokens) if tok[2]]
+    hits = [(i, tok[2]) for i, tok in enumerate(tokens) if tok[2] in wanted]
     start = _best_window(hits, len(tokens), width)
     end = min(start + width, len(tokens))
     lo, hi = tokens[start][0], tokens[end - 1][1]
@@ -26,16 +26,17 @@ def make_snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tupl
     return shown, _highlights(shown, wanted)
 
 
-def _best_window(hits: list[int], n: int, width: int) -> int:
-    """Start of the ``width``-token window with the most hits (earliest among equals)."""
+def _best_window(hits: list[tuple[int, str]], n: int, width: int) -> int:
+    """Start of the ``width``-token window with the most distinct query terms, then the
+    most hits (earliest among equals)."""
     if not hits:
         return 0
-    best_start, best_count, j = 0, 0, 0
-    for i, first in enumerate(hits):
-        while j < len(hits) and hits[j] < first + width:
-            j += 1
-        if j - i > best_count:
-            best_count, best_start = j - i, first
+    best_start, best_key = 0, (0, 0)
+    for i, (first, _) in enumerate(hits):
+        inside = [term for at, term in hits[i:] if at < first + width]
+        key = (len(set(inside)), len(inside))
+        if key > best_key:
+            best_key, best_start = key, first
     # Show a little context before the first hit rather than starting on it.
     return max(0, min(best_start - 5, n - width))
 

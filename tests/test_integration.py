@@ -61,6 +61,29 @@ def test_opted_out_people_never_appear(demo, query):
     assert found and not found & HIDDEN
 
 
+@pytest.mark.parametrize("query, doc_id, words", [
+    ("replication lag budget between Singapore and Frankfurt Kafka clusters",
+     "kb-kafka-consumer-lag-runbook", ["MirrorMaker", "replication lag budget"]),
+    ("what random_page_cost do we use on NVMe Postgres", "kb-postgres-query-tuning",
+     ["random_page_cost"]),
+    ("penalty for delivery stops on Lisbon tram lines", "kb-vrp-solver-architecture", ["tram"]),
+    ("how much is the weekend on-call payment", "kb-oncall-handbook", ["120"]),
+])
+def test_facts_deep_in_long_articles_are_found_with_their_passage(demo, query, doc_id, words):
+    runtime, _, answerer = demo
+    top = answerer.answer(query, limit=3)["articles"][0]
+    assert top["id"] == doc_id
+    # The fact sits hundreds of words in, past the model's 256-token window.
+    assert runtime.store.get_document(doc_id).body.find(words[0]) > 1500
+    assert all(w in top["snippet"] for w in words)
+
+
+def test_a_pdf_is_found(demo):
+    _, _, answerer = demo
+    result = answerer.answer("solver benchmark instances", limit=5)
+    assert any(a["source"].endswith(".pdf") for a in result["articles"])
+
+
 def test_every_expert_is_explained(demo):
     _, _, answerer = demo
     top = answerer.answer("kafka consumer lag", articles=False)["experts"][0]
