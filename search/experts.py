@@ -1,6 +1,6 @@
 """Expert finding: who knows about X, and why.
 
-A person's score is the sum of three named signals, so every suggestion can
+A person's score is the sum of four named signals, so every suggestion can
 show each signal's share:
 
 - ``evidence``: document-centric voting (Balog's Model 2; Macdonald & Ounis's
@@ -122,7 +122,8 @@ class ExpertRanker:
                 title=person.title, department=person.department, location=person.location,
                 mentoring_available=person.mentoring_available,
                 signals={k: round(v, 6) for k, v in signals.items()},
-                skills=skills.get(pid, []), evidence=self._evidence(votes.get(pid, []), query),
+                skills=skills.get(pid, []),
+                evidence=self._evidence(votes.get(pid, []), signals["evidence"], query),
                 top_results=sum(v.rank <= TOP_RESULTS for v in votes.get(pid, []))))
         hits.sort(key=lambda h: (-h.score, h.id))
         for hit in hits[:limit]:
@@ -184,9 +185,11 @@ class ExpertRanker:
                 matched[pid] = found
         return scores, matched
 
-    def _evidence(self, votes: list[Vote], query: str) -> list[Evidence]:
+    def _evidence(self, votes: list[Vote], signal: float, query: str) -> list[Evidence]:
+        """The documents that voted most, each with its part of the evidence signal."""
         if not votes:
             return []
+        total = sum(v.share for v in votes)
         top = sorted(votes, key=lambda v: -v.share)[: self.weights.evidence_shown]
         docs = self.store.get_documents(v.doc.doc_id for v in top)
         chunks = self.store.get_chunks(v.doc.best_chunk for v in top
@@ -199,7 +202,8 @@ class ExpertRanker:
             chunk = chunks.get(vote.doc.best_chunk) if vote.doc.best_chunk is not None else None
             snippet, _ = make_snippet(chunk["text"] if chunk else doc.body, query, width=25)
             out.append(Evidence(id=doc.id, title=doc.title, kind=doc.kind,
-                                contribution=round(vote.share, 6), snippet=snippet,
+                                contribution=round(signal * vote.share / total, 6),
+                                snippet=snippet,
                                 rank=vote.rank))
         return out
 

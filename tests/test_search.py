@@ -48,6 +48,9 @@ def test_experts_vote_with_their_documents_and_opted_out_people_never_appear(ans
     assert [e["id"] for e in ana["evidence"]] == ["d1", "d2"]
     assert [s["name"] for s in ana["skills"]] == ["Kafka"]
     assert sum(ana["shares"].values()) == pytest.approx(1.0)
+    # Both of her voting documents are shown, so their parts make up the whole signal.
+    parts = sum(e["contribution"] for e in ana["evidence"])
+    assert parts == pytest.approx(ana["signals"]["evidence"], abs=1e-5)
     assert "Kafka (level 5)" in ana["why"]
 
 
