@@ -2,6 +2,7 @@
 # Both install what they need first (torch's CPU build before anything that wants torch).
 PYTHON ?= python3
 DATA ?= whoknows-data
+WHOKNOWS = $(PYTHON) -m api.cli
 
 .PHONY: install demo test bench lint
 
@@ -10,9 +11,9 @@ install:
 	$(PYTHON) -m pip install -q -e '.[dev]'
 
 demo: install
-	whoknows ingest corpus/ --data-dir $(DATA)
-	whoknows search "kafka consumer lag" --data-dir $(DATA) --limit 5
-	whoknows experts "who knows about route optimization?" --data-dir $(DATA) --limit 5
+	$(WHOKNOWS) ingest corpus/ --data-dir $(DATA)
+	$(WHOKNOWS) search "kafka consumer lag" --data-dir $(DATA) --limit 5
+	$(WHOKNOWS) experts "who knows about route optimization?" --data-dir $(DATA) --limit 5
 
 test: install
 	$(PYTHON) -m pytest -q

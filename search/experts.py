@@ -202,7 +202,8 @@ class ExpertRanker:
             chunk = chunks.get(vote.doc.best_chunk) if vote.doc.best_chunk is not None else None
             snippet, _ = make_snippet(chunk["text"] if chunk else doc.body, query, width=25)
             out.append(Evidence(id=doc.id, title=doc.title, kind=doc.kind,
-                                contribution=round(signal * vote.share / total, 6),
+                                contribution=round(signal * vote.share / total, 6)
+                                if total > 0 else 0.0,
                                 snippet=snippet,
                                 rank=vote.rank))
         return out
