@@ -32,7 +32,6 @@ from search.retrieval import DocScore
 from search.snippets import make_snippet
 from search.text import stem, terms
 
-
 TOP_RESULTS = 10  # "wrote 3 of the top 10 results"
 
 

@@ -54,7 +54,8 @@ def test_min_max_over_candidates():
 
 
 def test_focus_follows_what_people_wrote(tmp_path, ingester, store, embedder):
-    write(tmp_path, "p.yaml", "- {id: k, type: person, name: K}\n- {id: r, type: person, name: R}\n")
+    write(tmp_path, "p.yaml", "- {id: k, type: person, name: K}\n"
+          "- {id: r, type: person, name: R}\n")
     write(tmp_path, "d.jsonl", '{"id": "x1", "body": "kafka streams", "authors": ["k"]}\n'
           '{"id": "x2", "body": "rust borrow checker", "authors": ["r"]}\n')
     ingester.ingest([tmp_path])
