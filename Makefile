@@ -16,6 +16,7 @@ demo: install
 	$(WHOKNOWS) experts "who knows about route optimization?" --data-dir $(DATA) --limit 5
 
 test: install
+	$(PYTHON) -m ruff check indexer ingest search api bench tests
 	$(PYTHON) -m pytest -q
 
 bench: install
