@@ -227,6 +227,74 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
             out.print(f"{key:>10}: {value}")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+    from indexer.keys import KeyRing
+
+    runtime = _runtime(data_dir)
+    if not KeyRing(runtime.store).active():
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            err.print(f"no API keys configured: binding 127.0.0.1 instead of {host}")
+            host = "127.0.0.1"
+        err.print("[yellow]running open (no API keys): anyone on this machine can read "
+                  "everything; add keys with `whoknows keys add --role reader`[/yellow]")
+    uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")
+
+
+keys_app = typer.Typer(help="API keys: add, list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("add")
+def keys_add(
+    role: Annotated[str, typer.Option(help="reader, lms or admin.")],
+    groups: Annotated[str, typer.Option(help="Document groups it may read: a,b")] = "",
+    name: Annotated[str | None, typer.Option(help="Who or what uses it.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a key; it is printed once and stored hashed."""
+    from indexer.keys import KeyRing
+
+    key, secret = KeyRing(_runtime(data_dir).store).add(
+        role, tuple(g.strip() for g in groups.split(",") if g.strip()), name)
+    err.print(f"created key {key.id} ({key.role}); keep it now, it is not shown again:")
+    print(secret)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None, as_json: AsJson = False) -> None:
+    """The keys, without their secrets."""
+    from dataclasses import asdict
+
+    from indexer.keys import KeyRing
+
+    keys = KeyRing(_runtime(data_dir).store).list()
+    if as_json:
+        print(json.dumps([asdict(k) for k in keys]))
+        return
+    for k in keys:
+        state = "revoked" if k.revoked else "active"
+        out.print(f"{k.id}  {k.role:<6} {state:<7} groups={','.join(k.groups) or '-'}  "
+                  f"{escape(k.name or '')}  {k.created_at}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, data_dir: DataDir = None) -> None:
+    """Revoke a key by its id."""
+    from indexer.keys import KeyRing
+
+    KeyRing(_runtime(data_dir).store).revoke(key_id)
+    out.print(f"revoked {key_id}")
+
+
 def main() -> None:
     try:
         app()

@@ -9,6 +9,7 @@ stale vector index is detected and rebuilt from the stored vectors.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,9 @@ class Store:
     def open(cls, data_dir: str | Path) -> Store:
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
-        db = sqlite_utils.Database(path / DB_NAME)
+        # One connection may serve several API threads; the caller serialises its use.
+        conn = sqlite3.connect(path / DB_NAME, check_same_thread=False)
+        db = sqlite_utils.Database(conn)
         db.enable_wal()
         db.execute("PRAGMA busy_timeout = 10000")
         return cls(db)
@@ -66,6 +69,10 @@ class Store:
                  "seniority": float, "skills": str, "goals": str, "bio": str,
                  "mentoring_available": int, "mentoring_capacity": int, "visible": int,
                  "source": str, "content_hash": str, "vector": bytes},
+                pk="id", if_not_exists=True)
+            db["api_keys"].create(
+                {"id": str, "name": str, "role": str, "groups": str, "hash": str,
+                 "created_at": str, "revoked_at": str},
                 pk="id", if_not_exists=True)
             db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
             db.execute("CREATE INDEX IF NOT EXISTS authorship_author ON authorship(author)")
@@ -276,6 +283,17 @@ class Store:
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
         return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.float32) for r in rows])
+
+    def documents_of(self, person: Person, filters: Filters | None = None,
+                     limit: int = 50) -> list[dict[str, Any]]:
+        """The person's documents and lessons (by id or email), newest first."""
+        where, params = document_filter_sql(filters or Filters())
+        authors = [person.id] + ([person.email.lower()] if person.email else [])
+        marks = ",".join("?" * len(authors))
+        sql = (f"SELECT DISTINCT d.id, d.title, d.kind, d.updated_at FROM documents d "
+               f"JOIN authorship a ON a.doc_id = d.id WHERE lower(a.author) IN ({marks}) "
+               f"{where} ORDER BY d.updated_at DESC, d.id LIMIT ?")
+        return list(self.db.query(sql, [*[a.lower() for a in authors], *params, limit]))
 
     def authors_by_document(self, doc_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
         """doc id -> person ids of its authors (emails resolved to ids)."""

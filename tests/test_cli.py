@@ -107,3 +107,20 @@ def test_opening_with_another_embedder_is_a_clear_error(cli, corpus, monkeypatch
     with pytest.raises(SystemExit):
         main()
     assert "was built with the embedder hashing-2048" in capsys.readouterr().err
+
+
+def test_keys_add_list_revoke(cli):
+    added = cli("keys", "add", "--role", "lms", "--groups", "hr,finance", "--name", "LMS")
+    assert added.exit_code == 0, added.output
+    secret = added.stdout.strip().splitlines()[-1]
+    assert secret.startswith("wk_")
+    [key] = json.loads(cli("keys", "list", "--json").output)
+    assert key["role"] == "lms" and key["groups"] == ["hr", "finance"]
+    assert secret not in cli("keys", "list").output
+    assert cli("keys", "revoke", key["id"]).exit_code == 0
+    assert json.loads(cli("keys", "list", "--json").output)[0]["revoked"] is True
+
+
+def test_unknown_role_is_refused(cli):
+    result = cli("keys", "add", "--role", "root")
+    assert result.exit_code != 0 and "unknown role" in str(result.exception)

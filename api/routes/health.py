@@ -1,0 +1,27 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import State
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is alive."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(state: State) -> JSONResponse:
+    """The vector index and the model are loaded: searches will be fast."""
+    if not state.ready:
+        return JSONResponse(status_code=503, content={"ready": False})
+    with state.lock:
+        store = state.runtime.store
+        counts = {"documents": store.count("documents"), "people": store.count("people")}
+    return JSONResponse(content={"ready": True, **counts})

@@ -1,0 +1,108 @@
+"""Response shapes of the HTTP API (they make the OpenAPI schema precise)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class Article(BaseModel):
+    id: str
+    title: str
+    kind: str
+    score: float
+    snippet: str
+    source: str | None = None
+    updated_at: str | None = None
+    tags: list[str] = []
+    language: str | None = None
+    authors: list[str] = []
+    dense_score: float = 0.0
+    keyword_score: float = 0.0
+    highlights: list[list[int]] = []
+
+
+class EvidenceItem(BaseModel):
+    id: str
+    title: str
+    kind: str
+    contribution: float
+    snippet: str
+    rank: int
+
+
+class MatchedSkill(BaseModel):
+    name: str
+    level: int
+    match: float
+
+
+class Expert(BaseModel):
+    id: str
+    name: str
+    score: float
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    mentoring_available: bool = False
+    signals: dict[str, float]
+    shares: dict[str, float]
+    evidence: list[EvidenceItem]
+    skills: list[MatchedSkill]
+    why: str
+    top_results: int = 0
+
+
+class SearchResponse(BaseModel):
+    query: str
+    articles: list[Article]
+    experts: list[Expert]
+    total_articles: int | None = None
+
+
+class SkillOut(BaseModel):
+    name: str
+    level: int
+    years: float | None = None
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    title: str
+    kind: str
+    updated_at: str | None = None
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+    email: str | None = None
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    timezone: str | None = None
+    languages: list[str] = []
+    seniority: float | None = None
+    skills: list[SkillOut] = []
+    goals: list[str] = []
+    bio: str | None = None
+    mentoring_available: bool = False
+    mentoring_capacity: int = 0
+    documents: list[DocumentSummary] = []
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    kind: str
+    body: str
+    authors: list[str] = []
+    tags: list[str] = []
+    language: str | None = None
+    updated_at: str | None = None
+    source: str | None = None
+    extra: dict = {}
+
+
+class Error(BaseModel):
+    error: str
+    detail: str | None = None

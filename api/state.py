@@ -1,0 +1,36 @@
+"""What the running server holds: the runtime, a warm answerer, the key ring."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from api.runtime import Runtime
+from indexer.keys import KeyRing
+from search.answers import Answerer
+
+
+@dataclass
+class ServerState:
+    runtime: Runtime
+    answerer: Answerer | None = None
+    # The store's SQLite connection and the model are shared by the request threads;
+    # queries take turns on them (a query is a few milliseconds of SQL and one embedding).
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def keys(self) -> KeyRing:
+        return KeyRing(self.runtime.store)
+
+    def warm_up(self) -> None:
+        """Load the vector index and the model so the first search is fast."""
+        with self.lock:
+            if self.answerer is None:
+                self.answerer = self.runtime.answerer()
+                warm = getattr(self.runtime.embedder, "warm_up", None)
+                if warm:
+                    warm()
+
+    @property
+    def ready(self) -> bool:
+        return self.answerer is not None

@@ -1,0 +1,91 @@
+"""API keys: roles and groups, stored hashed in the store's ``api_keys`` table.
+
+A key looks like ``wk_<id>_<secret>``; only the SHA-256 of the whole key is kept,
+so a leaked database does not leak keys. The secret is random (32 bytes), so a
+fast hash is enough: there is nothing to brute-force.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+from indexer.errors import InvalidRecord, NotFound
+from indexer.store import Store
+
+ROLES = ("reader", "lms", "admin")
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    id: str
+    name: str | None
+    role: str
+    groups: tuple[str, ...]
+    created_at: str
+    revoked: bool = False
+
+    def can(self, role: str) -> bool:
+        """Whether this key holds ``role``: admin > lms > reader."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class KeyRing:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, role: str, groups: tuple[str, ...] = (), name: str | None = None
+            ) -> tuple[ApiKey, str]:
+        """Create a key; return it and the secret, which is shown only this once."""
+        if role not in ROLES:
+            raise InvalidRecord(f"unknown role {role!r}", f"use one of {', '.join(ROLES)}")
+        key_id = secrets.token_hex(4)
+        secret = f"wk_{key_id}_{secrets.token_urlsafe(32)}"
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.store.db.atomic():
+            self.store.db["api_keys"].insert(
+                {"id": key_id, "name": name, "role": role, "groups": json.dumps(list(groups)),
+                 "hash": _hash(secret), "created_at": now, "revoked_at": None})
+        return ApiKey(key_id, name, role, tuple(groups), now), secret
+
+    def list(self) -> list[ApiKey]:
+        rows = self.store.db.query("SELECT * FROM api_keys ORDER BY created_at, id")
+        return [_key(r) for r in rows]
+
+    def revoke(self, key_id: str) -> None:
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.store.db.atomic():
+            cursor = self.store.db.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                [now, key_id])
+        if cursor.rowcount == 0:
+            raise NotFound(f"no active key with id {key_id!r}", "see `whoknows keys list`")
+
+    def active(self) -> bool:
+        row = self.store.db.execute(
+            "SELECT 1 FROM api_keys WHERE revoked_at IS NULL LIMIT 1").fetchone()
+        return row is not None
+
+    def verify(self, secret: str) -> ApiKey | None:
+        """The active key this secret belongs to, or None."""
+        parts = secret.split("_")
+        if len(parts) < 3 or parts[0] != "wk":
+            return None
+        rows = list(self.store.db.query(
+            "SELECT * FROM api_keys WHERE id = ? AND revoked_at IS NULL", [parts[1]]))
+        if rows and hmac.compare_digest(rows[0]["hash"], _hash(secret)):
+            return _key(rows[0])
+        return None
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _key(row: dict) -> ApiKey:
+    return ApiKey(row["id"], row["name"], row["role"], tuple(json.loads(row["groups"] or "[]")),
+                  row["created_at"], row["revoked_at"] is not None)

@@ -1,0 +1,58 @@
+"""A real server on loopback: `whoknows serve`, then HTTP requests to it."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from conftest import write
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_serve_answers_on_loopback(tmp_path):
+    write(tmp_path / "corpus", "a.md", "---\nid: kb-1\ntitle: Kafka retention\n---\nkafka\n")
+    env = {**os.environ, "WHOKNOWS_EMBEDDER": "hashing-2048",
+           "WHOKNOWS_DATA_DIR": str(tmp_path / "data")}
+    cli = [sys.executable, "-c", "from api.cli import main; main()"]
+    subprocess.run([*cli, "ingest", str(tmp_path / "corpus")], env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([*cli, "serve", "--host", "0.0.0.0", "--port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if get(f"{base}/readyz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        status, body = get(f"{base}/api/search?q=kafka")
+        assert status == 200 and body["articles"][0]["id"] == "kb-1"
+        status, body = get(f"{base}/api/documents/nope")
+        assert status == 404 and set(body) == {"error", "detail"}
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+    # With no keys it refuses to listen beyond this machine, and says it runs open.
+    assert "binding 127.0.0.1 instead of 0.0.0.0" in output
+    assert "running open" in output
