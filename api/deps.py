@@ -44,13 +44,16 @@ State = Annotated[ServerState, Depends(get_state)]
 
 def get_caller(state: State, authorization: Annotated[str | None, Header()] = None) -> Caller:
     keys = state.keys
-    if not keys.active():
-        return Caller(role="admin", groups=None)  # open mode: no keys, loopback only
+    with state.lock:
+        open_mode = not keys.active()
+    if open_mode:
+        return Caller(role="admin", groups=None)  # no keys: the server binds loopback only
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("an API key is required",
                            "send 'Authorization: Bearer <key>'; an admin creates keys with "
                            "`whoknows keys add --role reader`")
-    key = keys.verify(authorization.split(" ", 1)[1].strip())
+    with state.lock:
+        key = keys.verify(authorization.split(" ", 1)[1].strip())
     if key is None:
         raise Unauthorized("the API key is unknown or revoked", "ask an admin for a new key")
     groups = None if key.role == "admin" else key.groups

@@ -32,6 +32,8 @@ def runtime(tmp_path):
 @pytest.fixture
 def client(runtime):
     with TestClient(create_app(runtime=runtime)) as c:
+        # Wait for the background warm-up: the tests below also use the store directly.
+        c.app.state.whoknows.warm_up()
         yield c
 
 
@@ -50,7 +52,6 @@ def test_open_mode_search(client):
 
 def test_health_and_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    client.app.state.whoknows.warm_up()
     assert client.get("/readyz").json() == {"ready": True, "documents": 3, "people": 3}
 
 
