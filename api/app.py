@@ -10,7 +10,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import documents, health, people, search
+from api.queue import Queue
+from api.routes import admin, documents, health, people, search
 from api.runtime import Runtime
 from api.settings import Settings
 from api.state import ServerState
@@ -19,19 +20,33 @@ log = logging.getLogger("whoknows.api")
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
-               warm: bool = True) -> FastAPI:
-    state = ServerState(runtime or Runtime.open(settings or Settings.from_env()))
+               warm: bool = True, queue: Queue | None = None,
+               worker: bool | None = None) -> FastAPI:
+    """The app. ``worker``: run a job consumer in this process (default: the embedded
+    SQLite queue does, a Redis queue leaves the jobs to ``whoknows worker`` processes)."""
+    runtime = runtime or Runtime.open(settings or Settings.from_env())
+    queue = queue or Queue.create(runtime.settings)
+    state = ServerState(runtime, queue)
+    if worker is None:
+        worker = runtime.settings.redis_url is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:  # load the model in the background; /readyz says when it is done
             threading.Thread(target=state.warm_up, daemon=True).start()
+        stop = None
+        if worker and not queue.huey.immediate:
+            with state.lock:
+                queue.recover(runtime)
+            stop = queue.work_in_thread()
         yield
+        if stop is not None:
+            stop.set()
 
     app = FastAPI(title="whoknows", version="0.1.0", lifespan=lifespan,
                   description="What do we know about X, and who knows about X?")
     app.state.whoknows = state
     errors.install(app)
-    for module in (health, search, people, documents):
+    for module in (health, search, people, documents, admin):
         app.include_router(module.router)
     return app

@@ -249,6 +249,25 @@ def serve(
     uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")
 
 
+@app.command()
+def worker(
+    workers: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Run background jobs (ingest, re-index) from the queue: SQLite, or Redis when
+    WHOKNOWS_REDIS_URL is set, so several workers on several machines share the work."""
+    from api.queue import Queue
+
+    settings = Settings.from_env().with_overrides(data_dir)
+    runtime = _runtime(data_dir)
+    queue = Queue.create(settings)
+    recovered = queue.recover(runtime)
+    if recovered:
+        err.print(f"re-queued {len(recovered)} job(s) left running by a stopped worker")
+    err.print(f"worker waiting for jobs ({'redis' if settings.redis_url else 'sqlite'} queue)")
+    queue.consumer(workers).run()
+
+
 keys_app = typer.Typer(help="API keys: add, list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

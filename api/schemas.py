@@ -106,3 +106,16 @@ class DocumentOut(BaseModel):
 class Error(BaseModel):
     error: str
     detail: str | None = None
+
+
+class JobOut(BaseModel):
+    id: str
+    kind: str
+    state: str
+    done: int
+    total: int
+    errors: list[dict]
+    summary: dict
+    attempts: int
+    created_at: str
+    finished_at: str | None = None

@@ -12,12 +12,16 @@ from pathlib import Path
 class Settings:
     data_dir: Path = Path("whoknows-data")
     embedder: str = "minilm"
+    redis_url: str | None = None
+    max_upload_mb: int = 50
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(data_dir=Path(env.get("WHOKNOWS_DATA_DIR") or cls.data_dir),
-                   embedder=env.get("WHOKNOWS_EMBEDDER") or cls.embedder)
+                   embedder=env.get("WHOKNOWS_EMBEDDER") or cls.embedder,
+                   redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
+                   max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb))
 
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self

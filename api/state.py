@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from api.queue import Queue
 from api.runtime import Runtime
 from indexer.keys import KeyRing
 from search.answers import Answerer
@@ -13,6 +14,7 @@ from search.answers import Answerer
 @dataclass
 class ServerState:
     runtime: Runtime
+    queue: Queue | None = None
     answerer: Answerer | None = None
     # The store's SQLite connection and the model are shared by the request threads;
     # queries take turns on them (a query is a few milliseconds of SQL and one embedding).
@@ -30,6 +32,18 @@ class ServerState:
                 warm = getattr(self.runtime.embedder, "warm_up", None)
                 if warm:
                     warm()
+
+    def current(self) -> Answerer:
+        """The answerer over the latest complete index (call with the lock held).
+
+        A worker in another process commits to the store and saves a new FAISS file;
+        the store's generation tells this process to pick it up.
+        """
+        assert self.answerer is not None
+        searcher = self.answerer.searcher
+        if searcher.vectors.generation != self.runtime.store.generation:
+            searcher.vectors = self.runtime.vectors()
+        return self.answerer
 
     @property
     def ready(self) -> bool:

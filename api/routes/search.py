@@ -28,9 +28,8 @@ def _filters(kind: list[str], tag: list[str], department: list[str], language: l
 
 def _answer(state: State, caller: Caller, query: str, **options: Any) -> dict[str, Any]:
     state.warm_up()
-    assert state.answerer is not None
     with state.lock:
-        return state.answerer.answer(query, **options)
+        return state.current().answer(query, **options)
 
 
 @router.get("/search", response_model=SearchResponse)

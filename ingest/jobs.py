@@ -1,0 +1,57 @@
+"""Running one job: an ingest of paths, or a re-index, recording progress as it goes.
+
+Re-running a job is safe: ingestion compares content hashes, so what an earlier
+attempt committed is found unchanged and nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from indexer.embedder import Embedder
+from indexer.errors import WhoknowsError
+from indexer.jobs import JobStore
+from indexer.store import Store
+from ingest.pipeline import Ingester
+
+HEARTBEAT_S = 1.0  # how often progress is written while a job runs
+
+
+def run_job(store: Store, embedder: Embedder, job_id: str) -> str:
+    """Run the job to its end and return its final state (``done`` or ``failed``)."""
+    jobs = JobStore(store)
+    job = jobs.start(job_id)
+    last = 0.0
+
+    def progress(done: int, total: int, what: str) -> None:
+        nonlocal last
+        if time.monotonic() - last >= HEARTBEAT_S or done == total:
+            jobs.progress(job_id, done, total)
+            last = time.monotonic()
+
+    try:
+        params = job.params
+        if job.kind == "ingest":
+            report = Ingester(store, embedder).ingest(
+                [Path(p) for p in params.get("paths", [])],
+                [Path(p) for p in params.get("people_paths", [])],
+                sync=bool(params.get("sync")), progress=progress)
+        elif job.kind == "delete":
+            report = None
+            for doc_id in params.get("documents", []):
+                store.delete_document(doc_id)
+            for person_id in params.get("people", []):
+                store.delete_person(person_id)
+        elif job.kind == "reindex":
+            report = None  # the store is the truth already; the worker rebuilds the index
+        else:
+            raise WhoknowsError(f"unknown job kind {job.kind!r}")
+    except Exception as exc:  # the job fails with its reason; the worker goes on
+        reason = str(exc) if isinstance(exc, WhoknowsError) else f"{type(exc).__name__}: {exc}"
+        jobs.finish(job_id, "failed", [{"file": None, "line": None, "reason": reason}], {})
+        return "failed"
+    summary = report.to_dict() if report else {}
+    errors = summary.pop("failed", [])
+    jobs.finish(job_id, "done", errors, summary)
+    return "done"
