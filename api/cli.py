@@ -252,6 +252,9 @@ def serve(
 @app.command()
 def worker(
     workers: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 1,
+    stale_after: Annotated[float, typer.Option(
+        help="Seconds without a heartbeat after which a running job counts as abandoned.")
+    ] = 30.0,
     data_dir: DataDir = None,
 ) -> None:
     """Run background jobs (ingest, re-index) from the queue: SQLite, or Redis when
@@ -261,9 +264,10 @@ def worker(
     settings = Settings.from_env().with_overrides(data_dir)
     runtime = _runtime(data_dir)
     queue = Queue.create(settings)
-    recovered = queue.recover(runtime)
+    recovered = queue.recover(runtime, stale_after)
     if recovered:
         err.print(f"re-queued {len(recovered)} job(s) left running by a stopped worker")
+    queue.recover_periodically(runtime, stale_after)
     err.print(f"worker waiting for jobs ({'redis' if settings.redis_url else 'sqlite'} queue)")
     queue.consumer(workers).run()
 

@@ -69,6 +69,19 @@ class Queue:
             recovered.append(job.id)
         return recovered
 
+    def recover_periodically(self, runtime: Runtime, stale_after_s: float = STALE_AFTER_S
+                             ) -> threading.Event:
+        """Check for abandoned jobs every few seconds in a thread (with its own runtime)."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(max(stale_after_s / 3, 0.5)):
+                for job_id in self.recover(runtime, stale_after_s):
+                    log.warning("re-queued job %s: its worker stopped", job_id)
+
+        threading.Thread(target=loop, name="whoknows-recovery", daemon=True).start()
+        return stop
+
     def work_in_thread(self) -> threading.Event:
         """Run jobs in a background thread of this process (the embedded default).
 
