@@ -119,3 +119,4 @@ class JobOut(BaseModel):
     attempts: int
     created_at: str
     finished_at: str | None = None
+    worker: str | None = None

@@ -34,6 +34,7 @@ class Job:
     started_at: str | None = None
     finished_at: str | None = None
     heartbeat_at: str | None = None
+    worker: str | None = None  # host:pid of the worker that ran it last
 
 
 def now() -> str:
@@ -42,17 +43,13 @@ def now() -> str:
 
 class JobStore:
     def __init__(self, store: Store) -> None:
-        self.db = store.db
-        self.db["jobs"].create(
-            {"id": str, "kind": str, "state": str, "params": str, "done": int, "total": int,
-             "errors": str, "summary": str, "attempts": int, "created_at": str,
-             "started_at": str, "finished_at": str, "heartbeat_at": str},
-            pk="id", if_not_exists=True)
+        self.store = store
+        self.db = store.db  # the jobs table is part of the store's schema
 
     def create(self, kind: str, params: dict[str, Any]) -> Job:
         job = Job(id=secrets.token_hex(8), kind=kind, state="queued", params=params,
                   created_at=now())
-        with self.db.atomic():
+        with self.store.writing():
             self.db["jobs"].insert(_row(job))
         return job
 
@@ -66,22 +63,22 @@ class JobStore:
         rows = self.db.query("SELECT * FROM jobs ORDER BY created_at DESC LIMIT ?", [limit])
         return [_job(r) for r in rows]
 
-    def start(self, job_id: str) -> Job:
+    def start(self, job_id: str, worker: str | None = None) -> Job:
         stamp = now()
-        with self.db.atomic():
+        with self.store.writing():
             self.db.execute("UPDATE jobs SET state = 'running', started_at = ?, heartbeat_at = ?,"
-                            " attempts = attempts + 1, done = 0, errors = '[]' WHERE id = ?",
-                            [stamp, stamp, job_id])
+                            " attempts = attempts + 1, done = 0, errors = '[]', worker = ? "
+                            "WHERE id = ?", [stamp, stamp, worker, job_id])
         return self.get(job_id)
 
     def progress(self, job_id: str, done: int, total: int) -> None:
-        with self.db.atomic():
+        with self.store.writing():
             self.db.execute("UPDATE jobs SET done = ?, total = ?, heartbeat_at = ? WHERE id = ?",
                             [done, total, now(), job_id])
 
     def finish(self, job_id: str, state: str, errors: list[dict[str, Any]],
                summary: dict[str, Any]) -> None:
-        with self.db.atomic():
+        with self.store.writing():
             self.db.execute("UPDATE jobs SET state = ?, errors = ?, summary = ?, finished_at = ?,"
                             " heartbeat_at = ? WHERE id = ?",
                             [state, json.dumps(errors), json.dumps(summary), now(), now(),
@@ -96,7 +93,7 @@ class JobStore:
         return [_job(r) for r in rows]
 
     def requeue(self, job_id: str) -> None:
-        with self.db.atomic():
+        with self.store.writing():
             self.db.execute("UPDATE jobs SET state = 'queued' WHERE id = ?", [job_id])
 
 
@@ -105,7 +102,8 @@ def _row(job: Job) -> dict[str, Any]:
             "done": job.done, "total": job.total, "errors": json.dumps(job.errors),
             "summary": json.dumps(job.summary), "attempts": job.attempts,
             "created_at": job.created_at, "started_at": job.started_at,
-            "finished_at": job.finished_at, "heartbeat_at": job.heartbeat_at}
+            "finished_at": job.finished_at, "heartbeat_at": job.heartbeat_at,
+            "worker": job.worker}
 
 
 def _job(row: dict[str, Any]) -> Job:
@@ -114,4 +112,5 @@ def _job(row: dict[str, Any]) -> Job:
                total=row["total"] or 0, errors=json.loads(row["errors"] or "[]"),
                summary=json.loads(row["summary"] or "{}"), attempts=row["attempts"] or 0,
                created_at=row["created_at"], started_at=row["started_at"],
-               finished_at=row["finished_at"], heartbeat_at=row["heartbeat_at"])
+               finished_at=row["finished_at"], heartbeat_at=row["heartbeat_at"],
+               worker=row.get("worker"))

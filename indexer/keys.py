@@ -46,7 +46,7 @@ class KeyRing:
         key_id = secrets.token_hex(4)
         secret = f"wk_{key_id}_{secrets.token_urlsafe(32)}"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self.store.db.atomic():
+        with self.store.writing():
             self.store.db["api_keys"].insert(
                 {"id": key_id, "name": name, "role": role, "groups": json.dumps(list(groups)),
                  "hash": _hash(secret), "created_at": now, "revoked_at": None})
@@ -58,7 +58,7 @@ class KeyRing:
 
     def revoke(self, key_id: str) -> None:
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        with self.store.db.atomic():
+        with self.store.writing():
             cursor = self.store.db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
                 [now, key_id])

@@ -8,6 +8,7 @@ stale vector index is detected and rebuilt from the stored vectors.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,6 +43,24 @@ class Store:
         db.execute("PRAGMA busy_timeout = 10000")
         return cls(db)
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """One write transaction. It takes the write lock up front (BEGIN IMMEDIATE):
+        a transaction that read first and then wants to write while another process
+        committed would fail at once instead of waiting its turn."""
+        if self.db.conn.in_transaction:
+            with self.writing():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     @classmethod
     def memory(cls) -> Store:
         return cls(sqlite_utils.Database(memory=True))
@@ -50,7 +69,7 @@ class Store:
 
     def _create_schema(self) -> None:
         db = self.db
-        with db.atomic():
+        with self.writing():
             db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
             db["documents"].create(
                 {"id": str, "title": str, "kind": str, "body": str, "tags": str,
@@ -73,6 +92,11 @@ class Store:
             db["api_keys"].create(
                 {"id": str, "name": str, "role": str, "groups": str, "hash": str,
                  "created_at": str, "revoked_at": str},
+                pk="id", if_not_exists=True)
+            db["jobs"].create(
+                {"id": str, "kind": str, "state": str, "params": str, "done": int, "total": int,
+                 "errors": str, "summary": str, "attempts": int, "created_at": str,
+                 "started_at": str, "finished_at": str, "heartbeat_at": str, "worker": str},
                 pk="id", if_not_exists=True)
             db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
             db.execute("CREATE INDEX IF NOT EXISTS authorship_author ON authorship(author)")
@@ -102,7 +126,7 @@ class Store:
         """Record the embedding model on first use; refuse a different one later."""
         stored_name, stored_dim = self.get_meta("embedder"), self.get_meta("dim")
         if stored_name is None:
-            with self.db.atomic():
+            with self.writing():
                 self.set_meta("embedder", name)
                 self.set_meta("dim", str(dim))
             return
@@ -122,7 +146,7 @@ class Store:
     def write_documents(self,
                         items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]]) -> None:
         """Insert or replace documents with their chunks, vectors and authors, atomically."""
-        with self.db.atomic():
+        with self.writing():
             for doc, chunks, vectors in items:
                 self._write_document_rows(doc, chunks, vectors)
             self._bump_generation()
@@ -145,11 +169,11 @@ class Store:
                             [chunk_id, f"{doc.title}\n{chunk.text}"])
 
     def update_document_source(self, doc_id: str, source: str | None) -> None:
-        with self.db.atomic():
+        with self.writing():
             self.db.execute("UPDATE documents SET source = ? WHERE id = ?", [source, doc_id])
 
     def delete_document(self, doc_id: str) -> None:
-        with self.db.atomic():
+        with self.writing():
             if not self._delete_document_rows(doc_id):
                 raise NotFound(f"no document with id {doc_id!r}")
             self._bump_generation()
@@ -250,11 +274,11 @@ class Store:
     def write_person(self, person: Person, vector: np.ndarray | None) -> None:
         row = _person_row(person)
         row["vector"] = None if vector is None else np.asarray(vector, np.float32).tobytes()
-        with self.db.atomic():
+        with self.writing():
             self.db["people"].upsert(row, pk="id")
 
     def delete_person(self, person_id: str) -> None:
-        with self.db.atomic():
+        with self.writing():
             if not self.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone():
                 raise NotFound(f"no person with id {person_id!r}")
             self.db.execute("DELETE FROM people WHERE id = ?", [person_id])

@@ -6,6 +6,8 @@ attempt committed is found unchanged and nothing is written twice.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from pathlib import Path
 
@@ -21,7 +23,7 @@ HEARTBEAT_S = 1.0  # how often progress is written while a job runs
 def run_job(store: Store, embedder: Embedder, job_id: str) -> str:
     """Run the job to its end and return its final state (``done`` or ``failed``)."""
     jobs = JobStore(store)
-    job = jobs.start(job_id)
+    job = jobs.start(job_id, f"{socket.gethostname()}:{os.getpid()}")
     last = 0.0
 
     def progress(done: int, total: int, what: str) -> None:

@@ -94,7 +94,7 @@ def _job_out(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done,
             "total": job.total, "errors": job.errors, "summary": job.summary,
             "attempts": job.attempts, "created_at": job.created_at,
-            "finished_at": job.finished_at}
+            "finished_at": job.finished_at, "worker": job.worker}
 
 
 async def _save_upload(request: Request, state: State, people: bool) -> Path:

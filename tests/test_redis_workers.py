@@ -1,0 +1,76 @@
+"""Redis mode: a real redis-server on loopback, two worker processes sharing the jobs."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import write
+
+from api.queue import Queue
+from api.runtime import Runtime
+from api.settings import Settings
+from indexer.jobs import JobStore
+
+REDIS = shutil.which("redis-server")
+if REDIS is None and not os.environ.get("CI"):
+    pytest.skip("redis-server is not installed (apt-get install redis-server)",
+                allow_module_level=True)
+
+
+@pytest.fixture
+def redis_url():
+    assert REDIS, "CI installs redis-server; it is missing"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def test_two_workers_share_the_jobs(tmp_path, redis_url):
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing-2048", redis_url=redis_url)
+    env = {**os.environ, "WHOKNOWS_EMBEDDER": "hashing-2048", "WHOKNOWS_REDIS_URL": redis_url,
+           "WHOKNOWS_DATA_DIR": str(settings.data_dir)}
+    runtime = Runtime.open(settings)
+    cmd = [sys.executable, "-c", "from api.cli import main; main()", "worker"]
+    workers = [subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        time.sleep(3)  # both consumers are polling
+        queue = Queue.create(settings)
+        jobs = []
+        for n in range(6):
+            folder = tmp_path / f"batch{n}"
+            for i in range(150):
+                write(folder, f"d{i}.md", f"---\nid: b{n}-{i}\n---\n" + " ".join(
+                    f"w{(n * 7 + i * 3 + j) % 997}" for j in range(200)) + "\n")
+            jobs.append(queue.submit(runtime, "ingest", {"paths": [str(folder)]}).id)
+        store = JobStore(runtime.store)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            if all(store.get(j).state in ("done", "failed") for j in jobs):
+                break
+            time.sleep(0.2)
+        finished = [store.get(j) for j in jobs]
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=10)
+    assert [j.state for j in finished] == ["done"] * 6
+    assert len({j.worker for j in finished}) == 2  # both workers took jobs
+    assert runtime.store.count("documents") == 900
