@@ -13,10 +13,17 @@ from api import errors
 from api.queue import Queue
 from api.routes import admin, documents, health, people, search
 from api.runtime import Runtime
+from api.schemas import Error
 from api.settings import Settings
 from api.state import ServerState
 
 log = logging.getLogger("whoknows.api")
+# Every error answers {"error", "detail"}; the schema says so for each operation.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"model": Error, "description": text} for code, text in (
+        (400, "Bad query"), (401, "No or unknown API key"), (403, "Role too low"),
+        (404, "Not found"), (409, "Conflict"), (413, "Upload too large"),
+        (422, "Invalid input"))}
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
@@ -48,5 +55,5 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.whoknows = state
     errors.install(app)
     for module in (health, search, people, documents, admin):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -26,7 +26,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _json(exc.status_code, str(exc.detail), None)
+        return _json(exc.status_code, str(exc.detail), None, exc.headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -34,5 +34,7 @@ def install(app: FastAPI) -> None:
         return _json(500, "internal error", "the server logged the details")
 
 
-def _json(status: int, error: str, detail: str | None) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+def _json(status: int, error: str, detail: str | None,
+          headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail},
+                        headers=headers)

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from api.deps import Admin, State
 from api.schemas import JobOut
-from indexer.errors import IngestError, InvalidRecord, WhoknowsError
+from indexer.errors import IngestError, InvalidRecord, NotFound, WhoknowsError
 from indexer.jobs import Job, JobStore
 from ingest.readers import read_file, supported
 
@@ -28,10 +28,12 @@ class ReindexRequest(BaseModel):
     source: str | None = None  # a folder to re-read (removing what is gone); none: rebuild
 
 
-UPLOAD_BODY = {"requestBody": {"content": {
-    "multipart/form-data": {"schema": {"type": "object", "properties": {"files": {
-        "type": "array", "items": {"type": "string", "format": "binary"}}}}},
-    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}}
+UPLOAD_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "required": ["files"], "properties": {
+        "files": {"type": "array", "minItems": 1,
+                  "items": {"type": "string", "format": "binary"}}}}},
+    "application/json": {"schema": {"type": "array", "minItems": 1,
+                                    "items": {"type": "object"}}}}}}
 
 
 @router.post("/documents", response_model=JobOut, status_code=202, openapi_extra=UPLOAD_BODY)
@@ -67,7 +69,8 @@ def reindex(state: State, caller: Admin, body: ReindexRequest | None = None) -> 
     """Re-read a source folder (``source``), or rebuild the vector index from stored vectors."""
     if body and body.source:
         if not Path(body.source).is_dir():
-            raise InvalidRecord(f"no folder {body.source!r} on the server")
+            raise NotFound(f"no folder {body.source!r} on the server",
+                           "give a folder path as the server sees it")
         return _job_out(_submit(state, "ingest", {"paths": [body.source], "sync": True}))
     return _job_out(_submit(state, "reindex", {}))
 

@@ -13,7 +13,8 @@ from indexer.records import Filters
 
 router = APIRouter(prefix="/api", tags=["search"])
 
-Text = Annotated[str, Query(min_length=1, max_length=10_000, description="The query.")]
+Text = Annotated[str, Query(min_length=1, max_length=10_000, pattern=r"\S",
+                           description="The query (not blank).")]
 Many = Annotated[list[str], Query()]
 Day = Annotated[dt.date | None, Query()]
 
