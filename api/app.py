@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.queue import Queue
-from api.routes import admin, documents, health, people, search
+from api.routes import admin, documents, health, people, recommendations, search
 from api.runtime import Runtime
 from api.schemas import Error
 from api.settings import Settings
@@ -54,6 +54,6 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                   description="What do we know about X, and who knows about X?")
     app.state.whoknows = state
     errors.install(app)
-    for module in (health, search, people, documents, admin):
+    for module in (health, search, people, documents, recommendations, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -120,3 +120,32 @@ class JobOut(BaseModel):
     created_at: str
     finished_at: str | None = None
     worker: str | None = None
+
+
+class Reason(BaseModel):
+    topic: str
+    why: str
+
+
+class MentorOut(BaseModel):
+    id: str
+    name: str
+    title: str | None = None
+    department: str | None = None
+    location: str | None = None
+    capacity: int
+    score: float
+    reasons: list[Reason]
+
+
+class RecommendedDoc(Article):
+    topic: str
+    reason: str
+
+
+class RecommendationOut(BaseModel):
+    employee: str | None = None
+    topics: list[str]
+    mentors: list[MentorOut]
+    articles: list[RecommendedDoc]
+    lessons: list[RecommendedDoc]

@@ -1,0 +1,89 @@
+import pytest
+from conftest import write
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.runtime import Runtime
+from api.settings import Settings
+from indexer.keys import KeyRing
+from ingest.pipeline import Ingester
+
+PEOPLE = """
+- {id: boss, type: person, name: Boss, mentoring: {available: true, capacity: 2},
+   skills: [{name: Kafka, level: 5}]}
+- {id: lead, type: person, name: Lead, manager_id: boss, mentoring: {available: true, capacity: 1},
+   skills: [{name: Kafka, level: 4}]}
+- {id: me, type: person, name: Me, email: me@x.example, manager_id: lead, goals: [kafka],
+   skills: [{name: Rust, level: 1}, {name: Python, level: 4}]}
+- {id: ana, type: person, name: Ana, mentoring: {available: true, capacity: 2},
+   skills: [{name: Kafka, level: 5}, {name: Rust, level: 4}]}
+- {id: full, type: person, name: Full, mentoring: {available: true, capacity: 0},
+   skills: [{name: Kafka, level: 5}]}
+- {id: busy, type: person, name: Busy, skills: [{name: Kafka, level: 5}]}
+- {id: shy, type: person, name: Shy, visible: false, mentoring: {available: true, capacity: 3},
+   skills: [{name: Kafka, level: 5}]}
+"""
+
+
+@pytest.fixture
+def client(tmp_path):
+    runtime = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
+    write(tmp_path / "c", "people.yaml", PEOPLE)
+    write(tmp_path / "c", "docs.jsonl", "\n".join([
+        '{"id": "k1", "title": "Kafka basics", "body": "kafka topics and partitions",'
+        ' "authors": ["ana"]}',
+        '{"id": "k2", "title": "My kafka notes", "body": "kafka notes",'
+        ' "authors": ["me@x.example"]}',
+        '{"id": "l1", "kind": "lesson", "title": "Kafka rebalance", "lesson": "kafka rebalancing'
+        ' hurts", "authors": ["busy"]}',
+        '{"id": "r1", "title": "Rust ownership", "body": "rust borrow checker",'
+        ' "authors": ["ana"]}',
+    ]))
+    Ingester(runtime.store, runtime.embedder).ingest([tmp_path / "c"])
+    with TestClient(create_app(runtime=runtime)) as c:
+        c.app.state.whoknows.warm_up()
+        yield c
+
+
+def test_recommendations_for_an_employee_follow_the_hard_rules(client):
+    r = client.get("/api/recommendations/me")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["topics"] == ["kafka", "Rust"]  # the goal, then the level-1 skill (a gap)
+    mentors = [m["id"] for m in body["mentors"]]
+    # Not herself, not her manager chain (lead, boss), not at capacity 0 (full), not
+    # unavailable (busy), not opted out (shy): only Ana is left.
+    assert mentors == ["ana"]
+    assert [r["topic"] for r in body["mentors"][0]["reasons"]] == ["kafka", "Rust"]
+    assert [a["id"] for a in body["articles"]] == ["k1", "r1"]  # not her own k2
+    assert [a["id"] for a in body["lessons"]] == ["l1"]
+    assert body["articles"][0]["reason"] == "matches your goal 'kafka'"
+
+
+def test_inline_profile(client):
+    r = client.post("/api/recommendations", json={"name": "New", "goals": ["rust"]})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["employee"] is None and [m["id"] for m in body["mentors"]] == ["ana"]
+    assert body["articles"][0]["id"] == "r1"
+
+
+def test_bad_input(client):
+    assert client.get("/api/recommendations/nobody").status_code == 404
+    empty = client.post("/api/recommendations", json={"name": "X"}).json()
+    assert empty["topics"] == [] and empty["mentors"] == [] and empty["articles"] == []
+    r = client.post("/api/recommendations", json={"goals": ["x"], "skills": [{"name": "a",
+                                                                              "level": 9}]})
+    assert r.status_code == 422
+
+
+def test_readers_may_not_ask_for_any_employee(client):
+    ring = KeyRing(client.app.state.whoknows.runtime.store)
+    _, reader = ring.add("reader")
+    _, lms = ring.add("lms")
+    assert client.get("/api/recommendations/me",
+                      headers={"Authorization": f"Bearer {reader}"}).status_code == 403
+    assert client.get("/api/recommendations/me",
+                      headers={"Authorization": f"Bearer {lms}"}).status_code == 200
+    assert client.post("/api/recommendations", json={"goals": ["rust"]},
+                       headers={"Authorization": f"Bearer {reader}"}).status_code == 200
