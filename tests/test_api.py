@@ -61,6 +61,8 @@ def test_health_and_ready(client):
     ({}, 422, "q"),
     ({"q": "kafka", "limit": 0}, 422, "limit"),
     ({"q": "kafka", "updated_after": "soon"}, 422, "updated_after"),
+    ({"q": "kafka", "updated_after": "2025-13-45"}, 422, "not a real date"),
+    ({"q": "kafka", "updated_before": "1e-9"}, 422, "updated_before"),
 ])
 def test_bad_search_input_is_a_json_4xx(client, params, status, words):
     r = client.get("/api/search", params=params)

@@ -9,22 +9,39 @@ from fastapi import APIRouter, Query
 
 from api.deps import Caller, Reader, State
 from api.schemas import SearchResponse
+from indexer.errors import InvalidRecord
 from indexer.records import Filters
+
+
+class InvalidParameter(InvalidRecord):
+    """A parameter that has the right shape but no meaning (422, like any invalid input)."""
 
 router = APIRouter(prefix="/api", tags=["search"])
 
 Text = Annotated[str, Query(min_length=1, max_length=10_000, pattern=r"\S",
                            description="The query (not blank).")]
 Many = Annotated[list[str], Query()]
-Day = Annotated[dt.date | None, Query()]
+# A string with the date format rather than a date: pydantic would also take a number
+# as a timestamp, which the schema (format: date) does not allow.
+Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                  json_schema_extra={"format": "date"})]
 
 
 def _filters(kind: list[str], tag: list[str], department: list[str], language: list[str],
-             updated_after: dt.date | None, updated_before: dt.date | None) -> Filters:
+             updated_after: str | None, updated_before: str | None) -> Filters:
     return Filters(kinds=tuple(kind), tags=tuple(tag), departments=tuple(department),
-                   languages=tuple(language),
-                   updated_after=updated_after.isoformat() if updated_after else None,
-                   updated_before=updated_before.isoformat() if updated_before else None)
+                   languages=tuple(language), updated_after=_day("updated_after", updated_after),
+                   updated_before=_day("updated_before", updated_before))
+
+
+def _day(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError as exc:
+        raise InvalidParameter(f"{name} is not a real date: {value!r}",
+                               "use YYYY-MM-DD, e.g. 2025-01-31") from exc
 
 
 def _answer(state: State, caller: Caller, query: str, **options: Any) -> dict[str, Any]:
