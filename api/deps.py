@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -30,8 +30,6 @@ class Caller:
     key_id: str | None = None
 
     def filters(self, base: Filters | None = None) -> Filters:
-        from dataclasses import replace
-
         return replace(base or Filters(), groups=self.groups)
 
 
