@@ -67,6 +67,7 @@ class ExpertRanker:
         self.weights = weights or ExpertWeights()
         self._cache_key: tuple[int, int] | None = None
         self._people: dict[str, Person] = {}
+        self._authors: dict[str, list[str]] = {}
         self._doc_counts: dict[str, int] = {}
         self._profile_ids: list[str] = []
         self._profile_vectors = np.zeros((0, 0), dtype=np.float32)
@@ -80,8 +81,12 @@ class ExpertRanker:
         if key == self._cache_key:
             return
         self._people = self.store.get_people()
-        by_author = {p: docs for p, docs in self.store.documents_by_author().items()
-                     if self._eligible(p)}
+        self._authors = self.store.authors_by_document()
+        by_author: dict[str, list[str]] = {}
+        for doc_id, people in self._authors.items():
+            for pid in people:
+                if self._eligible(pid):
+                    by_author.setdefault(pid, []).append(doc_id)
         self._doc_counts = {p: len(docs) for p, docs in by_author.items()}
         self._profile_ids, self._profile_vectors = self.store.profile_vectors()
         self._focus_ids, self._focus_vectors = _focus_vectors(self.store, by_author)
@@ -122,10 +127,11 @@ class ExpertRanker:
                 mentoring_available=person.mentoring_available,
                 signals={k: round(v, 6) for k, v in signals.items()},
                 skills=skills.get(pid, []),
-                evidence=self._evidence(votes.get(pid, []), signals["evidence"], query),
                 top_results=sum(v.rank <= TOP_RESULTS for v in votes.get(pid, []))))
         hits.sort(key=lambda h: (-h.score, h.id))
+        # Evidence (documents, passages, snippets) only for the people shown.
         for hit in hits[:limit]:
+            hit.evidence = self._evidence(votes.get(hit.id, []), hit.signals["evidence"], query)
             hit.why = explain(hit)
         return hits[:limit]
 
@@ -142,10 +148,9 @@ class ExpertRanker:
         return person is not None and person.visible
 
     def _votes(self, top: Sequence[DocScore]) -> dict[str, list[Vote]]:
-        authors = self.store.authors_by_document([d.doc_id for d in top])
         votes: dict[str, list[Vote]] = {}
         for rank, scored in enumerate(top, start=1):
-            people = authors.get(scored.doc_id, [])
+            people = self._authors.get(scored.doc_id, [])
             if not people:
                 continue
             share = scored.score / len(people) ** self.weights.author_share

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from indexer.errors import InvalidQuery
@@ -42,6 +43,7 @@ def match_expression(text: str) -> str | None:
     return " OR ".join(f'"{t}"' for t in found) if found else None
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """Crude suffix stripping, used only to decide which words to highlight."""
     word = word.lower()
