@@ -14,6 +14,7 @@ p50/p95 and writes bench/results/latency-http.json. All traffic stays on 127.0.0
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -70,14 +71,22 @@ def measure(base: str, clients: int, per_client: int) -> list[float]:
     times: list[float] = []
     lock = threading.Lock()
 
+    host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
+
     def client(seed: int) -> None:
+        # One keep-alive connection per client, as a browser or an LMS would hold.
         rng = random.Random(seed)
+        conn = http.client.HTTPConnection(host, port, timeout=60)
         for _ in range(per_client):
             q = urllib.parse.quote(rng.choice(QUERIES))
             start = time.perf_counter()
-            request(f"{base}/api/search?q={q}&limit=10")
+            conn.request("GET", f"/api/search?q={q}&limit=10")
+            response = conn.getresponse()
+            json.loads(response.read())
+            assert response.status == 200
             with lock:
                 times.append((time.perf_counter() - start) * 1000)
+        conn.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -123,6 +132,10 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.5)
+        # Idle means idle: let any job left over from an interrupted run finish first.
+        while any(j["state"] in ("queued", "running")
+                  for j in request(f"{base}/api/admin/jobs")):
+            time.sleep(2)
         measure(base, 1, 20)  # warm-up
         results["idle_1"] = summary("idle, 1 client", measure(base, 1, args.requests))
         results["idle_8"] = summary("idle, 8 clients", measure(base, 8, args.requests // 8))
@@ -132,6 +145,7 @@ def main() -> None:
         for doc in lines:
             doc["body"] += f" Revised {int(time.time())}."
         source.write_text("".join(json.dumps(d) + "\n" for d in lines))
+        started_reindex = time.time()
         job = request(f"{base}/api/admin/reindex", json.dumps({"source": str(folder)}).encode())
         time.sleep(5)  # the job is running
         results["reindex_1"] = summary("during re-index, 1 client",
@@ -142,6 +156,12 @@ def main() -> None:
         results["reindex_job_during_measurement"] = {k: state[k] for k in ("state", "done",
                                                                            "total")}
         print(f"re-index job while measuring: {state['state']} {state['done']}/{state['total']}")
+        # Let the re-index finish, so the next run starts idle (and to time it).
+        while state["state"] in ("queued", "running"):
+            time.sleep(5)
+            state = request(f"{base}/api/admin/jobs/{job['id']}")
+        results["reindex_job_seconds"] = round(time.time() - started_reindex)
+        print(f"re-index job {state['state']} after {results['reindex_job_seconds']} s")
     finally:
         server.terminate()
         server.wait(timeout=30)
