@@ -335,13 +335,6 @@ class Store:
             out.setdefault(doc_id, []).append(person)
         return out
 
-    def documents_by_author(self) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for doc_id, people in self.authors_by_document().items():
-            for person in people:
-                out.setdefault(person, []).append(doc_id)
-        return out
-
 
 # -- filters -----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import Caller, Reader, State
+from api.deps import Reader, State
 from api.schemas import SearchResponse
 from indexer.errors import InvalidRecord
 from indexer.records import Filters
@@ -45,7 +45,7 @@ def _day(name: str, value: str | None) -> str | None:
                                "use YYYY-MM-DD, e.g. 2025-01-31") from exc
 
 
-def _answer(state: State, caller: Caller, query: str, **options: Any) -> JSONResponse:
+def _answer(state: State, query: str, **options: Any) -> JSONResponse:
     state.warm_up()
     with state.lock:
         result = state.current().answer(query, **options)
@@ -65,7 +65,7 @@ def search(state: State, caller: Reader, q: Text,
     """Articles and lessons for a query, with the people who know about it."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before))
-    return _answer(state, caller, q, limit=limit, offset=offset, experts=experts,
+    return _answer(state, q, limit=limit, offset=offset, experts=experts,
                    filters=filters)
 
 
@@ -78,4 +78,4 @@ def experts(state: State, caller: Reader, q: Text,
     """People who know about a topic, each with the evidence the caller may read."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before))
-    return _answer(state, caller, q, limit=limit, filters=filters, articles=False)
+    return _answer(state, q, limit=limit, filters=filters, articles=False)
