@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.settings import Settings
-from indexer.embedder import Embedder, make_embedder
+from indexer.embedder import DEFAULT_EMBEDDER, Embedder, kind_of, make_embedder
 from indexer.errors import IndexMismatch
 from indexer.store import Store
 from indexer.vectors import VectorIndex
@@ -21,12 +21,14 @@ class Runtime:
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
         store = Store.open(settings.data_dir)
-        embedder = make_embedder(settings.embedder)
         stored = store.get_meta("embedder")
+        kind = settings.embedder or (kind_of(stored) if stored else DEFAULT_EMBEDDER)
+        embedder = make_embedder(kind, cache_dir=settings.data_dir / "models")
         if stored is not None and stored != embedder.name:
             raise IndexMismatch(
                 f"{settings.data_dir} was built with the embedder {stored}, not {embedder.name}",
-                "set WHOKNOWS_EMBEDDER to the one it was built with, or use another --data-dir")
+                f"unset WHOKNOWS_EMBEDDER (or set it to {kind_of(stored)}) to use the one it "
+                "was built with, or ingest into another --data-dir")
         return cls(settings, store, embedder)
 
     def vectors(self) -> VectorIndex:

@@ -11,7 +11,7 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("whoknows-data")
-    embedder: str = "minilm"
+    embedder: str | None = None  # None: the one the data folder was built with, else the default
     redis_url: str | None = None
     max_upload_mb: int = 50
 
@@ -19,7 +19,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(data_dir=Path(env.get("WHOKNOWS_DATA_DIR") or cls.data_dir),
-                   embedder=env.get("WHOKNOWS_EMBEDDER") or cls.embedder,
+                   embedder=env.get("WHOKNOWS_EMBEDDER") or None,
                    redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
                    max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb))
 

