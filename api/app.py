@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, web
 from api.queue import Queue
-from api.routes import admin, documents, health, people, recommendations, search
+from api.routes import admin, documents, health, pages, people, recommendations, search
 from api.runtime import Runtime
 from api.schemas import Error
 from api.settings import Settings
@@ -53,7 +54,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app = FastAPI(title="whoknows", version="0.1.0", lifespan=lifespan,
                   description="What do we know about X, and who knows about X?")
     app.state.whoknows = state
-    errors.install(app)
+    errors.install(app, html=web.render_error)
     for module in (health, search, people, documents, recommendations, admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Cookie, Depends, Header, Request
 
 from api.state import ServerState
 from indexer.errors import WhoknowsError
@@ -40,22 +40,46 @@ def get_state(request: Request) -> ServerState:
 State = Annotated[ServerState, Depends(get_state)]
 
 
-def get_caller(state: State, authorization: Annotated[str | None, Header()] = None) -> Caller:
-    keys = state.keys
+KEY_COOKIE = "whoknows_key"  # the web pages keep the reader's key in this HttpOnly cookie
+
+
+def open_mode(state: ServerState) -> bool:
+    """No active keys: everyone reads everything (the server then binds loopback only)."""
     with state.lock:
-        open_mode = not keys.active()
-    if open_mode:
-        return Caller(role="admin", groups=None)  # no keys: the server binds loopback only
-    if not authorization or not authorization.lower().startswith("bearer "):
-        raise Unauthorized("an API key is required",
-                           "send 'Authorization: Bearer <key>'; an admin creates keys with "
-                           "`whoknows keys add --role reader`")
+        return not state.keys.active()
+
+
+def caller_for_key(state: ServerState, secret: str) -> Caller:
+    """The caller a key stands for; Unauthorized when it is unknown or revoked."""
     with state.lock:
-        key = keys.verify(authorization.split(" ", 1)[1].strip())
+        key = state.keys.verify(secret.strip())
     if key is None:
         raise Unauthorized("the API key is unknown or revoked", "ask an admin for a new key")
     groups = None if key.role == "admin" else key.groups
     return Caller(role=key.role, groups=groups, key_id=key.id)
+
+
+def get_caller(state: State, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    if open_mode(state):
+        return Caller(role="admin", groups=None)
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("an API key is required",
+                           "send 'Authorization: Bearer <key>'; an admin creates keys with "
+                           "`whoknows keys add --role reader`")
+    return caller_for_key(state, authorization.split(" ", 1)[1])
+
+
+def get_page_caller(state: State,
+                    key: Annotated[str | None, Cookie(alias=KEY_COOKIE)] = None) -> Caller:
+    """The web pages' caller: the key from the cookie the key form sets. The JSON API
+    does not read the cookie, so a cross-site request cannot use it there."""
+    if open_mode(state):
+        return Caller(role="admin", groups=None)
+    if not key:
+        raise Unauthorized("an API key is required",
+                           "enter your key below; an admin creates one with "
+                           "`whoknows keys add --role reader`")
+    return caller_for_key(state, key)
 
 
 def require(role: str):
@@ -71,4 +95,5 @@ def require(role: str):
 
 
 Reader = Annotated[Caller, Depends(require("reader"))]
+PageReader = Annotated[Caller, Depends(get_page_caller)]  # every role reads pages
 Admin = Annotated[Caller, Depends(require("admin"))]

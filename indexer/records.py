@@ -147,7 +147,9 @@ class Filters:
     """What a search may return. Empty fields filter nothing.
 
     ``groups`` is the caller's access: ``None`` reads everything (local CLI use),
-    a tuple reads documents with no groups or sharing one of them.
+    a tuple reads documents with no groups or sharing one of them. ``departments``
+    selects people and the documents they wrote; ``locations`` selects people only
+    (a document has no place).
     """
 
     kinds: tuple[str, ...] = ()
@@ -157,6 +159,7 @@ class Filters:
     updated_after: str | None = None
     updated_before: str | None = None
     groups: tuple[str, ...] | None = None
+    locations: tuple[str, ...] = ()
 
     def restricts_documents(self) -> bool:
         return bool(self.kinds or self.tags or self.departments or self.languages

@@ -47,7 +47,7 @@ class Answerer:
                                              query_vector=vector)
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
-            departments=filters.departments)]
+            departments=filters.departments, locations=filters.locations)]
         return result
 
 

@@ -96,7 +96,8 @@ class ExpertRanker:
         self._cache_key = key
 
     def rank(self, query: str, ranking: Sequence[DocScore], query_vector: np.ndarray,
-             limit: int = 10, departments: Sequence[str] = ()) -> list[ExpertHit]:
+             limit: int = 10, departments: Sequence[str] = (),
+             locations: Sequence[str] = ()) -> list[ExpertHit]:
         """People ranked for ``query`` from a document ranking (already access-filtered).
 
         Every signal is scaled to [0, 1] over the people being ranked, then weighted.
@@ -113,10 +114,13 @@ class ExpertRanker:
         focus = _min_max(self._focus(query_vector), candidates)
         activity = _min_max({p: math.log1p(n) for p, n in self._doc_counts.items()}, candidates)
         wanted = {d.lower() for d in departments}
+        places = {p.lower() for p in locations}
         hits = []
         for pid in candidates:
             person = self._people[pid]
             if wanted and (person.department or "").lower() not in wanted:
+                continue
+            if places and (person.location or "").lower() not in places:
                 continue
             signals = {"evidence": w.evidence * evidence[pid], "focus": w.focus * focus[pid],
                        "profile": w.profile * profile.get(pid, 0.0),

@@ -41,5 +41,10 @@ def _best_window(hits: list[tuple[int, str]], n: int, width: int) -> int:
     return max(0, min(best_start - 5, n - width))
 
 
+def highlight_spans(text: str, query: str) -> list[tuple[int, int]]:
+    """Where the query's terms (or words with the same stem) occur in ``text``."""
+    return _highlights(text, {stem(t) for t in terms(query)})
+
+
 def _highlights(snippet: str, wanted: set[str]) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _TOKEN.finditer(snippet) if stem(m.group()) in wanted]

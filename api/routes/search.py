@@ -29,9 +29,11 @@ Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$",
 
 
 def _filters(kind: list[str], tag: list[str], department: list[str], language: list[str],
-             updated_after: str | None, updated_before: str | None) -> Filters:
+             updated_after: str | None, updated_before: str | None,
+             location: list[str]) -> Filters:
     return Filters(kinds=tuple(kind), tags=tuple(tag), departments=tuple(department),
-                   languages=tuple(language), updated_after=_day("updated_after", updated_after),
+                   languages=tuple(language), locations=tuple(location),
+                   updated_after=_day("updated_after", updated_after),
                    updated_before=_day("updated_before", updated_before))
 
 
@@ -61,10 +63,11 @@ def search(state: State, caller: Reader, q: Text,
            experts: Annotated[int, Query(ge=0, le=100)] = 5,
            kind: Many = [], tag: Many = [], department: Many = [],  # noqa: B006
            language: Many = [], updated_after: Day = None,  # noqa: B006
-           updated_before: Day = None) -> JSONResponse:
-    """Articles and lessons for a query, with the people who know about it."""
+           updated_before: Day = None, location: Many = []) -> JSONResponse:  # noqa: B006
+    """Articles and lessons for a query, with the people who know about it
+    (``location`` narrows the people only: a document has no place)."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
-                                      updated_before))
+                                      updated_before, location))
     return _answer(state, q, limit=limit, offset=offset, experts=experts,
                    filters=filters)
 
@@ -74,8 +77,8 @@ def experts(state: State, caller: Reader, q: Text,
             limit: Annotated[int, Query(ge=1, le=100)] = 10,
             kind: Many = [], tag: Many = [], department: Many = [],  # noqa: B006
             language: Many = [], updated_after: Day = None,  # noqa: B006
-            updated_before: Day = None) -> JSONResponse:
+            updated_before: Day = None, location: Many = []) -> JSONResponse:  # noqa: B006
     """People who know about a topic, each with the evidence the caller may read."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
-                                      updated_before))
+                                      updated_before, location))
     return _answer(state, q, limit=limit, filters=filters, articles=False)

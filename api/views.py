@@ -1,0 +1,273 @@
+"""What the HTML pages show, gathered from the search layer in-process.
+
+Each function takes the server state and the caller, reads under the server lock,
+and applies the same rules as the JSON API: the caller's access groups trim
+documents everywhere, and people who opted out (``visible: false``) never appear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from api.deps import Caller
+from api.state import ServerState
+from indexer.errors import NotFound
+from indexer.keys import ROLES
+from indexer.records import KINDS, Document, Filters, Person
+from indexer.store import Store, document_filter_sql
+from ingest.people import parse_person
+from search.recommendations import recommend
+
+PAGE_SIZE = 10
+EXPERTS_SHOWN = 6
+MAX_PAGE = 1000  # the API allows offsets up to 10,000
+SIMILAR_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """The search page's query string: what a bookmark holds."""
+
+    q: str = ""
+    kinds: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    page: int = 1
+
+    def filters(self) -> Filters:
+        return Filters(kinds=self.kinds, departments=self.departments,
+                       locations=self.locations, languages=self.languages)
+
+    def params(self, **changes: Any) -> dict[str, Any]:
+        """Query parameters for a link to this search, with ``changes`` applied."""
+        form = replace(self, **changes)
+        return {"q": form.q, "kind": list(form.kinds), "department": list(form.departments),
+                "location": list(form.locations), "language": list(form.languages),
+                "page": form.page if form.page > 1 else None}
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.kinds or self.departments or self.locations or self.languages)
+
+
+def page_number(raw: str | None) -> int:
+    """A lenient page number: anything that is not one means the first page."""
+    try:
+        return min(max(int(raw or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def clean(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+# -- the search page ---------------------------------------------------------
+
+def facets(store: Store, caller: Caller) -> dict[str, list[str]]:
+    """The values the filters offer: only what the caller could find."""
+    visible = [p for p in store.get_people().values() if p.visible]
+    where, params = document_filter_sql(caller.filters(), alias="d")
+    languages = [r[0] for r in store.db.execute(
+        f"SELECT DISTINCT d.language FROM documents d WHERE d.language IS NOT NULL {where} "
+        f"ORDER BY d.language", params)]
+    return {"kind": list(KINDS),
+            "department": sorted({p.department for p in visible if p.department}),
+            "location": sorted({p.location for p in visible if p.location}),
+            "language": languages}
+
+
+def topics(store: Store, limit: int = 8) -> list[str]:
+    """Skills that several visible people list: good first searches on any corpus."""
+    counts: dict[str, int] = {}
+    for p in store.get_people().values():
+        if p.visible:
+            for s in p.skills:
+                counts[s.name] = counts.get(s.name, 0) + 1
+    ranked = sorted((n for n, c in counts.items() if c > 1), key=lambda n: (-counts[n], n))
+    return ranked[:limit]
+
+
+def search(state: ServerState, caller: Caller, form: SearchForm) -> dict[str, Any]:
+    """Articles (one page) and experts for the form, decorated for display."""
+    state.warm_up()
+    with state.lock:
+        result = state.current().answer(
+            form.q, limit=PAGE_SIZE, offset=(form.page - 1) * PAGE_SIZE,
+            experts=EXPERTS_SHOWN, filters=caller.filters(form.filters()))
+        store = state.runtime.store
+        docs = store.get_documents(a["id"] for a in result["articles"])
+        authors = _authors(store, [a["id"] for a in result["articles"]])
+        servable = servable_sources(store, [d.source for d in docs.values()])
+    for article in result["articles"]:
+        doc = docs.get(article["id"])
+        article["people"], article["unlisted"] = authors.get(article["id"], ([], 0))
+        article["source_name"] = Path(doc.source).name if doc and doc.source else None
+        article["source_ok"] = bool(doc and doc.source in servable)
+    total = result.get("total_articles", 0)
+    result["pages"] = max(1, -(-total // PAGE_SIZE))
+    return result
+
+
+def _authors(store: Store, doc_ids: list[str]) -> dict[str, tuple[list[Person], int]]:
+    """doc id -> (its visible authors, how many others are not listed)."""
+    by_doc = store.authors_by_document(doc_ids) if doc_ids else {}
+    people = store.get_people({p for ps in by_doc.values() for p in ps})
+    out = {}
+    for doc_id, ids in by_doc.items():
+        shown = [people[p] for p in ids if p in people and people[p].visible]
+        out[doc_id] = (shown, len(ids) - len(shown))
+    return out
+
+
+# -- documents and their files -----------------------------------------------
+
+def readable(doc: Document, caller: Caller) -> bool:
+    """The rule the search applies (a restricted document needs a shared group)."""
+    if caller.groups is None or not doc.groups:
+        return True
+    return bool({g.lower() for g in doc.groups} & {g.lower() for g in caller.groups})
+
+
+def document(state: ServerState, caller: Caller, doc_id: str) -> dict[str, Any]:
+    with state.lock:
+        store = state.runtime.store
+        doc = _readable_document(store, caller, doc_id)
+        people, unlisted = _authors(store, [doc.id]).get(doc.id, ([], 0))
+        servable = servable_sources(store, [doc.source])
+    return {"doc": doc, "people": people, "unlisted": unlisted,
+            "source_name": Path(doc.source).name if doc.source else None,
+            "source_ok": doc.source in servable}
+
+
+def _readable_document(store: Store, caller: Caller, doc_id: str) -> Document:
+    doc = store.get_document(doc_id)
+    if not readable(doc, caller):
+        # The same answer as a missing document: a restricted id is not confirmed to exist.
+        raise NotFound(f"no document with id {doc_id!r}")
+    return doc
+
+
+def servable_sources(store: Store, sources: list[str | None]) -> set[str]:
+    """The stored source paths that may be served as files: still there, and holding
+    only that one document. A file of many records (lessons.yaml, people.csv) is never
+    served, since it may hold records the caller may not read."""
+    wanted = sorted({s for s in sources if s})
+    if not wanted:
+        return set()
+    marks = ",".join("?" * len(wanted))
+    single = {r[0] for r in store.db.execute(
+        f"SELECT source FROM documents WHERE source IN ({marks}) GROUP BY source "
+        f"HAVING count(*) = 1", wanted)}
+    single -= {r[0] for r in store.db.execute(
+        f"SELECT DISTINCT source FROM people WHERE source IN ({marks})", wanted)}
+    return {s for s in single if Path(s).is_file()}
+
+
+def source_file(state: ServerState, caller: Caller, doc_id: str) -> Path:
+    """The file a document was read from; only its stored path, never one from the URL."""
+    with state.lock:
+        store = state.runtime.store
+        doc = _readable_document(store, caller, doc_id)
+        ok = doc.source in servable_sources(store, [doc.source])
+    if not ok or doc.source is None:
+        raise NotFound(f"the source file of {doc_id!r} is not available",
+                       "it was moved or deleted, or it holds several records; "
+                       "the document page shows the text")
+    return Path(doc.source)
+
+
+# -- people --------------------------------------------------------------------
+
+def person(state: ServerState, caller: Caller, person_id: str) -> dict[str, Any]:
+    with state.lock:
+        store = state.runtime.store
+        found = store.get_people([person_id]).get(person_id)
+        if found is None or not found.visible:  # opted out: not even a profile
+            raise NotFound(f"no person with id {person_id!r}",
+                           "search for a topic to find the people who know about it")
+        documents = store.documents_of(found, caller.filters(), limit=100)
+        people = store.get_people()
+        similar = similar_people(store, found, people)
+    manager = people.get(found.manager_id or "")
+    return {"person": found, "documents": documents, "similar": similar,
+            "manager": manager if manager and manager.visible else None,
+            "skills": sorted(found.skills, key=lambda s: (-s.level, s.name.lower())),
+            "can_pick_mentee": can_pick_mentee(caller)}
+
+
+@dataclass
+class Similar:
+    person: Person
+    score: float
+    shared: list[str] = field(default_factory=list)
+
+
+def similar_people(store: Store, person: Person, people: dict[str, Person],
+                   limit: int = SIMILAR_SHOWN) -> list[Similar]:
+    """Visible people who know the same things: the cosine of their profile vectors
+    (title, skills, bio), plus 0.1 per shared skill at level 5 (less at lower levels,
+    counting the lower of the two levels), so shared expertise outweighs a similar title."""
+    ids, vectors = store.profile_vectors()
+    if person.id not in ids:
+        return []
+    sims = vectors @ vectors[ids.index(person.id)]
+    mine = {s.name.lower(): s.level for s in person.skills}
+    found = []
+    for i, pid in enumerate(ids):
+        other = people.get(pid)
+        if other is None or other.id == person.id or not other.visible:
+            continue
+        shared = sorted((s for s in other.skills if s.name.lower() in mine),
+                        key=lambda s: -min(s.level, mine[s.name.lower()]))
+        overlap = sum(min(s.level, mine[s.name.lower()]) for s in shared) / 5
+        found.append(Similar(other, float(sims[i]) + 0.1 * overlap, [s.name for s in shared]))
+    found.sort(key=lambda s: (-s.score, s.person.id))
+    return found[:limit]
+
+
+# -- mentors ---------------------------------------------------------------------
+
+def can_pick_mentee(caller: Caller) -> bool:
+    """Mentors for a named employee need the lms role, as GET /api/recommendations/{id}."""
+    return ROLES.index(caller.role) >= ROLES.index("lms")
+
+
+def mentees(state: ServerState) -> list[Person]:
+    """The employees one may pick (people who opted out are not listed)."""
+    with state.lock:
+        people = state.runtime.store.get_people()
+    return sorted((p for p in people.values() if p.visible), key=lambda p: p.name.lower())
+
+
+def resolve(candidates: list[Person], text: str) -> list[Person]:
+    """The employees ``text`` names: an id, a full name, or else part of a name."""
+    wanted = text.strip().lower()
+    for rule in (lambda p: p.id.lower() == wanted, lambda p: p.name.lower() == wanted,
+                 lambda p: wanted in p.name.lower()):
+        found = [p for p in candidates if rule(p)]
+        if found:
+            return found
+    return []
+
+
+def goals_profile(text: str) -> Person:
+    """Someone described only by what they want to learn (comma or line separated)."""
+    # The same bounds as POST /api/recommendations: 20 goals of at most 200 characters.
+    goals = [g.strip()[:200] for g in text.replace("\n", ",").split(",") if g.strip()][:20]
+    return parse_person({"id": "inline", "name": "you", "goals": goals})
+
+
+def find_mentors(state: ServerState, caller: Caller, mentee: Person) -> dict[str, Any]:
+    """Recommended mentors (with reasons) and reading for ``mentee``.
+
+    The one place the pages ask for mentors: switch it to search.mentoring when that
+    module offers the same for one employee.
+    """
+    state.warm_up()
+    with state.lock:
+        people = state.runtime.store.get_people()
+        return recommend(state.current(), mentee, people, caller.filters()).to_dict()
