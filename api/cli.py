@@ -6,6 +6,8 @@ Examples::
     whoknows search "kafka retention" --kind lesson
     whoknows experts "who knows about route optimization?" --json
     whoknows search --queries queries.jsonl  # one JSON object per line
+    whoknows mentors p-nina-kowalski --cross-functional
+    whoknows match cohort.yaml               # see docs/mentoring.md
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.mentoring_cli import match_command, mentors_command
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer.errors import InvalidQuery, WhoknowsError
@@ -92,7 +95,11 @@ def _print_report(report: IngestReport) -> None:
     out.print(f"failed:    {len(report.failed)}")
     for problem in report.failed:
         out.print(f"  [red]✗[/red] {escape(str(problem))}")
-    out.print(f"passages embedded: {report.chunks_embedded}")
+    seconds = report.timings
+    rate = (f" ({report.chunks_embedded / seconds['embed']:.0f}/s while embedding)"
+            if seconds["embed"] > 0 and report.chunks_embedded else "")
+    out.print(f"passages embedded: {report.chunks_embedded}{rate}; "
+              f"{seconds['total']:.1f} s in all")
 
 
 @app.command()
@@ -271,6 +278,9 @@ def worker(
     err.print(f"worker waiting for jobs ({'redis' if settings.redis_url else 'sqlite'} queue)")
     queue.consumer(workers).run()
 
+
+app.command(name="mentors")(mentors_command)
+app.command(name="match")(match_command)
 
 keys_app = typer.Typer(help="API keys: add, list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

@@ -48,9 +48,8 @@ class Store:
         """One write transaction. It takes the write lock up front (BEGIN IMMEDIATE):
         a transaction that read first and then wants to write while another process
         committed would fail at once instead of waiting its turn."""
-        if self.db.conn.in_transaction:
-            with self.writing():
-                yield
+        if self.db.conn.in_transaction:  # nested: part of the outer transaction
+            yield
             return
         self.db.execute("BEGIN IMMEDIATE")
         try:

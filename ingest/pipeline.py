@@ -1,13 +1,15 @@
 """Ingestion: files in, documents and people (with their vectors) in the store.
 
-Reading happens first and is complete before anything is written, so a strict
-run with a bad file writes nothing. Writing goes in batches, each batch one
-transaction: a crash leaves every committed batch whole and nothing half-written.
+Files are read as a stream: a background thread reads and chunks the next batch
+while the model embeds this one, and each batch is written in one transaction,
+so a crash leaves every committed batch whole and nothing half-written. A strict
+run first reads everything once, writing nothing, and fails on any problem.
 Unchanged content (same hash) is not embedded again.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +19,11 @@ from indexer.errors import IngestError, WhoknowsError
 from indexer.records import Chunk, Document, Person
 from indexer.store import Store
 from ingest.chunker import split_chunks
-from ingest.readers import read_file, supported
-from ingest.readers.base import Problem
+from ingest.prefetch import prefetch
+from ingest.readers import Problem, iter_file, size_hint, supported
 
 Progress = Callable[[int, int, str], None]
-EMBED_BATCH = 64  # passages per model call and per write transaction
+EMBED_BATCH = 256  # passages per model call and per write transaction
 
 
 @dataclass
@@ -42,6 +44,9 @@ class IngestReport:
     people: Counts = field(default_factory=Counts)
     failed: list[Problem] = field(default_factory=list)
     chunks_embedded: int = 0
+    # Seconds spent reading and chunking (in the background), embedding, writing, in all.
+    timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
+        ("read", "embed", "write", "total"), 0.0))
 
     def to_dict(self) -> dict:
         def counts(c: Counts) -> dict:
@@ -49,7 +54,8 @@ class IngestReport:
         return {"documents": counts(self.documents), "people": counts(self.people),
                 "failed": [{"file": p.file, "line": p.line, "reason": p.reason}
                            for p in self.failed],
-                "chunks_embedded": self.chunks_embedded}
+                "chunks_embedded": self.chunks_embedded,
+                "seconds": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
 @dataclass(frozen=True)
@@ -95,138 +101,200 @@ def _walk(root: Path) -> Iterator[Path]:
             yield path
 
 
+@dataclass
+class Batch:
+    """One unit of work from the reading thread, embedded and written in one transaction."""
+
+    documents: list[tuple[Document, list[Chunk]]] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    moved: list[tuple[str, str | None]] = field(default_factory=list)  # unchanged, new path
+    passages: int = 0
+    progress: tuple[int, int] = (0, 0)  # records read so far, of about how many
+
+    def __bool__(self) -> bool:
+        return bool(self.documents or self.people or self.moved)
+
+
+@dataclass
+class Seen:
+    """What one run has read: ids (for duplicates and --sync) and files that failed."""
+
+    documents: dict[str, str | None] = field(default_factory=dict)
+    people: dict[str, str | None] = field(default_factory=dict)
+    failed_sources: set[str] = field(default_factory=set)
+
+
 class Ingester:
-    """Reads files, embeds what changed, writes the store. The caller syncs the vector index."""
+    """Reads files, embeds what changed, writes the store. The caller syncs the vector index.
+
+    A background thread reads and chunks while the model embeds; the store is only
+    touched from the calling thread. Nothing holds more than a few batches of text
+    or vectors at once, so a corpus larger than memory streams through."""
 
     def __init__(self, store: Store, embedder: Embedder, max_words: int = 180,
-                 overlap: int = 30) -> None:
+                 overlap: int = 30, batch_passages: int = EMBED_BATCH) -> None:
         self.store = store
         self.embedder = embedder
         self.max_words = max_words
         self.overlap = overlap
+        self.batch_passages = batch_passages
 
     def ingest(self, paths: Sequence[str | Path], people_paths: Sequence[str | Path] = (),
                sync: bool = False, strict: bool = False,
                progress: Progress | None = None) -> IngestReport:
+        started = time.perf_counter()
         report = IngestReport()
         files, report.failed = find_files(paths, people_paths)
-        documents, people, failed_sources = self._read_all(files, report, progress)
-        if strict and report.failed:
-            raise IngestError(f"{len(report.failed)} problem(s); nothing was written "
-                              f"(--strict): " + "; ".join(map(str, report.failed[:5])))
+        if strict:  # a first pass that writes nothing: any problem fails the whole run
+            problems = [*report.failed, *self._check(files, progress)]
+            if problems:
+                raise IngestError(f"{len(problems)} problem(s); nothing was written "
+                                  f"(--strict): " + "; ".join(map(str, problems[:5])))
         self.store.bind_embedder(self.embedder.name, self.embedder.dim)
-        self._write_people(people, report.people)
-        self._write_documents(documents, report, progress)
+        seen = Seen()
+        stored = (self.store.document_hashes(), self.store.person_hashes())
+        batches = self._batches(files, stored, seen, report)
+        for batch in prefetch(batches, depth=2):
+            self._write(batch, report)
+            if progress:
+                progress(*batch.progress, f"embedded {report.chunks_embedded} passages")
         if sync:
             roots = [Path(p).resolve() for p in [*paths, *people_paths] if Path(p).is_dir()]
-            self._remove_missing(roots, {d.id for d in documents}, {p.id for p in people},
-                                 failed_sources, report)
+            self._remove_missing(roots, seen, report)
+        report.timings["total"] = time.perf_counter() - started
         return report
 
-    # -- reading -------------------------------------------------------------
+    # -- reading (the background thread) --------------------------------------
 
-    def _read_all(self, files: list[SourceFile], report: IngestReport,
-                  progress: Progress | None) -> tuple[list[Document], list[Person], set[str]]:
-        documents: dict[str, Document] = {}
-        people: dict[str, Person] = {}
-        failed_sources: set[str] = set()
-        for done, source in enumerate(files, start=1):
+    def _records(self, files: list[SourceFile], seen: Seen, failed: list[Problem]
+                 ) -> Iterator[tuple[Document | Person | None, int]]:
+        """Every good record once, with the running count of records read; problems and
+        duplicate ids go to ``failed``. A ``None`` record marks the end of a file."""
+        read = 0
+        for source in files:
+            path = str(source.path)
             try:
-                result = read_file(source.path, source.file_id, source.people)
+                for item in iter_file(source.path, source.file_id, source.people):
+                    read += 1
+                    if isinstance(item, Problem):
+                        failed.append(item)
+                        seen.failed_sources.add(path)
+                        continue
+                    ids = seen.people if isinstance(item, Person) else seen.documents
+                    if item.id in ids:
+                        failed.append(Problem(path, f"duplicate id {item.id!r} "
+                                                    f"(first seen in {ids[item.id]})"))
+                        continue
+                    ids[item.id] = item.source
+                    yield item, read
             except WhoknowsError as exc:
-                report.failed.append(Problem(str(source.path), str(exc)))
-                failed_sources.add(str(source.path))
-                continue
+                failed.append(Problem(path, str(exc)))
+                seen.failed_sources.add(path)
             except Exception as exc:  # a reader bug must not lose the rest of the run
-                report.failed.append(Problem(str(source.path), f"could not read: {exc!r}"))
-                failed_sources.add(str(source.path))
-                continue
-            finally:
-                if progress:
-                    progress(done, len(files), f"reading {source.path.name}")
-            if result.problems:
-                failed_sources.add(str(source.path))
-                report.failed.extend(result.problems)
-            for record, seen in [*((d, documents) for d in result.documents),
-                                 *((p, people) for p in result.people)]:
-                if record.id in seen:
-                    report.failed.append(Problem(str(source.path), f"duplicate id {record.id!r} "
-                                                 f"(first seen in {seen[record.id].source})"))
-                else:
-                    seen[record.id] = record  # type: ignore[assignment]
-        return list(documents.values()), list(people.values()), failed_sources
+                failed.append(Problem(path, f"could not read: {exc!r}"))
+                seen.failed_sources.add(path)
+            yield None, read
 
-    # -- writing -------------------------------------------------------------
-
-    def _write_people(self, people: list[Person], counts: Counts) -> None:
-        stored = self.store.person_hashes()
-        changed = []
-        for person in people:
-            old = stored.get(person.id)
-            if old and old[0] == person.content_hash():
-                counts.unchanged.append(person.id)
-            else:
-                changed.append(person)
-                (counts.updated if old else counts.added).append(person.id)
-        for start in range(0, len(changed), EMBED_BATCH):
-            batch = changed[start:start + EMBED_BATCH]
-            texts = [p.profile_text() for p in batch]
-            vectors = self.embedder.embed([t for t in texts if t])
-            at = 0
-            for person, text in zip(batch, texts, strict=True):
-                # A person with no profile text has no profile vector: a name says nothing.
-                self.store.write_person(person, vectors[at] if text else None)
-                at += bool(text)
-
-    def _write_documents(self, documents: list[Document], report: IngestReport,
-                         progress: Progress | None) -> None:
-        stored = self.store.document_hashes()
-        pending: list[tuple[Document, list[Chunk]]] = []
-        counts = report.documents
-        for done, doc in enumerate(documents, start=1):
-            old = stored.get(doc.id)
-            if old and old[0] == doc.content_hash():
-                counts.unchanged.append(doc.id)
-                if old[1] != doc.source:
-                    self.store.update_document_source(doc.id, doc.source)
-            else:
-                (counts.updated if old else counts.added).append(doc.id)
-                pending.append((doc, self.chunk(doc)))
-            if sum(len(c) for _, c in pending) >= EMBED_BATCH or done == len(documents):
-                report.chunks_embedded += self._embed_and_write(pending)
-                pending = []
+    def _check(self, files: list[SourceFile], progress: Progress | None) -> list[Problem]:
+        failed: list[Problem] = []
+        total = sum(size_hint(f.path) for f in files)
+        for _, read in self._records(files, Seen(), failed):
             if progress:
-                progress(done, len(documents), "embedding")
+                progress(read, max(total, read), "checking")
+        return failed
+
+    def _batches(self, files: list[SourceFile], stored: tuple[dict, dict], seen: Seen,
+                 report: IngestReport) -> Iterator[Batch]:
+        """Runs in the background thread: it must not touch the store."""
+        total = sum(size_hint(f.path) for f in files)
+        reading = time.perf_counter()
+        stored_docs, stored_people = stored
+        batch, flushed = Batch(), time.perf_counter()
+        for record, read in self._records(files, seen, report.failed):
+            if isinstance(record, Person):
+                self._classify_person(record, stored_people, report.people, batch)
+            elif isinstance(record, Document):
+                self._classify_document(record, stored_docs, report.documents, batch)
+            batch.progress = (read, max(total, read))
+            # Full batches keep the model busy; a batch of only unchanged records still goes
+            # out now and then so that progress moves and moved files get their new path.
+            if (batch.passages >= self.batch_passages or len(batch.people) >= EMBED_BATCH
+                    or (record is None and time.perf_counter() - flushed > 0.5 and batch)):
+                report.timings["read"] += time.perf_counter() - reading
+                yield batch
+                reading = time.perf_counter()
+                batch, flushed = Batch(progress=batch.progress), time.perf_counter()
+        report.timings["read"] += time.perf_counter() - reading
+        yield batch
+
+    def _classify_person(self, person: Person, stored: dict, counts: Counts,
+                         batch: Batch) -> None:
+        old = stored.get(person.id)
+        if old and old[0] == person.content_hash():
+            counts.unchanged.append(person.id)
+        else:
+            (counts.updated if old else counts.added).append(person.id)
+            batch.people.append(person)
+
+    def _classify_document(self, doc: Document, stored: dict, counts: Counts,
+                           batch: Batch) -> None:
+        old = stored.get(doc.id)
+        if old and old[0] == doc.content_hash():
+            counts.unchanged.append(doc.id)
+            if old[1] != doc.source:
+                batch.moved.append((doc.id, doc.source))
+            return
+        (counts.updated if old else counts.added).append(doc.id)
+        chunks = self.chunk(doc)
+        batch.documents.append((doc, chunks))
+        batch.passages += len(chunks)
 
     def chunk(self, doc: Document) -> list[Chunk]:
         spans = split_chunks(doc.body, self.max_words, self.overlap) or []
         return [Chunk(doc.id, i, doc.body[s.start:s.end], s.start) for i, s in enumerate(spans)]
 
-    def _embed_and_write(self, pending: list[tuple[Document, list[Chunk]]]) -> int:
-        if not pending:
-            return 0
-        texts = [passage_text(doc.title, c.text) for doc, chunks in pending for c in chunks]
-        vectors = self.embedder.embed(texts)
+    # -- writing (the calling thread) ------------------------------------------
+
+    def _write(self, batch: Batch, report: IngestReport) -> None:
+        embedding = time.perf_counter()
+        texts = [passage_text(doc.title, c.text) for doc, chunks in batch.documents
+                 for c in chunks]
+        vectors = self.embedder.embed(texts) if texts else None
+        profiles = [p.profile_text() for p in batch.people]
+        profile_vectors = self.embedder.embed([t for t in profiles if t]) if any(
+            profiles) else None
+        writing = time.perf_counter()
+        report.timings["embed"] += writing - embedding
         items, at = [], 0
-        for doc, chunks in pending:
+        for doc, chunks in batch.documents:
+            assert vectors is not None
             items.append((doc, chunks, vectors[at:at + len(chunks)]))
             at += len(chunks)
-        self.store.write_documents(items)
-        return len(texts)
+        with self.store.writing():
+            at = 0
+            for person, text in zip(batch.people, profiles, strict=True):
+                # A person with no profile text has no profile vector: a name says nothing.
+                self.store.write_person(person, profile_vectors[at] if text else None)
+                at += bool(text)
+            for doc_id, source in batch.moved:
+                self.store.update_document_source(doc_id, source)
+            if items:
+                self.store.write_documents(items)
+        report.chunks_embedded += len(texts)
+        report.timings["write"] += time.perf_counter() - writing
 
-    def _remove_missing(self, roots: list[Path], doc_ids: set[str], person_ids: set[str],
-                        failed_sources: set[str], report: IngestReport) -> None:
+    def _remove_missing(self, roots: list[Path], seen: Seen, report: IngestReport) -> None:
         """Delete what came from a synced folder and is gone now (a failed file keeps its own)."""
         def gone(source: str | None) -> bool:
-            return (source is not None and source not in failed_sources
+            return (source is not None and source not in seen.failed_sources
                     and any(Path(source).is_relative_to(root) for root in roots))
 
         for doc_id, (_, source) in self.store.document_hashes().items():
-            if doc_id not in doc_ids and gone(source):
+            if doc_id not in seen.documents and gone(source):
                 self.store.delete_document(doc_id)
                 report.documents.removed.append(doc_id)
         for person_id, (_, source) in self.store.person_hashes().items():
-            if person_id not in person_ids and gone(source):
+            if person_id not in seen.people and gone(source):
                 self.store.delete_person(person_id)
                 report.people.removed.append(person_id)
 

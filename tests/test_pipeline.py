@@ -130,3 +130,62 @@ def test_a_long_document_is_chunked_past_the_model_window(tmp_path, ingester, st
     assert len(hits) == 1
     chunk = store.get_chunks([hits[0][0]])[hits[0][0]]
     assert chunk["ordinal"] >= 3 and "zebra" in chunk["text"]
+
+
+def big_jsonl(root, n: int):
+    lines = [f'{{"id": "d{i}", "title": "Doc {i}", "text": "note number {i} about topic{i % 7}"}}'
+             for i in range(n)]
+    lines.insert(5, "{not json")
+    return write(root, "many.jsonl", "\n".join(lines) + "\n")
+
+
+def test_a_large_file_streams_in_batches_with_moving_progress(tmp_path, store, embedder):
+    from ingest.pipeline import Ingester
+
+    path = big_jsonl(tmp_path, 50)
+    seen = []
+    report = Ingester(store, embedder, batch_passages=8).ingest(
+        [path], progress=lambda done, total, what: seen.append((done, total)))
+    assert len(report.documents.added) == 50 and store.count("chunks") == 50
+    # Line 6 is bad; the rest of the file lands.
+    assert [(p.line, p.reason) for p in report.failed] == [(6, "invalid JSON: Expecting "
+                                                                "property name enclosed in "
+                                                                "double quotes")]
+    # 50 one-passage documents in batches of 8: 7 model calls (6 full, then 2 left).
+    assert embedder.calls == 7
+    dones = [d for d, _ in seen]
+    assert dones == sorted(dones) and len(seen) == 7
+    assert seen[-1] == (51, 51)  # 51 lines read of the 51 the file holds
+    assert set(report.timings) == {"read", "embed", "write", "total"}
+
+
+def test_batch_size_does_not_change_what_is_stored(tmp_path, embedder):
+    from indexer.store import Store
+    from ingest.pipeline import Ingester
+
+    path = big_jsonl(tmp_path, 30)
+    stores = [Store.memory(), Store.memory()]
+    for store, size in zip(stores, (3, 1000), strict=True):
+        Ingester(store, embedder, batch_passages=size).ingest([path])
+    rows = [list(s.db.query("SELECT doc_id, ordinal, text, vector FROM chunks ORDER BY doc_id"))
+            for s in stores]
+    assert rows[0] == rows[1] and len(rows[0]) == 30
+
+
+def test_a_failing_embedder_stops_the_run_with_committed_batches_whole(tmp_path, store,
+                                                                       embedder):
+    from ingest.pipeline import Ingester
+
+    path = big_jsonl(tmp_path, 20)
+    real = embedder.embed
+
+    def flaky(texts):
+        if embedder.calls >= 2:
+            raise RuntimeError("model crashed")
+        return real(texts)
+
+    embedder.embed = flaky
+    with pytest.raises(RuntimeError, match="model crashed"):
+        Ingester(store, embedder, batch_passages=5).ingest([path])
+    # Two batches of 5 were written; the third never started. Each is whole.
+    assert store.count("documents") == 10 and store.count("chunks") == 10

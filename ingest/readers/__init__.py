@@ -6,11 +6,13 @@ for record files); it raises ``IngestError`` only when the whole file is unusabl
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from indexer.errors import IngestError
+from indexer.records import Document, Person
 from ingest.readers import html, markdown, pdf, records, text
-from ingest.readers.base import FileResult
+from ingest.readers.base import FileResult, Problem
 
 READERS = {
     ".md": markdown.read, ".markdown": markdown.read,
@@ -35,4 +37,28 @@ def read_file(path: Path, file_id: str, people: bool = False) -> FileResult:
     return reader(path, file_id, people)
 
 
-__all__ = ["FileResult", "read_file", "supported"]
+def iter_file(path: Path, file_id: str, people: bool = False
+              ) -> Iterator[Document | Person | Problem]:
+    """Read one file as a stream of records and problems (record files record by record)."""
+    if READERS.get(path.suffix.lower()) is records.read:
+        yield from records.iter_records(path, file_id, people)
+        return
+    result = read_file(path, file_id, people)
+    yield from result.problems
+    yield from result.people
+    yield from result.documents
+
+
+def size_hint(path: Path) -> int:
+    """Roughly how many records a file holds (lines of a JSON-lines or CSV file; else 1),
+    so progress can move while one large file is read."""
+    if path.suffix.lower() not in (".jsonl", ".csv"):
+        return 1
+    lines = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines, 1)
+
+
+__all__ = ["FileResult", "Problem", "iter_file", "read_file", "size_hint", "supported"]
