@@ -34,12 +34,13 @@ class Runtime:
     def vectors(self) -> VectorIndex:
         """The FAISS index, loaded and brought up to date with the store."""
         dim = int(self.store.get_meta("dim") or self.embedder.dim)
-        return VectorIndex.load(self.store, self.settings.data_dir, dim)
+        return VectorIndex.load(self.store, self.settings.data_dir, dim,
+                                self.settings.ann_threshold)
 
     def reindex(self) -> VectorIndex:
         """Rebuild the FAISS index from the stored vectors (no re-embedding)."""
         dim = int(self.store.get_meta("dim") or self.embedder.dim)
-        index = VectorIndex.build(self.store, dim)
+        index = VectorIndex.build(self.store, dim, self.settings.ann_threshold)
         index.save(self.settings.data_dir)
         return index
 

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from indexer.ann import DEFAULT_ANN_THRESHOLD
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,6 +16,7 @@ class Settings:
     embedder: str | None = None  # None: the one the data folder was built with, else the default
     redis_url: str | None = None
     max_upload_mb: int = 50
+    ann_threshold: int = DEFAULT_ANN_THRESHOLD  # chunks from which search is approximate (IVF)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -21,7 +24,8 @@ class Settings:
         return cls(data_dir=Path(env.get("WHOKNOWS_DATA_DIR") or cls.data_dir),
                    embedder=env.get("WHOKNOWS_EMBEDDER") or None,
                    redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
-                   max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb))
+                   max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb),
+                   ann_threshold=int(env.get("WHOKNOWS_ANN_THRESHOLD") or cls.ann_threshold))
 
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self

@@ -231,6 +231,19 @@ class Store:
             vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vectors
 
+    def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` stored chunk vectors picked at random (to train an IVF index)."""
+        ids = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks")], dtype=np.int64)
+        if n < len(ids):
+            ids = np.sort(np.random.default_rng(seed).choice(ids, size=n, replace=False))
+        parts = []
+        for start in range(0, len(ids), 50_000):
+            part = ids[start:start + 50_000].tolist()
+            marks = ",".join("?" * len(part))
+            rows = self.db.execute(f"SELECT vector FROM chunks WHERE id IN ({marks})", part)
+            parts.extend(np.frombuffer(r[0], dtype=np.float32) for r in rows)
+        return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
     def document_vectors(self) -> dict[str, np.ndarray]:
         """doc id -> the unit mean of its passage vectors (read in one ordered pass)."""
         out: dict[str, np.ndarray] = {}

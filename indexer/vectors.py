@@ -1,9 +1,11 @@
 """The FAISS vector index: derived from the vectors in the store, never the truth.
 
-The index maps chunk ids to vectors (exact inner product over unit vectors, i.e.
-cosine). It is saved to a temporary file and renamed into place, and a manifest
-records the store generation it reflects; an index that does not match the store
-is brought up to date from the stored vectors, never by re-embedding.
+The index maps chunk ids to vectors (inner product over unit vectors, i.e.
+cosine): exact below a size threshold, an IVF index above it (indexer/ann.py
+says which and why). It is saved to a temporary file and renamed into place, and
+a manifest records the store generation it reflects; an index that does not
+match the store is brought up to date from the stored vectors, never by
+re-embedding.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from indexer import ann
 from indexer.store import Store
 
 INDEX_FILE = "vectors.faiss"
@@ -22,16 +25,22 @@ MANIFEST_FILE = "vectors.json"
 
 
 class VectorIndex:
-    def __init__(self, dim: int, index: faiss.Index | None = None, generation: int = -1) -> None:
+    def __init__(self, dim: int, index: faiss.Index | None = None, generation: int = -1,
+                 trained_count: int = 0) -> None:
         self.dim = dim
-        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+        self.index = index if index is not None else ann.empty_index(dim, ann.IndexPlan("flat"))
         self.generation = generation
+        self.trained_count = trained_count  # how many vectors an IVF index had when trained
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
 
+    @property
+    def kind(self) -> str:
+        return ann.kind_of(self.index)
+
     def ids(self) -> np.ndarray:
-        return faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        return ann.stored_ids(self.index)
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
@@ -46,8 +55,9 @@ class VectorIndex:
                allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (chunk id, cosine) for one query vector, best first.
 
-        With ``allowed``, only those chunk ids are searched, exactly: a selective
-        filter never loses results to an index that returned other chunks first.
+        With ``allowed``, only those chunk ids are searched: a selective filter never
+        loses results to an index that returned other chunks first. When the IVF cells
+        a query opens would hold too few allowed chunks, every cell is scanned.
         """
         if len(self) == 0 or k <= 0:
             return []
@@ -55,11 +65,18 @@ class VectorIndex:
         if allowed is not None:
             if len(allowed) == 0:
                 return []
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            params = ann.search_parameters(self.index, allowed, self._selective(allowed, k))
             k = min(k, len(allowed))
         query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         scores, ids = self.index.search(query, min(k, len(self)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def _selective(self, allowed: np.ndarray, k: int) -> bool:
+        """Would the cells a normal query opens hold fewer than 4k allowed chunks?"""
+        ivf = faiss.downcast_index(self.index)
+        if not isinstance(ivf, faiss.IndexIVF):
+            return True  # flat search is exact anyway
+        return len(allowed) * ivf.nprobe / ivf.nlist < 4 * k
 
     # -- keeping it in step with the store ---------------------------------
 
@@ -81,13 +98,29 @@ class VectorIndex:
         self.generation = store.generation
 
     @classmethod
-    def build(cls, store: Store, dim: int) -> VectorIndex:
-        """A fresh index from every stored vector (no re-embedding)."""
-        index = cls(dim)
+    def build(cls, store: Store, dim: int,
+              ann_threshold: int = ann.DEFAULT_ANN_THRESHOLD) -> VectorIndex:
+        """A fresh index from every stored vector (no re-embedding): exact, or IVF when
+        the store holds ``ann_threshold`` chunks or more."""
+        count = store.count("chunks")
+        plan = ann.IndexPlan.for_size(count, ann_threshold)
+        training = (store.sample_vectors(plan.training_size(count))
+                    if plan.kind == "ivf" else None)
+        index = cls(dim, ann.empty_index(dim, plan, training),
+                    trained_count=count if plan.kind == "ivf" else 0)
+        del training
         for ids, vectors in store.iter_vectors():
             index.add(ids, vectors)
         index.generation = store.generation
         return index
+
+    def outgrown(self, count: int, ann_threshold: int) -> bool:
+        """Should the index be rebuilt for a store of ``count`` chunks? Flat past the
+        threshold; IVF far below it, or grown well past the size its cells were
+        trained at."""
+        if self.kind == "flat":
+            return count >= ann_threshold
+        return count < ann_threshold // 2 or count > ann.REBUILD_GROWTH * self.trained_count
 
     def save(self, data_dir: str | Path) -> None:
         data_dir = Path(data_dir)
@@ -96,26 +129,29 @@ class VectorIndex:
         _fsync(tmp)
         os.replace(tmp, data_dir / INDEX_FILE)
         manifest = {"generation": self.generation, "count": len(self), "dim": self.dim,
-                    "kind": "flat-ip"}
+                    "kind": self.kind, "trained_count": self.trained_count}
         tmp_manifest = data_dir / (MANIFEST_FILE + ".tmp")
         tmp_manifest.write_text(json.dumps(manifest))
         _fsync(tmp_manifest)
         os.replace(tmp_manifest, data_dir / MANIFEST_FILE)
 
     @classmethod
-    def load(cls, store: Store, data_dir: str | Path, dim: int) -> VectorIndex:
-        """Open the saved index; bring it up to date with the store when it is stale."""
+    def load(cls, store: Store, data_dir: str | Path, dim: int,
+             ann_threshold: int = ann.DEFAULT_ANN_THRESHOLD) -> VectorIndex:
+        """Open the saved index; bring it up to date with the store when it is stale,
+        rebuild it when the store outgrew its kind."""
         data_dir = Path(data_dir)
         index = None
         try:
             manifest = json.loads((data_dir / MANIFEST_FILE).read_text())
             raw = faiss.read_index(str(data_dir / INDEX_FILE))
             if raw.d == dim:
-                index = cls(dim, raw, int(manifest.get("generation", -1)))
+                index = cls(dim, raw, int(manifest.get("generation", -1)),
+                            int(manifest.get("trained_count", 0)))
         except (OSError, ValueError, RuntimeError):
             index = None
-        if index is None:
-            index = cls.build(store, dim)
+        if index is None or index.outgrown(store.count("chunks"), ann_threshold):
+            index = cls.build(store, dim, ann_threshold)
             index.save(data_dir)
         elif index.generation != store.generation or len(index) != store.count("chunks"):
             index.sync(store)
