@@ -13,7 +13,7 @@ install:
 demo: install
 	$(WHOKNOWS) ingest corpus/ --data-dir $(DATA)
 	$(WHOKNOWS) experts "who knows about route optimization?" --data-dir $(DATA) --limit 3
-	@echo "API on http://127.0.0.1:8000 (docs at /docs); try /api/search?q=kafka+consumer+lag"
+	@echo "Search page on http://127.0.0.1:8000/ ; API docs at /docs; try /api/search?q=kafka+consumer+lag"
 	$(WHOKNOWS) serve --data-dir $(DATA) --port 8000
 
 test: install

@@ -95,7 +95,10 @@ def body_blocks(body: str, title: str, query: str | None = None) -> list[Block]:
             level = min(len(heading.group(1)) + 1, 4)
             blocks.append(Block("heading", mark(heading.group(2)), level))
         elif text.startswith("```"):
-            blocks.append(Block("code", mark(text.strip("`").strip("\n"))))
+            lines = text.splitlines()[1:]  # the fence and its language name
+            if lines and lines[-1].strip().startswith("```"):
+                lines.pop()
+            blocks.append(Block("code", mark("\n".join(lines))))
         elif (items := _list_items(text)) is not None:
             ordered = bool(re.match(r"\s*\d", text))
             blocks.append(Block("ol" if ordered else "list", [mark(i) for i in items]))

@@ -118,9 +118,11 @@ def test_highlight_escapes_everything(text, spans, html):
 
 
 def test_document_body_blocks():
-    body = "# Title\n\nIntro <i>kafka</i>.\n\n## Part\n\n- one\n  more\n- two kafka\n\n1. first"
+    body = ("# Title\n\nIntro <i>kafka</i>.\n\n## Part\n\n- one\n  more\n- two kafka\n\n"
+            "1. first\n\n```bash\nls <x>\n```")
     blocks = body_blocks(body, "Title", "kafka")
-    assert [b.tag for b in blocks] == ["paragraph", "heading", "list", "ol"]
+    assert [b.tag for b in blocks] == ["paragraph", "heading", "list", "ol", "code"]
+    assert str(blocks[4].html) == "ls &lt;x&gt;"
     assert str(blocks[0].html) == 'Intro &lt;i&gt;<mark id="hit">kafka</mark>&lt;/i&gt;.'
     assert [str(i) for i in blocks[2].html] == ["one more", "two <mark>kafka</mark>"]
 
@@ -216,8 +218,9 @@ def test_pages_ask_for_a_key_when_the_server_has_keys(runtime, client):
     assert client.get("/").status_code == 401
 
 
-@pytest.mark.parametrize("target, landed", [("//evil.example/x", "/"), ("https://evil.example", "/"),
-                                            ("/people/p-ana", "/people/p-ana")])
+@pytest.mark.parametrize("target, landed", [
+    ("//evil.example/x", "/"), ("https://evil.example", "/"), ("/\\evil.example", "/"),
+    ("/people/p-ana", "/people/p-ana")])
 def test_the_key_form_redirects_only_here(runtime, client, target, landed):
     r = client.post("/key", data={"key": keyed(runtime), "next": target},
                     follow_redirects=False)
