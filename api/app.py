@@ -12,7 +12,17 @@ from fastapi.staticfiles import StaticFiles
 
 from api import errors, web
 from api.queue import Queue
-from api.routes import admin, documents, health, pages, people, recommendations, search
+from api.routes import (
+    admin,
+    analytics,
+    documents,
+    health,
+    mentoring,
+    pages,
+    people,
+    recommendations,
+    search,
+)
 from api.runtime import Runtime
 from api.schemas import Error
 from api.settings import Settings
@@ -55,7 +65,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                   description="What do we know about X, and who knows about X?")
     app.state.whoknows = state
     errors.install(app, html=web.render_error)
-    for module in (health, search, people, documents, recommendations, admin):
+    for module in (health, search, people, documents, recommendations, mentoring, analytics,
+                   admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")

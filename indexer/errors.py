@@ -5,7 +5,9 @@
     ├── InvalidRecord (422)     a person or document record that cannot be used
     ├── IngestError (422)       a file that could not be read (corrupt, no text, unknown type)
     ├── NotFound (404)          an unknown document or person id
-    └── IndexMismatch (409)     a data folder built with another embedding model
+    ├── IndexMismatch (409)     a data folder built with another embedding model
+    └── Conflict (409)          a request that contradicts itself or the index
+                                (the same person twice, more places than a mentor offers)
 """
 
 from __future__ import annotations
@@ -42,4 +44,8 @@ class NotFound(WhoknowsError):
 
 
 class IndexMismatch(WhoknowsError):
+    status = 409
+
+
+class Conflict(WhoknowsError):
     status = 409

@@ -1,8 +1,9 @@
 """Recommendations for one employee: mentors, articles and lessons for their goals.
 
 Each goal (and each skill they hold only at level 1-2, a gap) is a query. Mentors
-are people ranked as experts for it who are available to mentor, have capacity,
-have not opted out, and are neither the employee nor in their manager chain.
+are people ranked as experts for it who pass the hard rules of mentoring
+(``search.mentoring_rules``): available, with capacity, not opted out, neither
+the employee nor on their manager chain.
 Articles and lessons they wrote themselves are not recommended back to them.
 """
 
@@ -13,8 +14,11 @@ from typing import Any
 
 from indexer.records import Filters, Person
 from search.answers import Answerer
+from search.mentoring_fit import GAP_LEVEL
+from search.mentoring_fit import topics_of as mentoring_topics
+from search.mentoring_rules import Options, manager_chain, violations
 
-GAP_LEVEL = 2  # a skill held at this level or below is something to grow
+__all__ = ["GAP_LEVEL", "Recommendation", "manager_chain", "recommend", "topics_of"]
 
 
 @dataclass
@@ -32,22 +36,12 @@ class Recommendation:
 
 def topics_of(person: Person) -> list[str]:
     """What the person wants to learn: their goals, then their weakest skills."""
-    gaps = [s.name for s in person.skills if s.level <= GAP_LEVEL]
-    return list(dict.fromkeys([*person.goals, *gaps]))
-
-
-def manager_chain(person: Person, people: dict[str, Person]) -> set[str]:
-    chain, seen = set(), person.manager_id
-    while seen and seen not in chain and seen in people:
-        chain.add(seen)
-        seen = people[seen].manager_id
-    return chain
+    return [t.text for t in mentoring_topics(person)]
 
 
 def recommend(answerer: Answerer, person: Person, people: dict[str, Person],
               filters: Filters | None = None, limit: int = 5) -> Recommendation:
     topics = topics_of(person)  # none: nothing to recommend, an empty answer
-    excluded = {person.id} | manager_chain(person, people)
     own = {person.id, (person.email or "").lower()}
     mentors: dict[str, dict[str, Any]] = {}
     articles: dict[str, dict[str, Any]] = {}
@@ -55,8 +49,8 @@ def recommend(answerer: Answerer, person: Person, people: dict[str, Person],
         result = answerer.answer(topic, limit=10, experts=20, filters=filters)
         for expert in result["experts"]:
             candidate = people.get(expert["id"])
-            if (candidate is None or expert["id"] in excluded or not candidate.visible
-                    or not candidate.mentoring_available or candidate.mentoring_capacity < 1):
+            # The same hard rules as the mentoring endpoints (search/mentoring_rules.py).
+            if candidate is None or violations(person, candidate, Options(), people):
                 continue
             entry = mentors.setdefault(expert["id"], {
                 "id": expert["id"], "name": expert["name"], "title": expert["title"],

@@ -1,0 +1,163 @@
+"""Mentors for one employee: ranked by fit, filtered by the hard rules, explained.
+
+``MentorCatalog`` reads people and the written evidence from the store once per
+store change; ``find_mentors`` ranks every other visible person who passes the
+rules (``search.mentoring_rules``) by fit (``search.mentoring_fit``). Modes:
+
+- ``standard``: the mentor covers the employee's goals and skill gaps;
+- ``reverse``: a junior mentors the senior employee on skills where the junior
+  is stronger (the seniority rule inverted);
+- ``group``: mentors with room for a group (capacity 2 or more), each with the
+  other employees who share the goals they cover, up to the mentor's capacity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from indexer.embedder import Embedder
+from indexer.records import Filters, Person
+from indexer.store import Store
+from search.mentoring_fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of
+from search.mentoring_rules import RULES, Options, feasible, rule_matrices, violations
+
+
+class MentorCatalog:
+    """People and what they wrote, from the store, cached until the store changes."""
+
+    def __init__(self, store: Store, embedder: Embedder,
+                 weights: FitWeights | None = None) -> None:
+        self.store = store
+        self.model = FitModel(embedder, weights)
+        self._key: tuple[int, str] | None = None
+        self._docs: dict[str, tuple[DocInfo, frozenset[str]]] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+        self._by_author: dict[str, list[str]] = {}
+
+    def people(self) -> dict[str, Person]:
+        return self.store.get_people()
+
+    def expertise(self, filters: Filters | None = None) -> Expertise:
+        """The documents the caller may read (``filters.groups``), by author."""
+        self._refresh()
+        groups = None if filters is None or filters.groups is None else \
+            {g.casefold() for g in filters.groups}
+        readable = {d: info for d, (info, doc_groups) in self._docs.items()
+                    if groups is None or not doc_groups or doc_groups & groups}
+        by_author = {p: [d for d in docs if d in readable] for p, docs in self._by_author.items()}
+        return Expertise(readable, self._vectors, by_author)
+
+    def _refresh(self) -> None:
+        # Documents bump the generation; people do not, and authorship resolves
+        # emails to people, so the people's content hashes are part of the key.
+        digest = hashlib.sha256(repr(sorted(self.store.person_hashes().items())).encode())
+        key = (self.store.generation, digest.hexdigest())
+        if key == self._key:
+            return
+        # The store has no light listing of document metadata; read only these columns.
+        rows = self.store.db.query("SELECT id, title, tags, groups FROM documents")
+        self._docs = {r["id"]: (DocInfo(r["id"], r["title"], tuple(_json_list(r["tags"]))),
+                                frozenset(g.casefold() for g in _json_list(r["groups"])))
+                      for r in rows}
+        self._vectors = self.store.document_vectors()
+        self._by_author = {}
+        for doc_id, authors in self.store.authors_by_document().items():
+            for pid in dict.fromkeys(authors):
+                self._by_author.setdefault(pid, []).append(doc_id)
+        self._key = key
+
+
+def find_mentors(catalog: MentorCatalog, mentee: Person, options: Options | None = None,
+                 filters: Filters | None = None, limit: int = 5,
+                 people: Mapping[str, Person] | None = None,
+                 weights: FitWeights | None = None) -> dict[str, Any]:
+    """Mentors for ``mentee``, best fit first, each with the reason; see the module doc."""
+    options = (options or Options()).check()
+    people = dict(catalog.people() if people is None else people)
+    everyone = {**people, mentee.id: mentee}
+    # People who opted out are not candidates at all: they are not even counted.
+    candidates = sorted((p for p in people.values() if p.visible and p.id != mentee.id),
+                        key=lambda p: p.id)
+    rules = rule_matrices([mentee], candidates, options, everyone)
+    ok = feasible(rules)[0] if candidates else np.zeros(0, dtype=bool)
+    allowed = [p for p, keep in zip(candidates, ok, strict=True) if keep]
+    fit = catalog.model.score([mentee], allowed, catalog.expertise(filters), weights)
+    order = sorted((j for j in range(len(allowed)) if fit.coverage[0, j] > 0),
+                   key=lambda j: (-float(fit.values[0, j]), allowed[j].id))
+    mentors = [_mentor(fit, j) for j in order[:limit]]
+    if options.mode == "group":
+        for entry, j in zip(mentors, order, strict=False):
+            entry["group"] = _group(fit, j, mentee, everyone, options)
+    topics = topics_of(mentee)
+    return {"employee": mentee.id if mentee.id in people else None, "mode": options.mode,
+            "topics": [{"topic": t.text, "kind": t.kind} for t in topics],
+            "mentors": mentors, "considered": len(candidates),
+            "excluded": _first_rules(rules),
+            "note": _note(topics, candidates, allowed, mentors, _first_rules(rules), options)}
+
+
+def _mentor(fit: Fit, j: int) -> dict[str, Any]:
+    p = fit.mentors[j]
+    return {"id": p.id, "name": p.name, "title": p.title, "department": p.department,
+            "location": p.location, "timezone": p.timezone, "languages": list(p.languages),
+            "seniority": p.seniority, "capacity": p.mentoring_capacity, **fit.reason(0, j)}
+
+
+def _group(fit: Fit, j: int, mentee: Person, everyone: Mapping[str, Person],
+           options: Options) -> dict[str, Any]:
+    """Others who share the goals this mentor covers for the mentee, up to capacity."""
+    mentor = fit.mentors[j]
+    covered = {stems(x["topic"]): x["topic"] for x in fit.topic_fit(0, j) if x["fit"] > 0}
+    members = []
+    for other in sorted(everyone.values(), key=lambda p: p.id):
+        if other.id in (mentee.id, mentor.id) or not other.visible:
+            continue
+        shared = [covered[stems(t.text)] for t in topics_of(other) if stems(t.text) in covered]
+        if shared and not violations(other, mentor, options, everyone):
+            members.append({"id": other.id, "name": other.name,
+                            "department": other.department, "shared": shared})
+    members.sort(key=lambda m: (-len(m["shared"]), m["id"]))
+    members = members[: max(mentor.mentoring_capacity - 1, 0)]
+    shared_topics = list(dict.fromkeys(t for m in members for t in m["shared"]))
+    return {"size": 1 + len(members), "capacity": mentor.mentoring_capacity,
+            "shared_topics": shared_topics, "members": members}
+
+
+def _first_rules(rules: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """How many candidates each rule excluded, each counted once, under its first rule."""
+    counts: dict[str, int] = {}
+    if not rules or not next(iter(rules.values())).size:
+        return counts
+    names = list(rules)
+    stacked = np.vstack([rules[r][0] for r in names])  # rules x candidates
+    blocked = stacked.any(axis=0)
+    for r in np.argmax(stacked, axis=0)[blocked]:
+        counts[names[r]] = counts.get(names[r], 0) + 1
+    return dict(sorted(counts.items(), key=lambda x: (-x[1], x[0])))
+
+
+def _note(topics: Sequence[Any], candidates: Sequence[Person], allowed: Sequence[Person],
+          mentors: Sequence[dict], excluded: Mapping[str, int], options: Options) -> str | None:
+    """Why the list is empty, in words a person can act on."""
+    if mentors:
+        return None
+    if not topics:
+        return "no goals or skill gaps to match on: add goals to the profile"
+    if not candidates:
+        return "nobody else is indexed"
+    if not allowed:
+        return "no mentor passes the rules and options: " + "; ".join(
+            f"{n} {RULES[r]}" for r, n in excluded.items()) + (
+            f"; {options.impossible()}" if options.impossible() else "")
+    return (f"none of the {len(allowed)} mentors who pass the rules covers these topics: "
+            + ", ".join(t.text for t in topics))
+
+
+def _json_list(text: str | None) -> list[str]:
+    value = json.loads(text or "[]")
+    return [str(v) for v in value] if isinstance(value, list) else []
