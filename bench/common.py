@@ -48,7 +48,7 @@ def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
         for record in records:
             handle.write(json.dumps(record) + "\n")
     store = Store.open(data_dir)
-    embedder = make_embedder(embedder_kind)
+    embedder = make_embedder(embedder_kind, cache_dir=CACHE / "models")
     started = time.perf_counter()
     report = Ingester(store, embedder).ingest([source])
     if report.chunks_embedded:

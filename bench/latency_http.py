@@ -1,6 +1,6 @@
 """HTTP search latency on a generated 10,000-document index, idle and during a re-index.
 
-    python bench/latency_http.py [--docs 10000] [--requests 300]
+    python bench/latency_http.py [--docs 10000] [--requests 300] [--embedder onnx-int8]
 
 Builds (once, cached under bench/.cache/) a data folder of generated documents
 made from the demo corpus's sentences, with the demo people as authors, using the
@@ -108,10 +108,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--embedder", default="onnx-int8", help="minilm is the torch path")
     args = parser.parse_args()
-    folder = CACHE / f"latency-{args.docs}" / "source"
-    data = CACHE / f"latency-{args.docs}" / "data"
-    env = {**os.environ, "WHOKNOWS_DATA_DIR": str(data), "WHOKNOWS_REDIS_URL": ""}
+    folder = CACHE / f"latency-{args.docs}-{args.embedder}" / "source"
+    data = CACHE / f"latency-{args.docs}-{args.embedder}" / "data"
+    env = {**os.environ, "WHOKNOWS_DATA_DIR": str(data), "WHOKNOWS_REDIS_URL": "",
+           "WHOKNOWS_EMBEDDER": args.embedder}
     if not (data / "whoknows.db").exists():
         generate(folder, args.docs)
         started = time.perf_counter()
@@ -123,7 +125,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     server = run(["serve", "--port", str(port)], env, stdout=subprocess.DEVNULL,
                  stderr=subprocess.DEVNULL)
-    results: dict = {"documents": args.docs}
+    results: dict = {"documents": args.docs, "embedder": args.embedder}
     try:
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -165,7 +167,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print("wrote", write_results("latency-http", results))
+    print("wrote", write_results(f"latency-http-{args.embedder}", results))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,124 @@
+"""Embedding throughput and whole-ingest speed on the SciFact corpus (5,183 abstracts).
+
+For each embedder: passages per second on exactly the passages ingestion makes
+(title + chunk, 256 per call as the pipeline sends them), then an in-process
+ingest into a fresh store with the model already loaded, whose passages per
+second over the whole run (reading, chunking, embedding, writing) are compared
+with the raw figure. Then one whole ``whoknows ingest`` command of SciFact per
+embedder, timed from the shell's point of view, with its peak RSS.
+
+    python bench/embed_throughput.py                          # minilm (torch), onnx-int8
+    python bench/embed_throughput.py --embedders onnx-fp32    # any of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import BENCH_DATA, CACHE, ROOT, read_jsonl, write_results
+
+from indexer.embedder import make_embedder
+from indexer.store import Store
+from ingest.pipeline import EMBED_BATCH, Ingester, passage_text
+from ingest.readers import iter_file
+
+
+def scifact_file(folder: Path) -> Path:
+    path = folder / "scifact.jsonl"
+    with open(path, "w") as handle:
+        for d in read_jsonl(BENCH_DATA / "scifact" / "corpus.jsonl"):
+            handle.write(json.dumps({"id": d["_id"], "title": d["title"], "body": d["text"]})
+                         + "\n")
+    return path
+
+
+def passages(path: Path) -> list[str]:
+    chunker = Ingester(Store.memory(), make_embedder("hashing-8"))
+    return [passage_text(doc.title, c.text) for doc in iter_file(path, path.name)
+            for c in chunker.chunk(doc)]
+
+
+def raw_rate(kind: str, texts: list[str]) -> tuple[float, float]:
+    """(passages per second, seconds) embedding ``texts`` in the pipeline's batches."""
+    embedder = make_embedder(kind, cache_dir=CACHE / "models")
+    embedder.embed(texts[:8])  # load (and on first use export) the model
+    started = time.perf_counter()
+    for start in range(0, len(texts), EMBED_BATCH):
+        embedder.embed(texts[start:start + EMBED_BATCH])
+    seconds = time.perf_counter() - started
+    return len(texts) / seconds, seconds
+
+
+def ingest_rate(kind: str, path: Path) -> tuple[float, dict]:
+    embedder = make_embedder(kind, cache_dir=CACHE / "models")
+    embedder.embed(["warm up"])
+    report = Ingester(Store.memory(), embedder).ingest([path])
+    return report.chunks_embedded / report.timings["total"], report.timings
+
+
+def whole_command(kind: str, path: Path, work: Path) -> dict:
+    """``whoknows ingest`` in a fresh data folder (the cached ONNX export copied in, as
+    a second ingest on the same machine would find it)."""
+    data = work / f"data-{kind}"
+    if (CACHE / "models").exists():
+        shutil.copytree(CACHE / "models", data / "models")
+    env = {**os.environ, "WHOKNOWS_EMBEDDER": kind, "WHOKNOWS_DATA_DIR": str(data)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "api.cli", "ingest", str(path), "--json"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    report = json.loads(done.stdout)
+    return {"wall_s": round(wall, 1), "peak_rss_mb": round(max(peak, before) / 1024),
+            "documents": report["documents"]["added"], "passages": report["chunks_embedded"],
+            "seconds": report["seconds"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--embedders", nargs="+", default=["minilm", "onnx-int8"])
+    parser.add_argument("--no-command", action="store_true", help="skip the CLI ingest")
+    args = parser.parse_args()
+    results: dict = {"cores": os.cpu_count(), "embedders": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        path = scifact_file(work)
+        texts = passages(path)
+        results["passages"] = len(texts)
+        print(f"SciFact: {len(texts)} passages from 5,183 abstracts; {os.cpu_count()} cores")
+        for kind in args.embedders:
+            rate, seconds = raw_rate(kind, texts)
+            ingest, timings = ingest_rate(kind, path)
+            row = {"raw_passages_per_s": round(rate, 1), "raw_s": round(seconds, 1),
+                   "ingest_passages_per_s": round(ingest, 1),
+                   "ingest_over_raw": round(ingest / rate, 3),
+                   "ingest_seconds": {k: round(v, 1) for k, v in timings.items()}}
+            print(f"{kind:<10} raw {rate:6.1f} passages/s ({seconds:.0f} s)   in-process ingest "
+                  f"{ingest:6.1f}/s = {ingest / rate:.0%} of raw  {row['ingest_seconds']}",
+                  flush=True)
+            if not args.no_command:
+                row["command"] = whole_command(kind, path, work)
+                print(f"{'':<10} whoknows ingest: {row['command']}", flush=True)
+            results["embedders"][kind] = row
+    kinds = list(results["embedders"])
+    if "minilm" in kinds:
+        base = results["embedders"]["minilm"]["raw_passages_per_s"]
+        for kind in kinds:
+            speedup = results["embedders"][kind]["raw_passages_per_s"] / base
+            results["embedders"][kind]["speedup_vs_torch"] = round(speedup, 2)
+            print(f"{kind:<10} {speedup:.2f}x the torch path")
+    print("wrote", write_results("embed_throughput", results))
+
+
+if __name__ == "__main__":
+    main()
