@@ -24,11 +24,11 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from indexer.records import Person
+from search.mentoring_fit import TEACH_LEVEL as MENTOR_LEVEL
 from search.mentoring_fit import DocInfo
 
 MIN_GROUP = 5
 EXPERT_LEVEL = 4
-MENTOR_LEVEL = 3
 _WORDS = re.compile(r"[^\W_]+")
 
 
@@ -120,11 +120,13 @@ def _supply_demand(people: Mapping[str, Person], names: Mapping[str, str], min_g
                    ) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     skills = {topic_key(s.name) for p in people.values() for s in p.skills}
     wanted: dict[str, set[str]] = {}
+    shown = dict(names)
     for person in people.values():
         for goal in person.goals:
             key = goal_topic(goal, names, skills)
             if key:
                 wanted.setdefault(key, set()).add(person.id)
+                shown.setdefault(key, goal.strip())  # a goal that names no known topic
     offered: dict[str, list[Person]] = {}
     for person in people.values():
         if _mentor(person):
@@ -135,7 +137,7 @@ def _supply_demand(people: Mapping[str, Person], names: Mapping[str, str], min_g
     for key, who in sorted(wanted.items(), key=lambda x: (-len(x[1]), x[0])):
         mentors = offered.get(key, [])
         places = sum(p.mentoring_capacity for p in mentors)
-        name = names.get(key, key)
+        name = shown[key]
         if not mentors:
             unmet.append(name)
         if len(who) < min_group:

@@ -38,6 +38,7 @@ class MentorCatalog:
         self._docs: dict[str, tuple[DocInfo, frozenset[str]]] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._by_author: dict[str, list[str]] = {}
+        self._authors: dict[str, int] = {}
 
     def people(self) -> dict[str, Person]:
         return self.store.get_people()
@@ -50,7 +51,7 @@ class MentorCatalog:
         readable = {d: info for d, (info, doc_groups) in self._docs.items()
                     if groups is None or not doc_groups or doc_groups & groups}
         by_author = {p: [d for d in docs if d in readable] for p, docs in self._by_author.items()}
-        return Expertise(readable, self._vectors, by_author)
+        return Expertise(readable, self._vectors, by_author, self._authors)
 
     def _refresh(self) -> None:
         # Documents bump the generation; people do not, and authorship resolves
@@ -66,7 +67,9 @@ class MentorCatalog:
                       for r in rows}
         self._vectors = self.store.document_vectors()
         self._by_author = {}
+        self._authors = {}
         for doc_id, authors in self.store.authors_by_document().items():
+            self._authors[doc_id] = len(set(authors))
             for pid in dict.fromkeys(authors):
                 self._by_author.setdefault(pid, []).append(doc_id)
         self._key = key

@@ -5,11 +5,12 @@ A mentee's topics are their goals (weight 1) and the skills they hold at level
 
 - skills: the mentor's best skill for the topic, named in it or close to it by
   the embedder, times level / 5; a skill counts only where the mentor holds it
-  at a higher level than the mentee (in reverse mentoring too: the junior
-  teaches where they are stronger);
+  at level 3 or more, and higher than the mentee (in reverse mentoring too: the
+  junior teaches where they are stronger);
 - documents: what the mentor wrote that the caller may read, each matching the
-  topic by its vector, or at 0.7 by a tag that names the topic, combined as a noisy-or
-  (two good documents say more than one);
+  topic by its vector, or at 0.7 by a tag that names the topic, divided among the
+  document's authors, and combined as a noisy-or (two good documents say more
+  than one);
 - topic fit = skills weight * skills + documents weight * documents.
 
 A pair's fit is the weighted mean topic fit over the mentee's topics, so it
@@ -35,6 +36,7 @@ from search.mentoring_rules import codes, share_any, timezone_matrix
 from search.text import stem, terms
 
 GAP_LEVEL = 2  # a skill held at this level or below is something to grow
+TEACH_LEVEL = 3  # and one held at this level or above is something one can teach
 # Cosine ramps, read off MiniLM on the demo corpus: skill names below 0.5 are
 # unrelated ("Salesforce"/"AWS" 0.55 barely counts); a goal and an unrelated
 # document reach 0.35, a related one 0.45-0.6.
@@ -77,6 +79,7 @@ class Expertise:
     documents: Mapping[str, DocInfo] = field(default_factory=dict)
     vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
     by_author: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    authors: Mapping[str, int] = field(default_factory=dict)  # doc id -> how many wrote it
 
 
 def topics_of(person: Person) -> list[Topic]:
@@ -226,6 +229,10 @@ class Fit:
         vectors = np.vstack([expertise.vectors[d] for d in self.doc_ids]).astype(np.float32)
         match = ramp(query @ vectors.T, DOC_FLOOR, DOC_FULL)
         match = np.maximum(match, TAG_MATCH * self._tags_named())
+        # A co-written document is shared among its authors, as votes are in expert ranking.
+        shares = np.array([1.0 / max(expertise.authors.get(d, 1), 1) for d in self.doc_ids],
+                          dtype=np.float32)
+        match = match * shares[None, :]
         self._doc_match = match
         # noisy-or over a mentor's documents: 1 - prod(1 - m), as a sum of logs in one product
         logs = np.log1p(-np.minimum(match, 0.99)).astype(np.float64)
@@ -247,13 +254,14 @@ class Fit:
         return np.minimum(hit @ has.T, 1.0)
 
     def _strength(self, i: int) -> np.ndarray:
-        """Each mentor skill's level / 5 where it beats the mentee's own level, else 0."""
+        """Each mentor skill's level / 5 where it is 3 or more and beats the mentee's."""
         own = np.zeros(len(self.skill_names) + 1, dtype=np.float32)
         for s in self.mentees[i].skills:
             k = self._skill_keys.get(s.name.casefold())
             if k is not None:
                 own[k] = max(own[k], s.level)
-        return np.where(self._lvl > own[self._idx], self._lvl / 5.0, 0.0)
+        teach = (self._lvl > own[self._idx]) & (self._lvl >= TEACH_LEVEL)
+        return np.where(teach, self._lvl / 5.0, 0.0)
 
     def _coverage(self) -> np.ndarray:
         out = np.zeros((len(self.mentees), len(self.mentors)), dtype=np.float32)
