@@ -162,17 +162,19 @@ def _unmatched(fit: Fit, rules: Mapping[str, np.ndarray], allowed: np.ndarray,
     if not (passes & fits).any():
         wanted = ", ".join(t.text for _, _, t in fit.mentee_topics[i])
         above = f" above the minimum fit {min_fit}" if min_fit > 0 else ""
-        return {**base, "reason": "no_fit",
-                "detail": f"none of the {int(passes.sum())} eligible mentors covers "
-                          f"their topics{above}: {wanted}"}
+        n = int(passes.sum())
+        who = ("the one mentor who passes the rules does not cover" if n == 1 else
+               f"none of the {n} mentors who pass the rules covers")
+        return {**base, "reason": "no_fit", "detail": f"{who} their topics{above}: {wanted}"}
     if not allowed[i].any():
         return {**base, "reason": "only_past_pairs",
                 "detail": "every eligible mentor who covers their topics mentored them before"}
     best = max(np.flatnonzero(allowed[i]), key=lambda j: (fit.values[i, j], -j))
+    n = int(allowed[i].sum())
+    who = "the one suitable mentor" if n == 1 else f"all {n} suitable mentors"
     return {**base, "reason": "capacity",
-            "detail": f"the places of all {int(allowed[i].sum())} suitable mentors went to "
-                      f"other mentees (the best, {fit.mentors[best].id}, fit "
-                      f"{float(fit.values[i, best]):.2f})"}
+            "detail": f"the places of {who} went to other mentees (the best fit, "
+                      f"{fit.mentors[best].id}, {float(fit.values[i, best]):.2f})"}
 
 
 def _loads(fit: Fit, assignment: np.ndarray, caps: Sequence[int]) -> list[dict[str, Any]]:
