@@ -108,10 +108,10 @@ def test_an_outgrown_index_is_rebuilt_as_the_right_kind(tmp_path):
                                               (5_000_000, 4096)])
 def test_cell_counts_grow_with_the_index(count, nlist):
     assert ann.nlist_for(count) == nlist
-    assert ann.nprobe_for(nlist) == max(16, nlist // 64)
+    assert ann.nprobe_for(nlist) == max(32, nlist // 64)
 
 
 def test_the_plan_is_flat_below_the_threshold():
-    assert ann.IndexPlan.for_size(199_999).kind == "flat"
-    plan = ann.IndexPlan.for_size(200_000)
-    assert plan.kind == "ivf" and plan.training_size(200_000) == plan.nlist * 40
+    assert ann.IndexPlan.for_size(49_999).kind == "flat"
+    plan = ann.IndexPlan.for_size(50_000)
+    assert plan.kind == "ivf" and plan.training_size(50_000) == plan.nlist * 40
