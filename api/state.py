@@ -32,6 +32,7 @@ class ServerState:
                 warm = getattr(self.runtime.embedder, "warm_up", None)
                 if warm:
                     warm()
+                self.answerer.warm_up()  # people and skill vectors for expert ranking
 
     def current(self) -> Answerer:
         """The answerer over the latest complete index (call with the lock held).

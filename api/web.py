@@ -103,8 +103,18 @@ def body_blocks(body: str, title: str, query: str | None = None) -> list[Block]:
             ordered = bool(re.match(r"\s*\d", text))
             blocks.append(Block("ol" if ordered else "list", [mark(i) for i in items]))
         else:
-            blocks.append(Block("paragraph", mark(text)))
+            blocks.append(Block("paragraph", mark(_reflow(text))))
     return blocks
+
+
+def _reflow(text: str) -> str:
+    """Join a paragraph hard-wrapped at a fixed width (every line but the last long) into
+    one line, so it wraps to the screen; short lines (a cheat sheet, an address) keep
+    their breaks."""
+    lines = text.splitlines()
+    if len(lines) > 1 and all(len(line.strip()) >= 40 for line in lines[:-1]):
+        return " ".join(line.strip() for line in lines)
+    return text
 
 
 def _list_items(text: str) -> list[str] | None:

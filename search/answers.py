@@ -25,6 +25,10 @@ class Answerer:
         self.searcher = Searcher(store, vectors, embedder)
         self.ranker = ExpertRanker(store, embedder, weights)
 
+    def warm_up(self) -> None:
+        """Make the first query as fast as the next ones."""
+        self.ranker.warm_up()
+
     def answer(self, query: str, limit: int = 10, offset: int = 0,
                filters: Filters | None = None, experts: int = 5,
                articles: bool = True) -> dict[str, Any]:

@@ -75,6 +75,10 @@ class ExpertRanker:
         self._focus_vectors = np.zeros((0, 0), dtype=np.float32)
         self._skill_vectors: dict[str, np.ndarray] = {}
 
+    def warm_up(self) -> None:
+        """Load what ranking needs now (skill vectors take the model a second or so)."""
+        self._refresh()
+
     def _refresh(self) -> None:
         """Load people, their document counts and vectors once per store change."""
         key = (self.store.generation, self.store.count("people"))

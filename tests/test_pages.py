@@ -118,11 +118,15 @@ def test_highlight_escapes_everything(text, spans, html):
 
 
 def test_document_body_blocks():
+    wrapped = "a hard-wrapped line of prose that goes on for a while\nand ends here"
     body = ("# Title\n\nIntro <i>kafka</i>.\n\n## Part\n\n- one\n  more\n- two kafka\n\n"
-            "1. first\n\n```bash\nls <x>\n```")
+            f"1. first\n\n```bash\nls <x>\n```\n\n{wrapped}\n\nshort\nlines")
     blocks = body_blocks(body, "Title", "kafka")
-    assert [b.tag for b in blocks] == ["paragraph", "heading", "list", "ol", "code"]
+    assert [b.tag for b in blocks] == ["paragraph", "heading", "list", "ol", "code",
+                                       "paragraph", "paragraph"]
     assert str(blocks[4].html) == "ls &lt;x&gt;"
+    assert str(blocks[5].html) == wrapped.replace("\n", " ")  # reflowed to the screen
+    assert str(blocks[6].html) == "short\nlines"  # kept
     assert str(blocks[0].html) == 'Intro &lt;i&gt;<mark id="hit">kafka</mark>&lt;/i&gt;.'
     assert [str(i) for i in blocks[2].html] == ["one more", "two <mark>kafka</mark>"]
 
@@ -136,6 +140,12 @@ def test_filters_are_in_the_url(client):
     assert 'href="/people/p-cy"' in experts and 'href="/people/p-ana"' not in experts
     assert 'href="/documents/d1' in berlin
     assert 'Clear filters' in berlin
+
+
+def test_the_api_takes_location_too(client):
+    r = client.get("/api/experts", params={"q": "kafka", "location": "berlin"},
+                   headers={"accept": "application/json"})
+    assert [e["id"] for e in r.json()["experts"]] == ["p-cy"]  # Ana is in Lisbon
 
 
 def test_paging(client):
