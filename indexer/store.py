@@ -218,6 +218,19 @@ class Store:
                              f"WHERE id IN ({marks})", ids)
         return {r["id"]: r for r in rows}
 
+    def chunk_documents(self, chunk_ids: Iterable[int], filters: Filters | None = None
+                        ) -> dict[int, str]:
+        """chunk id -> document id for those of ``chunk_ids`` whose document passes
+        ``filters`` (all of them without filters)."""
+        ids = list(dict.fromkeys(int(i) for i in chunk_ids))
+        if not ids:
+            return {}
+        where, params = document_filter_sql(filters) if filters else ("", [])
+        join = " JOIN documents d ON d.id = c.doc_id" if where else ""
+        rows = self.db.execute(f"SELECT c.id, c.doc_id FROM chunks c{join} WHERE c.id IN "
+                               f"({','.join('?' * len(ids))}) {where}", [*ids, *params])
+        return dict(rows.fetchall())
+
     def iter_vectors(self, batch: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (chunk ids, vectors) in batches, without holding every vector at once."""
         last = -1

@@ -21,6 +21,7 @@ from search.text import clean_query, match_expression
 
 DENSE_WEIGHT = 0.5
 CANDIDATE_CHUNKS = 500  # chunks each retriever returns before collapsing to documents
+OVERSAMPLE = 4  # a filtered dense search first looks this many times deeper, unfiltered
 # A document found only by the dense retriever must be at least this similar to the
 # query: below it MiniLM pairs are unrelated, and a result list padded with them
 # would never say "nothing found".
@@ -70,12 +71,7 @@ class Searcher:
         keyword: dict[str, tuple[float, int]] = {}
         if mode != "keyword":
             vector = query_vector if query_vector is not None else self.embed_query(query)
-            allowed = (self.store.chunk_ids_matching(filters)
-                       if filters.restricts_documents() else None)
-            chunk_hits = self.vectors.search(vector, depth, allowed)
-            doc_of = {cid: row["doc_id"] for cid, row in
-                      self.store.get_chunks(cid for cid, _ in chunk_hits).items()}
-            dense = collapse_max((cid, doc_of[cid], s) for cid, s in chunk_hits if cid in doc_of)
+            dense = collapse_max(self._dense(vector, depth, filters))
         if mode != "dense":
             expression = match_expression(query)
             if expression:
@@ -95,6 +91,28 @@ class Searcher:
                          keyword_scores.get(doc_id, 0.0),
                          dense.get(doc_id, (0, None))[1], keyword.get(doc_id, (0, None))[1])
                 for doc_id, score in ranked(fused)]
+
+    def _dense(self, vector: np.ndarray, depth: int, filters: Filters
+               ) -> list[tuple[int, str, float]]:
+        """The nearest chunks as (chunk id, document id, cosine), within ``filters``.
+
+        Most filters, access groups above all, let most chunks through: a search
+        ``OVERSAMPLE`` times deeper, filtered afterwards, finds the same top chunks
+        without listing every allowed chunk. When fewer than ``depth`` survive, the
+        filter is selective and the allowed chunks are searched exactly instead.
+        """
+        if not filters.restricts_documents():
+            hits = self.vectors.search(vector, depth)
+            doc_of = self.store.chunk_documents(c for c, _ in hits)
+            return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
+        wide = self.vectors.search(vector, depth * OVERSAMPLE)
+        doc_of = self.store.chunk_documents((c for c, _ in wide), filters)
+        kept = [(c, doc_of[c], s) for c, s in wide if c in doc_of]
+        if len(kept) >= depth or len(wide) == len(self.vectors):
+            return kept[:depth]  # exact: any allowed chunk scoring higher is in ``wide``
+        hits = self.vectors.search(vector, depth, self.store.chunk_ids_matching(filters))
+        doc_of = self.store.chunk_documents(c for c, _ in hits)
+        return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
 
     def articles(self, query: str, ranking: list[DocScore], limit: int = 10,
                  offset: int = 0) -> list[ArticleHit]:
