@@ -18,12 +18,18 @@ from indexer.keys import ROLES
 from indexer.records import KINDS, Document, Filters, Person
 from indexer.store import Store, document_filter_sql
 from ingest.people import parse_person
-from search.recommendations import recommend
+from search.answers import Answerer
+from search.mentoring import MentorCatalog
+from search.mentoring import find_mentors as mentors_for
 
 PAGE_SIZE = 10
 EXPERTS_SHOWN = 6
 MAX_PAGE = 1000  # the API allows offsets up to 10,000
 SIMILAR_SHOWN = 5
+# Why colleagues were not considered as mentors (search.mentoring_rules.RULES), short.
+LEFT_OUT = {"self": "the employee", "manager_chain": "in their manager chain or reports",
+            "unavailable": "not available to mentor", "capacity": "with no place left",
+            "past_pair": "mentored them before"}
 
 
 @dataclass(frozen=True)
@@ -261,13 +267,33 @@ def goals_profile(text: str) -> Person:
     return parse_person({"id": "inline", "name": "you", "goals": goals})
 
 
-def find_mentors(state: ServerState, caller: Caller, mentee: Person) -> dict[str, Any]:
-    """Recommended mentors (with reasons) and reading for ``mentee``.
-
-    The one place the pages ask for mentors: switch it to search.mentoring when that
-    module offers the same for one employee.
-    """
+def find_mentors(state: ServerState, caller: Caller, mentee: Person,
+                 catalog: MentorCatalog) -> dict[str, Any]:
+    """Mentors for ``mentee``, each with the topics they cover and how, and reading for
+    the same topics. The one place the pages ask for mentors: search.mentoring, the
+    same answer as GET /api/mentoring/mentors/{id} (its hard rules, its reasons)."""
     state.warm_up()
     with state.lock:
-        people = state.runtime.store.get_people()
-        return recommend(state.current(), mentee, people, caller.filters()).to_dict()
+        people = catalog.people()
+        if people.get(mentee.id) != mentee:
+            people.pop(mentee.id, None)  # a profile typed in stands for that id here
+        result = mentors_for(catalog, mentee, filters=caller.filters(), people=people)
+        topics = [t["topic"] for t in result["topics"]]
+        result["reading"] = reading(state.current(), mentee, topics, caller.filters())
+    result["left_out"] = [f"{n} {LEFT_OUT.get(rule, rule.replace('_', ' '))}"
+                          for rule, n in result.get("excluded", {}).items()]
+    return result
+
+
+def reading(answerer: Answerer, mentee: Person, topics: list[str], filters: Filters,
+            per_topic: int = 3, limit: int = 6) -> list[dict[str, Any]]:
+    """The best articles and lessons per topic, not written by the mentee themself."""
+    own = {mentee.id.lower(), (mentee.email or "").lower()}
+    found: dict[str, dict[str, Any]] = {}
+    for topic in topics[:5]:
+        for article in answerer.answer(topic, limit=per_topic, experts=0,
+                                       filters=filters)["articles"]:
+            if article["id"] in found or {a.lower() for a in article["authors"]} & own:
+                continue
+            found[article["id"]] = {**article, "topic": topic}
+    return list(found.values())[:limit]
