@@ -114,6 +114,14 @@ def test_impossible_constraints_answer_200_with_reasons(client, constraints, wor
     assert words in r.json()["note"]
 
 
+def test_no_mentors_at_all(client):
+    r = client.post("/api/mentoring/match", json={"mentees": ["me"], "mentors": []})
+    assert r.status_code == 200, r.text
+    assert r.json()["unmatched"] == [{"mentee": "me", "mentee_name": "Me",
+                                      "reason": "no_eligible_mentor",
+                                      "detail": "there are no mentors"}]
+
+
 @pytest.mark.parametrize("body, status, words", [
     ({"mentees": ["me", "ghost", "spook"]}, 404, "unknown mentee id(s): 'ghost', 'spook'"),
     ({"mentees": ["me"], "mentors": ["nope"]}, 404, "unknown mentor id(s): 'nope'"),
