@@ -45,8 +45,7 @@ def test_a_consumer_that_stops_stops_the_producer():
 
     def items():
         try:
-            for i in range(10_000):
-                yield i
+            yield from range(10_000)
         finally:
             stopped.set()
 
