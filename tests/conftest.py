@@ -59,3 +59,38 @@ def answerer_for(store: Store, embedder) -> Answerer:
 def unit(v) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
     return v / np.linalg.norm(v)
+
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="session")
+def demo_ingest(tmp_path_factory):
+    """The demo corpus ingested once per run with the product's default embedder (the
+    real model): ``(data folder, report)``. Modules take a copy through ``demo_copy``,
+    so what one changes (keys, documents) never reaches another."""
+    import json
+
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+    data = tmp_path_factory.mktemp("demo-pristine")
+    runtime = Runtime.open(Settings(data_dir=data))
+    report = Ingester(runtime.store, runtime.embedder).ingest([CORPUS])
+    runtime.vectors()  # the FAISS file, saved with the folder
+    runtime.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (data / "ingest-report.json").write_text(json.dumps(report.to_dict()))
+    return data, report
+
+
+def demo_copy(demo_ingest, tmp_path_factory, name: str):
+    """A private copy of the ingested demo data folder, opened: ``(runtime, report)``."""
+    import shutil
+
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+    source, report = demo_ingest
+    target = tmp_path_factory.mktemp(name) / "data"
+    shutil.copytree(source, target)
+    return Runtime.open(Settings(data_dir=target)), report

@@ -1,5 +1,6 @@
 """The pages in a real browser: Debian's chromium driven by playwright, against a real
-uvicorn server on loopback over the demo corpus, embedded with the real MiniLM model.
+uvicorn server on loopback over the demo corpus, embedded with the real MiniLM model
+(the default onnxruntime int8 path).
 
 Without chromium (``apt-get install -y chromium``) or playwright these tests skip,
 except where the CI environment variable is set: there they fail, so CI cannot pass
@@ -18,13 +19,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from conftest import demo_copy
 
 from api.app import create_app
-from api.runtime import Runtime
-from api.settings import Settings
 from api.state import ServerState
 from indexer.keys import KeyRing
-from ingest.pipeline import Ingester
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,12 +64,11 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, chromium) -> Iterator[tuple[str, ServerState]]:
-    """``(base url, server state)``: the demo corpus ingested once, served by uvicorn in a thread
-    of this process (so the model loaded for ingesting serves the queries too)."""
-    runtime = Runtime.open(Settings(data_dir=tmp_path_factory.mktemp("browser"),
-                                    embedder="minilm"))
-    assert Ingester(runtime.store, runtime.embedder).ingest([CORPUS]).failed == []
+def server(demo_ingest, tmp_path_factory, chromium) -> Iterator[tuple[str, ServerState]]:
+    """``(base url, server state)``: a copy of the demo corpus ingested once per run, served
+    by uvicorn in a thread of this process."""
+    runtime, report = demo_copy(demo_ingest, tmp_path_factory, "browser")
+    assert report.failed == []
     app = create_app(runtime=runtime, warm=False)
     app.state.whoknows.warm_up()
     port = free_port()

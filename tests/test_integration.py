@@ -1,4 +1,5 @@
-"""The real thing: the demo corpus, the MiniLM model, FAISS, PDFs and the CLI."""
+"""The real thing: the demo corpus, the MiniLM model (the default onnxruntime int8 path),
+FAISS, PDFs and the CLI."""
 
 import json
 import os
@@ -7,11 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import demo_copy
 
-from api.runtime import Runtime
-from api.settings import Settings
 from indexer.records import Filters
-from ingest.pipeline import Ingester
 
 pytestmark = pytest.mark.integration
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -19,10 +18,8 @@ HIDDEN = {"p-yusuf-demir", "p-rui-carvalho", "p-anna-kovacs", "p-hannah-schulz"}
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo"), embedder="minilm")
-    runtime = Runtime.open(settings)
-    report = Ingester(runtime.store, runtime.embedder).ingest([CORPUS])
+def demo(demo_ingest, tmp_path_factory):
+    runtime, report = demo_copy(demo_ingest, tmp_path_factory, "integration")
     return runtime, report, runtime.answerer()
 
 
