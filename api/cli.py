@@ -74,7 +74,11 @@ def ingest(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True,
                   disable=as_json or not err.is_terminal) as bar:
-        task = bar.add_task("reading", total=None)
+        task = bar.add_task("loading the model", total=None)
+        warm = getattr(runtime.embedder, "warm_up", None)
+        if warm:  # the first time in a data folder, this exports and quantises it (~10 s)
+            warm()
+        bar.update(task, description="reading")
 
         def progress(done: int, total: int, what: str) -> None:
             bar.update(task, completed=done, total=total, description=what)

@@ -57,3 +57,42 @@ def test_the_nearest_allowed_chunks_come_back(world, filters):
         best = sorted(allowed, key=lambda i: -float(vectors[i] @ query))[:20]
         assert [d for d, _ in got] == [f"d{i}" for i in best]
         assert [s for _, s in got] == [round(float(vectors[i] @ query), 4) for i in best]
+
+
+def exact_keyword(store: Store, match: str, limit: int, filters: Filters):
+    """The reference: the filter joined into the BM25 query."""
+    from indexer.store import document_filter_sql
+
+    where, params = document_filter_sql(filters)
+    rows = store.db.execute(
+        "SELECT c.id, c.doc_id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON "
+        "c.id = chunks_fts.rowid JOIN documents d ON d.id = c.doc_id WHERE chunks_fts "
+        f"MATCH ? {where} ORDER BY bm25(chunks_fts) LIMIT ?", [match, *params, limit])
+    return [(r[0], r[1], float(r[2])) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def texts():
+    rng = np.random.default_rng(8)
+    words = [f"w{i}" for i in range(40)]
+    store = Store.memory()
+    for i in range(300):
+        doc = Document(id=f"t{i}", title=f"t{i}", body="x",
+                       kind="lesson" if i % 20 == 3 else "article",
+                       groups=("hr",) if i % 10 == 0 else ())
+        text = " ".join(rng.choice(words, size=int(rng.integers(5, 30))))
+        store.write_document(doc, [Chunk(doc.id, 0, text)], np.zeros((1, DIM), np.float32))
+    return store
+
+
+@pytest.mark.parametrize("filters", [
+    Filters(groups=()),  # most pass: ranked unfiltered, filtered after
+    Filters(kinds=("lesson",)),  # few pass: the filtered join
+    Filters(kinds=("lesson",), groups=()),
+    Filters(),
+])
+@pytest.mark.parametrize("match", ['"w1" OR "w2"', '"w7"', '"w3" OR "w9" OR "w30"'])
+def test_keyword_search_ranks_exactly_within_filters(texts, filters, match):
+    got = texts.keyword_search(match, 15, filters)
+    assert got == exact_keyword(texts, match, 15, filters)
+    assert got  # every word occurs somewhere in 300 texts of 5-30 of 40 words
