@@ -10,7 +10,9 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from search.mentoring_rules import valid_timezone
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
-Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S+$")]
+# No ASCII white space in an id. Spelled out: "\S" means different characters to the
+# JSON Schema generators (Python's re) and to pydantic's validator (Rust's regex).
+Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^ \t\n\r\f\v]+$")]
 Weight = Annotated[float, Field(ge=0, le=10)]
 
 
