@@ -119,12 +119,15 @@ def ensure_onnx_model(source: Path, cache: Path, quantised: bool) -> Path:
         return target
     cache.mkdir(parents=True, exist_ok=True)
     fp32 = cache / f"{source.name}-{_fingerprint(source)}-{EXPORT_VERSION}-fp32.onnx"
-    if not fp32.exists():
+    exported = not fp32.exists()
+    if exported:
         log.info("exporting %s to ONNX (once)", source)
         _atomic(fp32, lambda tmp: _export(source, tmp))
     if quantised:
         log.info("quantising the ONNX model to int8 (once)")
         _atomic(target, lambda tmp: _quantise(fp32, tmp))
+        if exported:  # made only to be quantised: 90 MB a data folder need not keep
+            fp32.unlink(missing_ok=True)
     return target
 
 

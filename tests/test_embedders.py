@@ -53,6 +53,12 @@ def test_the_export_is_cached_and_reused(tmp_path_factory):
     assert not list(cache.glob("*.part"))  # no temporary files left behind
 
 
+@pytest.mark.integration
+def test_an_int8_export_keeps_only_the_int8_file(tmp_path):
+    OnnxEmbedder(tmp_path).embed(["warm"])
+    assert [p.name.rsplit("-", 1)[1] for p in tmp_path.iterdir()] == ["int8.onnx"]
+
+
 @given(st.lists(st.integers(1, 256), max_size=300), st.integers(256, 4096))
 def test_length_batches_cover_every_text_once_within_budget(lengths, budget):
     batches = length_batches(lengths, budget=budget, max_batch=32)
