@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -72,16 +71,34 @@ def whole_command(kind: str, path: Path, work: Path) -> dict:
     if (CACHE / "models").exists():
         shutil.copytree(CACHE / "models", data / "models")
     env = {**os.environ, "WHOKNOWS_EMBEDDER": kind, "WHOKNOWS_DATA_DIR": str(data)}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "api.cli", "ingest", str(path), "--json"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    child = subprocess.Popen([sys.executable, "-m", "api.cli", "ingest", str(path), "--json"],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    # The child's own high-water mark, read while it runs. (getrusage's figure for
+    # children also counts the copy of this process that fork made before exec.)
+    peak = 0
+    while child.poll() is None:
+        peak = max(peak, _high_water_kb(child.pid))
+        time.sleep(0.5)
+    stdout = child.stdout.read() if child.stdout else ""
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    report = json.loads(done.stdout)
-    return {"wall_s": round(wall, 1), "peak_rss_mb": round(max(peak, before) / 1024),
+    if child.returncode:
+        raise SystemExit(f"whoknows ingest failed with exit code {child.returncode}")
+    report = json.loads(stdout)
+    return {"wall_s": round(wall, 1), "peak_rss_mb": round(peak / 1024),
             "documents": report["documents"]["added"], "passages": report["chunks_embedded"],
             "seconds": report["seconds"]}
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:  # it has just exited
+        pass
+    return 0
 
 
 def main() -> None:
