@@ -27,7 +27,7 @@ from common import CACHE, ROOT, write_results
 from latency_http import QUERIES
 
 from indexer.embedder import make_embedder, normalise
-from indexer.records import Chunk
+from indexer.records import Chunk, Document
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from ingest.people import parse_person
@@ -44,8 +44,6 @@ def sentences() -> list[str]:
 
 
 def build(store: Store, kind: str, chunks: int, pool: int) -> None:
-    from indexer.records import Document
-
     embedder = make_embedder(kind, cache_dir=CACHE / "models")
     store.bind_embedder(embedder.name, embedder.dim)
     people = yaml.safe_load((ROOT / "corpus/people/people.yaml").read_text())

@@ -245,17 +245,26 @@ class Store:
             vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vectors
 
+    def chunk_ids(self) -> np.ndarray:
+        return np.array([r[0] for r in self.db.execute("SELECT id FROM chunks")], dtype=np.int64)
+
+    def vectors_of(self, chunk_ids: np.ndarray, batch: int = 50_000
+                   ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (chunk ids, vectors) for ``chunk_ids`` in batches (ids gone are skipped)."""
+        for start in range(0, len(chunk_ids), batch):
+            part = np.asarray(chunk_ids[start:start + batch]).tolist()
+            rows = self.db.execute(f"SELECT id, vector FROM chunks WHERE id IN "
+                                   f"({','.join('?' * len(part))})", part).fetchall()
+            if rows:
+                yield (np.array([r[0] for r in rows], dtype=np.int64),
+                       np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+
     def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` stored chunk vectors picked at random (to train an IVF index)."""
-        ids = np.array([r[0] for r in self.db.execute("SELECT id FROM chunks")], dtype=np.int64)
+        ids = self.chunk_ids()
         if n < len(ids):
             ids = np.sort(np.random.default_rng(seed).choice(ids, size=n, replace=False))
-        parts = []
-        for start in range(0, len(ids), 50_000):
-            part = ids[start:start + 50_000].tolist()
-            marks = ",".join("?" * len(part))
-            rows = self.db.execute(f"SELECT vector FROM chunks WHERE id IN ({marks})", part)
-            parts.extend(np.frombuffer(r[0], dtype=np.float32) for r in rows)
+        parts = [vectors for _, vectors in self.vectors_of(ids)]
         return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def document_vectors(self) -> dict[str, np.ndarray]:

@@ -82,19 +82,11 @@ class VectorIndex:
 
     def sync(self, store: Store) -> None:
         """Add the store's chunks this index lacks and drop those the store no longer has."""
-        stored = np.array([r[0] for r in store.db.execute("SELECT id FROM chunks")],
-                          dtype=np.int64)
+        stored = store.chunk_ids()
         present = self.ids()
         self.remove(np.setdiff1d(present, stored, assume_unique=True))
-        missing = np.setdiff1d(stored, present, assume_unique=True)
-        if len(missing):
-            for start in range(0, len(missing), 50_000):
-                part = missing[start:start + 50_000].tolist()
-                marks = ",".join("?" * len(part))
-                rows = store.db.execute(f"SELECT id, vector FROM chunks WHERE id IN ({marks})",
-                                        part).fetchall()
-                self.add(np.array([r[0] for r in rows], dtype=np.int64),
-                         np.vstack([np.frombuffer(r[1], np.float32) for r in rows]))
+        for ids, vectors in store.vectors_of(np.setdiff1d(stored, present, assume_unique=True)):
+            self.add(ids, vectors)
         self.generation = store.generation
 
     @classmethod

@@ -145,15 +145,16 @@ class Ingester:
         started = time.perf_counter()
         report = IngestReport()
         files, report.failed = find_files(paths, people_paths)
+        total = sum(size_hint(f.path) for f in files)  # records, about: for progress
         if strict:  # a first pass that writes nothing: any problem fails the whole run
-            problems = [*report.failed, *self._check(files, progress)]
+            problems = [*report.failed, *self._check(files, total, progress)]
             if problems:
                 raise IngestError(f"{len(problems)} problem(s); nothing was written "
                                   f"(--strict): " + "; ".join(map(str, problems[:5])))
         self.store.bind_embedder(self.embedder.name, self.embedder.dim)
         seen = Seen()
         stored = (self.store.document_hashes(), self.store.person_hashes())
-        batches = self._batches(files, stored, seen, report)
+        batches = self._batches(files, total, stored, seen, report)
         for batch in prefetch(batches, depth=2):
             self._write(batch, report)
             if progress:
@@ -195,18 +196,17 @@ class Ingester:
                 seen.failed_sources.add(path)
             yield None, read
 
-    def _check(self, files: list[SourceFile], progress: Progress | None) -> list[Problem]:
+    def _check(self, files: list[SourceFile], total: int,
+               progress: Progress | None) -> list[Problem]:
         failed: list[Problem] = []
-        total = sum(size_hint(f.path) for f in files)
         for _, read in self._records(files, Seen(), failed):
             if progress:
                 progress(read, max(total, read), "checking")
         return failed
 
-    def _batches(self, files: list[SourceFile], stored: tuple[dict, dict], seen: Seen,
-                 report: IngestReport) -> Iterator[Batch]:
+    def _batches(self, files: list[SourceFile], total: int, stored: tuple[dict, dict],
+                 seen: Seen, report: IngestReport) -> Iterator[Batch]:
         """Runs in the background thread: it must not touch the store."""
-        total = sum(size_hint(f.path) for f in files)
         reading = time.perf_counter()
         stored_docs, stored_people = stored
         batch, flushed = Batch(), time.perf_counter()

@@ -102,16 +102,18 @@ class Searcher:
         filter is selective and the allowed chunks are searched exactly instead.
         """
         if not filters.restricts_documents():
-            hits = self.vectors.search(vector, depth)
-            doc_of = self.store.chunk_documents(c for c, _ in hits)
-            return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
-        wide = self.vectors.search(vector, depth * OVERSAMPLE)
-        doc_of = self.store.chunk_documents((c for c, _ in wide), filters)
-        kept = [(c, doc_of[c], s) for c, s in wide if c in doc_of]
-        if len(kept) >= depth or len(wide) == len(self.vectors):
-            return kept[:depth]  # exact: any allowed chunk scoring higher is in ``wide``
-        hits = self.vectors.search(vector, depth, self.store.chunk_ids_matching(filters))
-        doc_of = self.store.chunk_documents(c for c, _ in hits)
+            return self._with_documents(self.vectors.search(vector, depth))
+        deeper = self.vectors.search(vector, depth * OVERSAMPLE)
+        wide = self._with_documents(deeper, filters)
+        if len(wide) >= depth or len(deeper) == len(self.vectors):
+            return wide[:depth]  # exact: any allowed chunk scoring higher is in the deeper list
+        allowed = self.store.chunk_ids_matching(filters)
+        return self._with_documents(self.vectors.search(vector, depth, allowed))
+
+    def _with_documents(self, hits: list[tuple[int, float]], filters: Filters | None = None
+                        ) -> list[tuple[int, str, float]]:
+        """(chunk id, document id, score) for the hits whose document passes ``filters``."""
+        doc_of = self.store.chunk_documents((c for c, _ in hits), filters)
         return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
 
     def articles(self, query: str, ranking: list[DocScore], limit: int = 10,
