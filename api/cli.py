@@ -85,8 +85,8 @@ def ingest(
 
         report = ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
                                  progress=progress)
-        bar.update(task, description="indexing vectors")
-        runtime.vectors()
+        bar.update(task, description="indexing vectors and keywords")
+        runtime.refresh_indexes()
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:
@@ -220,7 +220,7 @@ def reindex(data_dir: DataDir = None) -> None:
     """Rebuild the vector index from the stored vectors (nothing is embedded again)."""
     runtime = _runtime(data_dir)
     index = runtime.reindex()
-    out.print(f"rebuilt the vector index: {len(index)} passages")
+    out.print(f"rebuilt the vector and keyword indexes: {len(index)} passages")
 
 
 @app.command()

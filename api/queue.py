@@ -53,9 +53,9 @@ class Queue:
         runtime = _worker_runtime(self.settings)
         state = run_job(runtime.store, runtime.embedder, job_id)
         if JobStore(runtime.store).get(job_id).kind == "reindex":
-            runtime.reindex()  # rebuilt from stored vectors, swapped in atomically
+            runtime.reindex()  # rebuilt from stored passages, swapped in atomically
         else:
-            runtime.vectors()  # brought up to date, swapped in atomically
+            runtime.refresh_indexes()  # brought up to date, swapped in atomically
         log.info("job %s %s", job_id, state)
         return state
 

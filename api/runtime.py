@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from api.settings import Settings
 from indexer.embedder import DEFAULT_EMBEDDER, Embedder, kind_of, make_embedder
 from indexer.errors import IndexMismatch
+from indexer.keywords import KeywordIndex
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from search.answers import Answerer
@@ -37,12 +38,22 @@ class Runtime:
         return VectorIndex.load(self.store, self.settings.data_dir, dim,
                                 self.settings.ann_threshold)
 
+    def keywords(self) -> KeywordIndex:
+        """The BM25 index, loaded and brought up to date with the store."""
+        return KeywordIndex.load(self.store, self.settings.data_dir)
+
+    def refresh_indexes(self) -> None:
+        """Bring both derived indexes up to date with the store and save them."""
+        self.vectors()
+        self.keywords()
+
     def reindex(self) -> VectorIndex:
-        """Rebuild the FAISS index from the stored vectors (no re-embedding)."""
+        """Rebuild the FAISS and BM25 indexes from the stored passages (no re-embedding)."""
         dim = int(self.store.get_meta("dim") or self.embedder.dim)
         index = VectorIndex.build(self.store, dim, self.settings.ann_threshold)
         index.save(self.settings.data_dir)
+        KeywordIndex.build(self.store).save(self.settings.data_dir)
         return index
 
     def answerer(self) -> Answerer:
-        return Answerer(self.store, self.vectors(), self.embedder)
+        return Answerer(self.store, self.vectors(), self.embedder, keywords=self.keywords())

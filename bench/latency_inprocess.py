@@ -1,5 +1,7 @@
 """In-process query latency at 100k chunks: query embedding + dense + BM25 + fusion +
-experts, as one call of ``Answerer.answer`` (what /api/search runs).
+experts, as one call of ``Answerer.answer`` (what /api/search runs). BM25 runs on the
+in-memory keyword index (indexer/keywords.py); BM25 alone is also timed there and
+through the store's FTS5 table (the reference it reproduces), on the same queries.
 
     python bench/latency_inprocess.py [--chunks 100000] [--embedder onnx-int8]
 
@@ -27,12 +29,15 @@ from common import CACHE, ROOT, write_results
 from latency_http import QUERIES
 
 from indexer.embedder import make_embedder, normalise
+from indexer.keywords import KeywordIndex
 from indexer.records import Chunk, Document
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from ingest.people import parse_person
 from ingest.pipeline import passage_text
 from search.answers import Answerer
+from search.retrieval import CANDIDATE_CHUNKS
+from search.text import MAX_TERMS, terms
 
 
 def sentences() -> list[str]:
@@ -89,11 +94,15 @@ def main() -> None:
     vectors = VectorIndex.load(store, data, embedder.dim)
     print(f"{vectors.kind} index of {len(vectors)} chunks loaded in "
           f"{time.perf_counter() - started:.1f} s", flush=True)
-    answerer = Answerer(store, vectors, embedder)
+    started = time.perf_counter()
+    keywords = KeywordIndex.load(store, data)  # built and saved on the first run
+    print(f"keyword index of {len(keywords)} chunks ({len(keywords.vocab)} terms) ready in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+    answerer = Answerer(store, vectors, embedder, keywords=keywords)
     rng = random.Random(11)
     for q in QUERIES:  # warm-up: model, caches
         answerer.answer(q, limit=10, experts=5)
-    total, embed = [], []
+    total, embed, memory, fts5 = [], [], [], []
     for _ in range(args.queries):
         query = rng.choice(QUERIES)
         started = time.perf_counter()
@@ -102,13 +111,21 @@ def main() -> None:
         started = time.perf_counter()
         answerer.answer(query, limit=10, experts=5)
         total.append((time.perf_counter() - started) * 1000)
+        found = terms(query)[:MAX_TERMS]
+        started = time.perf_counter()
+        keywords.search(found, CANDIDATE_CHUNKS)
+        memory.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        store.keyword_search(" OR ".join(f'"{t}"' for t in found), CANDIDATE_CHUNKS)
+        fts5.append((time.perf_counter() - started) * 1000)
 
     def pct(values: list[float]) -> dict:
         q = statistics.quantiles(values, n=100)
         return {"p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2)}
 
     results = {"chunks": len(vectors), "index": vectors.kind, "embedder": embedder.name,
-               "answer": pct(total), "query_embedding_alone": pct(embed)}
+               "answer": pct(total), "query_embedding_alone": pct(embed),
+               "bm25_alone_in_memory": pct(memory), "bm25_alone_fts5": pct(fts5)}
     print(json.dumps(results, indent=1))
     print("wrote", write_results(f"latency-inprocess-{args.chunks}", results))
 

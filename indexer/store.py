@@ -23,7 +23,6 @@ from indexer.records import Chunk, Document, Filters, Person, Skill
 
 SCHEMA_VERSION = 1
 DB_NAME = "whoknows.db"
-KEYWORD_OVERSAMPLE = 4  # a filtered BM25 search first ranks this many times more, unfiltered
 
 
 class Store:
@@ -259,6 +258,26 @@ class Store:
                 yield (np.array([r[0] for r in rows], dtype=np.int64),
                        np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
 
+    def iter_passages(self, chunk_ids: np.ndarray | None = None, batch: int = 20_000
+                      ) -> Iterator[tuple[int, str, str]]:
+        """(chunk id, document id, title and text as the FTS5 table holds them), by
+        ascending chunk id: every passage, or those of ``chunk_ids`` still stored."""
+        select = ("SELECT c.id, c.doc_id, d.title, c.text FROM chunks c "
+                  "JOIN documents d ON d.id = c.doc_id WHERE ")
+        if chunk_ids is None:
+            last = -1
+            while rows := self.db.execute(select + "c.id > ? ORDER BY c.id LIMIT ?",
+                                          [last, batch]).fetchall():
+                last = rows[-1][0]
+                yield from ((r[0], r[1], f"{r[2]}\n{r[3]}") for r in rows)
+            return
+        wanted = np.sort(np.asarray(chunk_ids, dtype=np.int64))
+        for start in range(0, len(wanted), batch):
+            part = wanted[start:start + batch].tolist()
+            rows = self.db.execute(select + f"c.id IN ({','.join('?' * len(part))}) "
+                                   "ORDER BY c.id", part).fetchall()
+            yield from ((r[0], r[1], f"{r[2]}\n{r[3]}") for r in rows)
+
     def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` stored chunk vectors picked at random (to train an IVF index)."""
         ids = self.chunk_ids()
@@ -285,24 +304,11 @@ class Store:
 
     def keyword_search(self, match: str, limit: int,
                        filters: Filters | None = None) -> list[tuple[int, str, float]]:
-        """BM25 over chunk text: (chunk id, doc id, score), best first, score > 0.
-
-        FTS5 ranks the matches on its own table, without joins (a join per match
-        tripled the time at 100k passages); the documents of the top rows are looked
-        up afterwards. With filters, a list ``KEYWORD_OVERSAMPLE`` times longer is
-        filtered; when fewer than ``limit`` pass, the filtered join answers exactly.
-        """
-        filters = filters or Filters()
-        restricted = filters.restricts_documents()
-        depth = limit * KEYWORD_OVERSAMPLE if restricted else limit
-        rows = self.db.execute(
-            "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-            "ORDER BY bm25(chunks_fts) LIMIT ?", [match, depth]).fetchall()
-        doc_of = self.chunk_documents((r[0] for r in rows), filters if restricted else None)
-        hits = [(r[0], doc_of[r[0]], float(r[1])) for r in rows if r[0] in doc_of]
-        if not restricted or len(hits) >= limit or len(rows) < depth:
-            return hits[:limit]
-        where, params = document_filter_sql(filters)
+        """BM25 over the FTS5 table: (chunk id, doc id, score), best first, within
+        ``filters``. Search ranks on the in-memory index derived from these passages
+        (indexer/keywords.py), which gives the same scores faster; this is the
+        reference it is tested against."""
+        where, params = document_filter_sql(filters) if filters else ("", [])
         sql = ("SELECT c.id, c.doc_id, -bm25(chunks_fts) AS score FROM chunks_fts "
                "JOIN chunks c ON c.id = chunks_fts.rowid "
                f"JOIN documents d ON d.id = c.doc_id WHERE chunks_fts MATCH ? {where} "

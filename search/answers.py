@@ -7,6 +7,7 @@ from typing import Any
 
 from indexer.embedder import Embedder
 from indexer.errors import InvalidQuery
+from indexer.keywords import KeywordIndex
 from indexer.records import Filters
 from indexer.store import Store
 from indexer.vectors import VectorIndex
@@ -21,12 +22,14 @@ class Answerer:
     """Runs one query through retrieval and expert ranking; the model runs once per query."""
 
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder,
-                 weights: ExpertWeights | None = None) -> None:
-        self.searcher = Searcher(store, vectors, embedder)
+                 weights: ExpertWeights | None = None,
+                 keywords: KeywordIndex | None = None) -> None:
+        self.searcher = Searcher(store, vectors, embedder, keywords=keywords)
         self.ranker = ExpertRanker(store, embedder, weights)
 
     def warm_up(self) -> None:
         """Make the first query as fast as the next ones."""
+        self.searcher.keywords  # noqa: B018 - built or synced now, not on the first query
         self.ranker.warm_up()
 
     def answer(self, query: str, limit: int = 10, offset: int = 0,

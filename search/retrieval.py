@@ -1,27 +1,33 @@
-"""Hybrid document retrieval: dense (FAISS over chunk vectors) plus BM25 (FTS5), fused.
+"""Hybrid document retrieval: dense (FAISS over chunk vectors) plus BM25, fused.
 
 Both retrievers return chunks; each list is collapsed to documents by the best
 chunk, then fused with a convex combination of min-max normalised scores (the
-weight was chosen on SciFact's train queries, see docs/benchmarks.md).
+weight was chosen on SciFact's train queries, see docs/benchmarks.md). BM25 runs
+on the in-memory keyword index, which scores as the store's FTS5 table does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from indexer.embedder import Embedder
+from indexer.keywords import KeywordIndex
 from indexer.records import ArticleHit, Filters
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from search.fusion import collapse_max, convex, ranked, rrf
 from search.snippets import make_snippet
-from search.text import clean_query, match_expression
+from search.text import MAX_TERMS, clean_query, terms
+
+# A chunk search: (k, allowed chunk ids or None) -> [(chunk id, score)], best first.
+ChunkSearch = Callable[[int, "np.ndarray | None"], list[tuple[int, float]]]
 
 DENSE_WEIGHT = 0.5
 CANDIDATE_CHUNKS = 500  # chunks each retriever returns before collapsing to documents
-OVERSAMPLE = 4  # a filtered dense search first looks this many times deeper, unfiltered
+OVERSAMPLE = 4  # a filtered search first looks this many times deeper, unfiltered
 # A document found only by the dense retriever must be at least this similar to the
 # query: below it MiniLM pairs are unrelated, and a result list padded with them
 # would never say "nothing found".
@@ -49,10 +55,12 @@ class Searcher:
 
     def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder,
                  dense_weight: float = DENSE_WEIGHT, depth: int = CANDIDATE_CHUNKS,
-                 min_similarity: float = MIN_DENSE_SIMILARITY) -> None:
+                 min_similarity: float = MIN_DENSE_SIMILARITY,
+                 keywords: KeywordIndex | None = None) -> None:
         self.store = store
         self.vectors = vectors
         self.embedder = embedder
+        self._keywords = keywords  # built from the store on first use when not given
         self.dense_weight = dense_weight
         self.depth = depth
         self.min_similarity = min_similarity
@@ -73,9 +81,7 @@ class Searcher:
             vector = query_vector if query_vector is not None else self.embed_query(query)
             dense = collapse_max(self._dense(vector, depth, filters))
         if mode != "dense":
-            expression = match_expression(query)
-            if expression:
-                keyword = collapse_max(self.store.keyword_search(expression, depth, filters))
+            keyword = collapse_max(self._keyword(query, depth, filters))
         dense = {k: v for k, v in dense.items() if v[0] >= self.min_similarity or k in keyword}
         dense_scores = {k: v[0] for k, v in dense.items()}
         keyword_scores = {k: v[0] for k, v in keyword.items()}
@@ -92,28 +98,66 @@ class Searcher:
                          dense.get(doc_id, (0, None))[1], keyword.get(doc_id, (0, None))[1])
                 for doc_id, score in ranked(fused)]
 
+    @property
+    def keywords(self) -> KeywordIndex:
+        """The BM25 index, brought up to date when the store moved on since."""
+        if self._keywords is None:
+            self._keywords = KeywordIndex.build(self.store)
+        elif self._keywords.generation != self.store.generation:
+            self._keywords.sync(self.store)
+        return self._keywords
+
+    @keywords.setter
+    def keywords(self, index: KeywordIndex) -> None:
+        self._keywords = index
+
     def _dense(self, vector: np.ndarray, depth: int, filters: Filters
                ) -> list[tuple[int, str, float]]:
-        """The nearest chunks as (chunk id, document id, cosine), within ``filters``.
+        """The nearest chunks as (chunk id, document id, cosine), within ``filters``."""
+        def search(k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+            return self.vectors.search(vector, k, allowed)
+        return self._within(search, depth, filters,
+                            complete=lambda hits, _: len(hits) == len(self.vectors))
+
+    def _keyword(self, query: str, depth: int, filters: Filters
+                 ) -> list[tuple[int, str, float]]:
+        """The best BM25 chunks for any of the query's terms, within ``filters``."""
+        found = terms(query)[:MAX_TERMS]
+        if not found:
+            return []
+        index = self.keywords
+
+        def search(k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+            return index.search(found, k, allowed)
+        return self._within(search, depth, filters,
+                            complete=lambda hits, asked: len(hits) < asked)
+
+    def _within(self, search: ChunkSearch, depth: int, filters: Filters,
+                complete: Callable[[list, int], bool]) -> list[tuple[int, str, float]]:
+        """The top ``depth`` chunks of ``search`` whose documents pass ``filters``.
 
         Most filters, access groups above all, let most chunks through: a search
         ``OVERSAMPLE`` times deeper, filtered afterwards, finds the same top chunks
-        without listing every allowed chunk. When fewer than ``depth`` survive, the
-        filter is selective and the allowed chunks are searched exactly instead.
+        without listing every allowed chunk. It is exact when ``depth`` survive or
+        the deeper search was ``complete`` (it returned every candidate). Otherwise
+        the filter is selective and only the allowed chunks are searched.
         """
         if not filters.restricts_documents():
-            return self._with_documents(self.vectors.search(vector, depth))
-        deeper = self.vectors.search(vector, depth * OVERSAMPLE)
+            return self._with_documents(search(depth, None))
+        asked = depth * OVERSAMPLE
+        deeper = search(asked, None)
         wide = self._with_documents(deeper, filters)
-        if len(wide) >= depth or len(deeper) == len(self.vectors):
-            return wide[:depth]  # exact: any allowed chunk scoring higher is in the deeper list
+        if len(wide) >= depth or complete(deeper, asked):
+            return wide[:depth]
         allowed = self.store.chunk_ids_matching(filters)
-        return self._with_documents(self.vectors.search(vector, depth, allowed))
+        return self._with_documents(search(depth, allowed))
 
     def _with_documents(self, hits: list[tuple[int, float]], filters: Filters | None = None
                         ) -> list[tuple[int, str, float]]:
         """(chunk id, document id, score) for the hits whose document passes ``filters``."""
-        doc_of = self.store.chunk_documents((c for c, _ in hits), filters)
+        chunk_ids = (c for c, _ in hits)
+        doc_of = (self.store.chunk_documents(chunk_ids, filters) if filters
+                  else self.keywords.documents_of(chunk_ids))
         return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
 
     def articles(self, query: str, ranking: list[DocScore], limit: int = 10,

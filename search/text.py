@@ -1,4 +1,4 @@
-"""Query text handling: terms, a light stemmer, and the FTS5 match expression."""
+"""Query text handling: terms (each one BM25 phrase) and a light stemmer for highlights."""
 
 from __future__ import annotations
 
@@ -35,12 +35,6 @@ def terms(text: str) -> list[str]:
     """Distinct lowercase content words, in order of first appearance."""
     words = (w.lower() for w in _WORD.findall(text))
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
-
-
-def match_expression(text: str) -> str | None:
-    """An FTS5 query: any of the terms (BM25 ranks documents with more and rarer ones first)."""
-    found = terms(text)[:MAX_TERMS]
-    return " OR ".join(f'"{t}"' for t in found) if found else None
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -95,7 +95,7 @@ def test_bad_date_filter_is_refused(cli, monkeypatch, capsys):
 
 def test_reindex_and_status(cli, corpus):
     cli("ingest", str(corpus))
-    assert "rebuilt the vector index: 3 passages" in cli("reindex").output
+    assert "rebuilt the vector and keyword indexes: 3 passages" in cli("reindex").output
     status = json.loads(cli("status", "--json").output)
     assert status["documents"] == 3 and status["embedder"] == "hashing-2048"
 

@@ -59,18 +59,6 @@ def test_the_nearest_allowed_chunks_come_back(world, filters):
         assert [s for _, s in got] == [round(float(vectors[i] @ query), 4) for i in best]
 
 
-def exact_keyword(store: Store, match: str, limit: int, filters: Filters):
-    """The reference: the filter joined into the BM25 query."""
-    from indexer.store import document_filter_sql
-
-    where, params = document_filter_sql(filters)
-    rows = store.db.execute(
-        "SELECT c.id, c.doc_id, -bm25(chunks_fts) FROM chunks_fts JOIN chunks c ON "
-        "c.id = chunks_fts.rowid JOIN documents d ON d.id = c.doc_id WHERE chunks_fts "
-        f"MATCH ? {where} ORDER BY bm25(chunks_fts) LIMIT ?", [match, *params, limit])
-    return [(r[0], r[1], float(r[2])) for r in rows]
-
-
 @pytest.fixture(scope="module")
 def texts():
     rng = np.random.default_rng(8)
@@ -82,17 +70,21 @@ def texts():
                        groups=("hr",) if i % 10 == 0 else ())
         text = " ".join(rng.choice(words, size=int(rng.integers(5, 30))))
         store.write_document(doc, [Chunk(doc.id, 0, text)], np.zeros((1, DIM), np.float32))
-    return store
+    return Searcher(store, VectorIndex.build(store, DIM), HashingEmbedder(DIM), depth=15)
 
 
 @pytest.mark.parametrize("filters", [
     Filters(groups=()),  # most pass: ranked unfiltered, filtered after
-    Filters(kinds=("lesson",)),  # few pass: the filtered join
+    Filters(kinds=("lesson",)),  # few pass: ranked over the allowed chunks only
     Filters(kinds=("lesson",), groups=()),
     Filters(),
 ])
-@pytest.mark.parametrize("match", ['"w1" OR "w2"', '"w7"', '"w3" OR "w9" OR "w30"'])
-def test_keyword_search_ranks_exactly_within_filters(texts, filters, match):
-    got = texts.keyword_search(match, 15, filters)
-    assert got == exact_keyword(texts, match, 15, filters)
+@pytest.mark.parametrize("query", ["w1 w2", "w7", "w3 w9 w30"])
+def test_keyword_search_ranks_exactly_within_filters(texts, filters, query):
+    """The in-memory BM25 index, filtered, against FTS5 with the filter joined in."""
+    got = texts._keyword(query, 15, filters)
+    match = " OR ".join(f'"{t}"' for t in query.split())
+    exact = texts.store.keyword_search(match, 15, filters)
     assert got  # every word occurs somewhere in 300 texts of 5-30 of 40 words
+    assert [(c, d) for c, d, _ in got] == [(c, d) for c, d, _ in exact]
+    assert [s for *_, s in got] == pytest.approx([s for *_, s in exact], rel=1e-5)

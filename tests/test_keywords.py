@@ -1,0 +1,137 @@
+"""The in-memory BM25 index scores exactly as the store's FTS5 table does, and stays
+in step with the store through additions, replacements, deletions and restarts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer.keywords import INDEX_FILE, KeywordIndex, tokens
+from indexer.records import Chunk, Document
+from indexer.store import Store
+
+TEXTS = [
+    "Technology assembly of the routing engine; possibly the fastest assembly yet.",
+    "Épidémiologie: the epidemiology of café workers, with 15µm particles and Aβ₁ levels.",
+    "Kafka retention policies: retention for audit topics is seven years.",
+    "The difﬁcult migration of the billing database; migrating databases is difficult.",
+    "Routing, routes and routers: the route planner computes optimal routes.",
+    "Onboarding new engineers: pairing, mentoring and a first small change.",
+]
+QUERIES = ["technology assembly", "epidemiology café µm", "retention audit kafka",
+           "difficult migrations", "route optimisation routers", "mentoring pairing onboarding",
+           "nothing matches zzzz"]
+
+
+def write(store: Store, doc_id: str, *texts: str) -> None:
+    doc = Document(id=doc_id, title=f"About {doc_id}", body=" ".join(texts))
+    chunks = [Chunk(doc_id, i, t) for i, t in enumerate(texts)]
+    store.write_document(doc, chunks, np.zeros((len(texts), 4), np.float32))
+
+
+def fts5(store: Store, query: str, k: int = 50) -> list[tuple[int, float]]:
+    match = " OR ".join(f'"{t}"' for t in query.split())
+    return [(c, s) for c, _, s in store.keyword_search(match, k)]
+
+
+def assert_same(index: KeywordIndex, store: Store) -> None:
+    for query in QUERIES:
+        got = index.search(query.split(), 50)
+        want = fts5(store, query)
+        assert [c for c, _ in got] == [c for c, _ in want], query
+        assert [s for _, s in got] == pytest.approx([s for _, s in want], rel=1e-5), query
+
+
+@pytest.fixture
+def store() -> Store:
+    store = Store.memory()
+    for i, text in enumerate(TEXTS):
+        write(store, f"d{i}", text, TEXTS[(i + 1) % len(TEXTS)])
+    return store
+
+
+def test_tokens_fold_case_and_diacritics_then_stem_like_porter():
+    assert tokens("Technology ASSEMBLY Épidémiologie µm routers") == [
+        "technolog", "assembl", "epidemiologi", "μm", "router"]
+    assert tokens("an ox is") == ["an", "ox", "is"]  # under 3 characters: not stemmed
+
+
+def test_scores_equal_fts5_bm25(store):
+    assert_same(KeywordIndex.build(store), store)
+
+
+def test_a_phrase_repeated_by_stemming_counts_twice_as_in_fts5(store):
+    index = KeywordIndex.build(store)
+    [(chunk, score)] = index.search(["kafka"], 1)
+    [(chunk2, score2)] = index.search(["kafka", "kafkas"], 1)
+    assert chunk == chunk2 and score2 == pytest.approx(2 * score)
+    assert fts5(store, "kafka kafkas", 1)[0][1] == pytest.approx(score2, rel=1e-5)
+
+
+def test_only_allowed_chunks_are_ranked(store):
+    index = KeywordIndex.build(store)
+    everything = index.search(["route"], 50)
+    allowed = np.array([everything[-1][0]])
+    assert index.search(["route"], 50, allowed) == [everything[-1]]
+
+
+def test_sync_follows_replacements_deletions_and_additions(store):
+    index = KeywordIndex.build(store)
+    write(store, "d2", "Kafka retention is now ten years for audit topics.")  # replaced
+    store.delete_document("d4")
+    write(store, "d9", "A brand new routing note about route optimisation.")
+    index.sync(store)
+    assert index.generation == store.generation
+    assert_same(index, store)
+    assert sorted(index.documents_of(store.chunk_ids()).values()) == sorted(
+        r["doc_id"] for r in store.db.query("SELECT doc_id FROM chunks"))
+
+
+def test_reused_chunk_ids_stay_in_order(store):
+    """SQLite gives a new row the largest id plus one, so deleting the last document
+    and adding another reuses its ids; the index must not keep two columns for one."""
+    index = KeywordIndex.build(store)
+    last = store.chunk_ids().max()
+    store.delete_document("d5")
+    index.sync(store)
+    write(store, "d7", "Route planning for the night shift.", "Retention of shift logs.")
+    assert store.chunk_ids().max() == last  # the id came back
+    index.sync(store)
+    assert np.all(np.diff(index.ids) > 0)
+    assert_same(index, store)
+    assert index.documents_of([last]) == {int(last): "d7"}
+
+
+def test_many_deletions_are_compacted(store):
+    index = KeywordIndex.build(store)
+    for i in range(4):
+        store.delete_document(f"d{i}")
+    index.sync(store)
+    assert len(index.ids) == len(index) == store.count("chunks")
+    assert_same(index, store)
+
+
+def test_saved_index_is_loaded_and_brought_up_to_date(tmp_path):
+    store = Store.open(tmp_path)
+    for i, text in enumerate(TEXTS):
+        write(store, f"d{i}", text)
+    KeywordIndex.load(store, tmp_path)  # built and saved
+    assert (tmp_path / INDEX_FILE).exists()
+    write(store, "d1", "Completely new text about kafka.")
+    loaded = KeywordIndex.load(store, tmp_path)
+    assert loaded.generation == store.generation
+    assert_same(loaded, store)
+    assert np.load(tmp_path / INDEX_FILE)["generation"] == store.generation  # saved again
+
+
+def test_a_damaged_file_is_rebuilt(tmp_path):
+    store = Store.open(tmp_path)
+    write(store, "d0", TEXTS[0])
+    (tmp_path / INDEX_FILE).write_bytes(b"not an index")
+    assert_same(KeywordIndex.load(store, tmp_path), store)
+
+
+def test_an_empty_store_finds_nothing():
+    index = KeywordIndex.build(Store.memory())
+    assert index.search(["anything"], 10) == []
+    assert index.documents_of([1, 2]) == {}
