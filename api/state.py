@@ -37,14 +37,13 @@ class ServerState:
     def current(self) -> Answerer:
         """The answerer over the latest complete index (call with the lock held).
 
-        A worker in another process commits to the store and saves new index files;
-        the store's generation tells this process to pick them up.
+        A worker in another process commits to the store and saves a new FAISS file;
+        the store's generation tells this process to pick it up.
         """
         assert self.answerer is not None
         searcher = self.answerer.searcher
         if searcher.vectors.generation != self.runtime.store.generation:
-            searcher.vectors = self.runtime.vectors()
-            searcher.keywords = self.runtime.keywords()
+            searcher.vectors = self.runtime.vectors()  # the BM25 index syncs itself in memory
         return self.answerer
 
     @property

@@ -13,7 +13,9 @@ the word "eed".)
 Like the FAISS index it is saved to a temporary file and renamed into place,
 records the store generation it reflects, and is brought up to date from the
 store when that moves on: removed passages are masked (and dropped once they
-are a quarter of the columns), added ones tokenised and appended.
+are a quarter of the columns), added ones tokenised into a small segment of
+their own, so that a batch of new passages costs time in proportion to the
+batch; segments merge into one when their passages reach a tenth of the first.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ INDEX_FILE = "keywords.npz"
 K1, B = 1.2, 0.75
 MIN_IDF = 1e-6  # FTS5's floor for terms in more than half the passages
 COMPACT_DEAD_SHARE = 0.25
+MERGE_SHARE = 0.1  # later segments are merged into the first at this share of its columns
+MAX_SEGMENTS = 16
 
 _TOKEN = re.compile(r"[^\W_]+")
 _STEMMER = Stemmer.Stemmer("porter")  # the 1980 paper's algorithm, in C
@@ -93,13 +97,14 @@ def _measure(stem: str) -> int:
 
 
 class KeywordIndex:
-    """BM25 over passages: a term-by-column frequency matrix, columns ordered by chunk id."""
+    """BM25 over passages: term-by-column frequency matrices (segments of consecutive
+    columns), columns ordered by chunk id."""
 
     def __init__(self, vocab: dict[str, int], matrix: sparse.csr_matrix, ids: np.ndarray,
                  lengths: np.ndarray, doc_index: np.ndarray, doc_names: list[str],
                  alive: np.ndarray | None = None, generation: int = -1) -> None:
         self.vocab = vocab
-        self.matrix = matrix  # terms x columns, term frequency
+        self.segments = [matrix]  # terms (as many as existed then) x columns, term frequency
         self.ids = ids  # chunk id per column, ascending
         self.lengths = lengths  # tokens per column
         self.doc_index = doc_index  # document (index into doc_names) per column
@@ -130,8 +135,7 @@ class KeywordIndex:
             row = self._row(term)
             if row is None:
                 continue
-            start, end = self.matrix.indptr[row], self.matrix.indptr[row + 1]
-            cols, tf = self.matrix.indices[start:end], self.matrix.data[start:end]
+            cols, tf = self._postings(row)
             hits = int(self.alive[cols].sum())
             idf = math.log((n_rows - hits + 0.5) / (hits + 0.5))
             scores[cols] += max(idf, MIN_IDF) * tf * (K1 + 1) / (tf + norm[cols])
@@ -141,6 +145,29 @@ class KeywordIndex:
             candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
         order = sorted(candidates.tolist(), key=lambda c: (-scores[c], self.ids[c]))
         return [(int(self.ids[c]), float(scores[c])) for c in order]
+
+    def _postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, term frequencies) of one vocabulary row, over every segment."""
+        cols, tfs, offset = [], [], 0
+        for matrix in self.segments:
+            if row < matrix.shape[0]:
+                start, end = matrix.indptr[row], matrix.indptr[row + 1]
+                cols.append(matrix.indices[start:end] + offset)
+                tfs.append(matrix.data[start:end])
+            offset += matrix.shape[1]
+        if len(cols) == 1:
+            return cols[0], tfs[0]
+        return (np.concatenate(cols) if cols else np.zeros(0, np.int64),
+                np.concatenate(tfs) if tfs else np.zeros(0, np.float32))
+
+    def _merged(self) -> sparse.csr_matrix:
+        """All segments as one matrix (and the index holds it so from now on)."""
+        if len(self.segments) > 1:
+            rows = len(self.vocab)
+            for matrix in self.segments:
+                matrix.resize((rows, matrix.shape[1]))
+            self.segments = [sparse.hstack(self.segments, format="csr", dtype=np.float32)]
+        return self.segments[0]
 
     def _row(self, term: str) -> int | None:
         """The vocabulary row of one query phrase (None when no passage holds it)."""
@@ -183,7 +210,7 @@ class KeywordIndex:
 
     def _compact(self, keep: np.ndarray) -> None:
         """Drop the columns not in ``keep`` (chunk ids stay ascending)."""
-        self.matrix = self.matrix[:, np.flatnonzero(keep)].tocsr()
+        self.segments = [self._merged()[:, np.flatnonzero(keep)].tocsr()]
         self.ids, self.lengths = self.ids[keep], self.lengths[keep]
         self.doc_index, self.alive = self.doc_index[keep], self.alive[keep]
 
@@ -204,9 +231,10 @@ class KeywordIndex:
         added = sparse.coo_matrix((np.ones(len(rows), np.float32), (rows, cols)),
                                   shape=(len(self.vocab), len(ids))).tocsr()
         added.sum_duplicates()
-        old = self.matrix
-        old.resize((len(self.vocab), old.shape[1]))
-        self.matrix = sparse.hstack([old, added], format="csr", dtype=np.float32)
+        self.segments.append(added)
+        later = sum(m.shape[1] for m in self.segments[1:])
+        if later > MERGE_SHARE * self.segments[0].shape[1] or len(self.segments) > MAX_SEGMENTS:
+            self._merged()
         self.ids = np.concatenate([self.ids, np.asarray(ids, np.int64)])
         self.lengths = np.concatenate([self.lengths, np.asarray(lengths, np.float32)])
         self.doc_index = np.concatenate([self.doc_index, np.asarray(docs, np.int32)])
@@ -223,11 +251,12 @@ class KeywordIndex:
 
     def save(self, data_dir: str | Path) -> None:
         path = Path(data_dir) / INDEX_FILE
-        tmp = path.with_name(path.name + ".tmp.npz")
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # server and worker both save
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
+        matrix = self._merged()
         with open(tmp, "wb") as handle:
-            np.savez(handle, indptr=self.matrix.indptr, indices=self.matrix.indices,
-                     data=self.matrix.data, shape=np.asarray(self.matrix.shape),
+            np.savez(handle, indptr=matrix.indptr, indices=matrix.indices,
+                     data=matrix.data, shape=np.asarray(matrix.shape),
                      ids=self.ids, lengths=self.lengths, doc_index=self.doc_index,
                      alive=self.alive, terms=np.asarray(terms, dtype=str),
                      doc_names=np.asarray(self.doc_names, dtype=str),

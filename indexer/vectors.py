@@ -116,13 +116,13 @@ class VectorIndex:
 
     def save(self, data_dir: str | Path) -> None:
         data_dir = Path(data_dir)
-        tmp = data_dir / (INDEX_FILE + ".tmp")
+        tmp = data_dir / f"{INDEX_FILE}.{os.getpid()}.tmp"  # a server and a worker both save
         faiss.write_index(self.index, str(tmp))
         _fsync(tmp)
         os.replace(tmp, data_dir / INDEX_FILE)
         manifest = {"generation": self.generation, "count": len(self), "dim": self.dim,
                     "kind": self.kind, "trained_count": self.trained_count}
-        tmp_manifest = data_dir / (MANIFEST_FILE + ".tmp")
+        tmp_manifest = data_dir / f"{MANIFEST_FILE}.{os.getpid()}.tmp"
         tmp_manifest.write_text(json.dumps(manifest))
         _fsync(tmp_manifest)
         os.replace(tmp_manifest, data_dir / MANIFEST_FILE)

@@ -135,3 +135,23 @@ def test_an_empty_store_finds_nothing():
     index = KeywordIndex.build(Store.memory())
     assert index.search(["anything"], 10) == []
     assert index.documents_of([1, 2]) == {}
+
+
+def test_new_passages_go_to_small_segments_that_merge_later(tmp_path):
+    store = Store.open(tmp_path)
+    for i in range(60):
+        write(store, f"d{i}", TEXTS[i % len(TEXTS)])
+    index = KeywordIndex.build(store)
+    for i in range(3):
+        write(store, f"n{i}", f"Fresh note {i} on kafka retention and route planning.")
+        index.sync(store)
+    assert len(index.segments) == 4  # one per batch: no copy of the whole matrix
+    assert_same(index, store)
+    for i in range(3, 8):
+        write(store, f"n{i}", f"Fresh note {i} on difficult migrations.")
+        index.sync(store)
+    assert index.segments[0].shape[1] == 67  # merged when 7 new columns passed 6 (a tenth)
+    assert len(index.segments) == 2  # the eighth starts the next segment
+    assert_same(index, store)
+    index.save(tmp_path)
+    assert_same(KeywordIndex.load(store, tmp_path), store)
