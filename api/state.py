@@ -37,13 +37,20 @@ class ServerState:
     def current(self) -> Answerer:
         """The answerer over the latest complete index (call with the lock held).
 
-        A worker in another process commits to the store and saves a new FAISS file;
-        the store's generation tells this process to pick it up.
+        A worker in another process commits to the store (a batch at a time while it
+        ingests); the store's generation tells this process to catch up. It reads
+        just the new passages' vectors into its index in memory (the worker saves
+        the files), and loads the saved index only when the store outgrew its kind.
+        The BM25 index catches up the same way, inside the searcher.
         """
         assert self.answerer is not None
-        searcher = self.answerer.searcher
-        if searcher.vectors.generation != self.runtime.store.generation:
-            searcher.vectors = self.runtime.vectors()  # the BM25 index syncs itself in memory
+        searcher, store = self.answerer.searcher, self.runtime.store
+        if searcher.vectors.generation != store.generation:
+            threshold = self.runtime.settings.ann_threshold
+            if searcher.vectors.outgrown(store.count("chunks"), threshold):
+                searcher.vectors = self.runtime.vectors()
+            else:
+                searcher.vectors.sync(store)
         return self.answerer
 
     @property

@@ -9,6 +9,11 @@ embedder, timed from the shell's point of view, with its peak RSS.
 
     python bench/embed_throughput.py       # raw: minilm (torch), onnx-int8; ingest: onnx-int8
     python bench/embed_throughput.py --embedders onnx-fp32 --ingest onnx-fp32
+    python bench/embed_throughput.py --embedders onnx-int8 --ingest --reference
+
+``--reference`` also embeds the issue's reference input, each abstract once with its
+title, cut at the model's 256 tokens, and counts the model tokens of both inputs
+and of the whole abstracts (what embedding every word once would take).
 """
 
 from __future__ import annotations
@@ -55,6 +60,34 @@ def raw_rate(kind: str, texts: list[str]) -> tuple[float, float]:
         embedder.embed(texts[start:start + EMBED_BATCH])
     seconds = time.perf_counter() - started
     return len(texts) / seconds, seconds
+
+
+def token_counts(texts: list[str]) -> list[int]:
+    """Model tokens (with [CLS] and [SEP]) of each text, uncut."""
+    from tokenizers import Tokenizer
+
+    from indexer.embedder import packaged_model_path
+
+    tokenizer = Tokenizer.from_file(str(Path(packaged_model_path()) / "tokenizer.json"))
+    tokenizer.no_truncation()
+    return [len(e.ids) for e in tokenizer.encode_batch(texts)]
+
+
+def reference(kind: str, path: Path, texts: list[str]) -> dict:
+    """The issue's reference input (abstracts cut at 256 tokens) embedded in the
+    pipeline's batches, beside token counts of every input."""
+    abstracts = [passage_text(doc.title, doc.body) for doc in iter_file(path, path.name)]
+    rate, seconds = raw_rate(kind, abstracts)
+    passages, whole = token_counts(texts), token_counts(abstracts)
+    row = {"cut_abstracts": len(abstracts), "cut_abstracts_s": round(seconds, 1),
+           "cut_abstracts_per_s": round(rate, 1),
+           "tokens_cut_abstracts": sum(min(n, 256) for n in whole),
+           "tokens_whole_abstracts": sum(whole),
+           "tokens_passages_embedded": sum(min(n, 256) for n in passages),
+           "passages_over_256_tokens": sum(n > 256 for n in passages)}
+    row["tokens_per_s_cut_abstracts"] = round(row["tokens_cut_abstracts"] / seconds)
+    print(f"{kind:<10} reference: {row}", flush=True)
+    return row
 
 
 def ingest_rate(kind: str, path: Path) -> tuple[float, dict]:
@@ -107,6 +140,8 @@ def main() -> None:
     parser.add_argument("--ingest", nargs="*", default=["onnx-int8"],
                         help="embedders to also run the in-process and the CLI ingest with")
     parser.add_argument("--no-command", action="store_true", help="skip the CLI ingest")
+    parser.add_argument("--reference", action="store_true",
+                        help="also embed the abstracts cut at 256 tokens, and count tokens")
     args = parser.parse_args()
     results: dict = {"cores": os.cpu_count(), "embedders": {}}
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +155,8 @@ def main() -> None:
             row = {"raw_passages_per_s": round(rate, 1), "raw_s": round(seconds, 1)}
             print(f"{kind:<10} raw {rate:6.1f} passages/s ({seconds:.0f} s)", flush=True)
             results["embedders"][kind] = row
+            if args.reference:
+                row["reference"] = reference(kind, path, texts)
             if kind not in args.ingest:
                 continue
             ingest, timings = ingest_rate(kind, path)

@@ -116,7 +116,10 @@ def main() -> None:
         keywords.search(found, CANDIDATE_CHUNKS)
         memory.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        store.keyword_search(" OR ".join(f'"{t}"' for t in found), CANDIDATE_CHUNKS)
+        # FTS5's fastest form: ranked on its own table, no joins (session 2's search path)
+        store.db.execute("SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts "
+                         "MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+                         [" OR ".join(f'"{t}"' for t in found), CANDIDATE_CHUNKS]).fetchall()
         fts5.append((time.perf_counter() - started) * 1000)
 
     def pct(values: list[float]) -> dict:
