@@ -51,11 +51,14 @@ class Queue:
 
     def _run(self, job_id: str) -> str:
         runtime = _worker_runtime(self.settings)
-        state = run_job(runtime.store, runtime.embedder, job_id)
-        if JobStore(runtime.store).get(job_id).kind == "reindex":
-            runtime.reindex()  # rebuilt from stored passages, swapped in atomically
-        else:
-            runtime.refresh_indexes()  # brought up to date, swapped in atomically
+
+        def index(kind: str) -> None:  # files swapped in atomically
+            if kind == "reindex":
+                runtime.reindex()  # rebuilt from the stored passages
+            else:
+                runtime.refresh_indexes()  # brought up to date
+
+        state = run_job(runtime.store, runtime.embedder, job_id, index)
         log.info("job %s %s", job_id, state)
         return state
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from indexer.embedder import Embedder
@@ -20,8 +21,13 @@ from ingest.pipeline import Ingester
 HEARTBEAT_S = 1.0  # how often progress is written while a job runs
 
 
-def run_job(store: Store, embedder: Embedder, job_id: str) -> str:
-    """Run the job to its end and return its final state (``done`` or ``failed``)."""
+def run_job(store: Store, embedder: Embedder, job_id: str,
+            index: Callable[[str], None] | None = None) -> str:
+    """Run the job to its end and return its final state (``done`` or ``failed``).
+
+    ``index(kind)`` brings the derived indexes up to date after the work and
+    before the job is marked done, so whoever sees "done" finds them current.
+    """
     jobs = JobStore(store)
     job = jobs.start(job_id, f"{socket.gethostname()}:{os.getpid()}")
     last = 0.0
@@ -49,6 +55,8 @@ def run_job(store: Store, embedder: Embedder, job_id: str) -> str:
             report = None  # the store is the truth already; the worker rebuilds the index
         else:
             raise WhoknowsError(f"unknown job kind {job.kind!r}")
+        if index is not None:
+            index(job.kind)
     except Exception as exc:  # the job fails with its reason; the worker goes on
         reason = str(exc) if isinstance(exc, WhoknowsError) else f"{type(exc).__name__}: {exc}"
         jobs.finish(job_id, "failed", [{"file": None, "line": None, "reason": reason}], {})

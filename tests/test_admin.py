@@ -77,11 +77,16 @@ def test_bad_json_is_refused(client):
     assert r.status_code == 422 and "no text" in r.json()["error"]
 
 
-def test_reindex_rebuilds_the_vector_index(client):
+def test_reindex_rebuilds_the_vector_and_keyword_indexes(client):
     r = client.post("/api/admin/documents", json=[{"id": "d1", "body": "alpha beta"}])
     wait(client, r.json()["id"])
+    data = client.app.state.whoknows.runtime.settings.data_dir
+    for name in ("vectors.faiss", "keywords.npz"):
+        (data / name).unlink(missing_ok=True)
     job = wait(client, client.post("/api/admin/reindex").json()["id"])
     assert job["kind"] == "reindex" and job["state"] == "done"
+    assert (data / "vectors.faiss").exists() and (data / "keywords.npz").exists()
+    assert client.get("/api/search", params={"q": "alpha"}).json()["articles"][0]["id"] == "d1"
     r = client.post("/api/admin/reindex", json={"source": "/no/such/folder"})
     assert r.status_code == 404 and "no folder" in r.json()["error"]
 
