@@ -172,7 +172,9 @@ def main() -> None:
     previous = ROOT / "bench" / "results" / "embed_throughput.json"
     if previous.exists():
         old = json.loads(previous.read_text()).get("embedders", {})
-        results["embedders"] = {**old, **results["embedders"]}
+        for kind, row in results["embedders"].items():  # a figure not re-measured stays
+            old[kind] = {**old.get(kind, {}), **row}
+        results["embedders"] = old
     kinds = list(results["embedders"])
     if "minilm" in kinds:
         base = results["embedders"]["minilm"]["raw_passages_per_s"]
