@@ -37,6 +37,7 @@ import numpy as np
 from common import BENCH_DATA, CACHE, ROOT, build_index, evaluate, read_jsonl, write_results
 from eval_experts import METRICS, dblp, stackexchange
 
+from search.experts import _min_max
 from search.retrieval import Searcher
 
 DEV_QUESTIONS = 150
@@ -118,14 +119,7 @@ class Data:
 # --- signals --------------------------------------------------------------------------
 
 
-def min_max(scores: dict[str, float], over) -> dict[str, float]:
-    values = {p: scores.get(p, 0.0) for p in over}
-    if not values:
-        return {}
-    lo, hi = min(values.values()), max(values.values())
-    if hi - lo <= 1e-12:
-        return {p: (1.0 if hi > 0 else 0.0) for p in values}
-    return {p: (v - lo) / (hi - lo) for p, v in values.items()}
+min_max = _min_max  # the ranker's own scaling, so the default variant is the product's
 
 
 def focus(data: Data, vec: np.ndarray) -> dict[str, float]:
