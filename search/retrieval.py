@@ -75,6 +75,7 @@ class Searcher:
         query = clean_query(query)
         filters = filters or Filters()
         depth = depth or self.depth
+        self.keywords  # noqa: B018 - synced with the store once per query, used below
         dense: dict[str, tuple[float, int]] = {}
         keyword: dict[str, tuple[float, int]] = {}
         if mode != "keyword":
@@ -107,6 +108,10 @@ class Searcher:
             self._keywords.sync(self.store)
         return self._keywords
 
+    def _current_keywords(self) -> KeywordIndex:
+        """The BM25 index as ``retrieve`` synced it (no store read per use)."""
+        return self._keywords if self._keywords is not None else self.keywords
+
     @keywords.setter
     def keywords(self, index: KeywordIndex) -> None:
         self._keywords = index
@@ -125,7 +130,7 @@ class Searcher:
         found = terms(query)[:MAX_TERMS]
         if not found:
             return []
-        index = self.keywords
+        index = self._current_keywords()
 
         def search(k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
             return index.search(found, k, allowed)
@@ -157,7 +162,7 @@ class Searcher:
         """(chunk id, document id, score) for the hits whose document passes ``filters``."""
         chunk_ids = (c for c, _ in hits)
         doc_of = (self.store.chunk_documents(chunk_ids, filters) if filters
-                  else self.keywords.documents_of(chunk_ids))
+                  else self._current_keywords().documents_of(chunk_ids))
         return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
 
     def articles(self, query: str, ranking: list[DocScore], limit: int = 10,
