@@ -30,7 +30,7 @@ from pathlib import Path
 
 from common import BENCH_DATA, CACHE, ROOT, read_jsonl, write_results
 
-from indexer.embedder import make_embedder
+from indexer.embedder import make_embedder, token_counter
 from indexer.store import Store
 from ingest.pipeline import EMBED_BATCH, Ingester, passage_text
 from ingest.readers import iter_file
@@ -46,7 +46,8 @@ def scifact_file(folder: Path) -> Path:
 
 
 def passages(path: Path) -> list[str]:
-    chunker = Ingester(Store.memory(), make_embedder("hashing-8"))
+    chunker = Ingester(Store.memory(), make_embedder("hashing-8"),
+                       tokens=token_counter(make_embedder("minilm")))
     return [passage_text(doc.title, c.text) for doc in iter_file(path, path.name)
             for c in chunker.chunk(doc)]
 

@@ -9,6 +9,7 @@ texts that share words are close, so rankings are exact and explainable.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from indexer.errors import WhoknowsError
+from indexer.tokens import WordPieceCounter
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _WORD = re.compile(r"[a-z0-9]+")
@@ -30,6 +32,21 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return an (n, dim) float32 array of unit vectors."""
         ...
+
+
+def token_counter(embedder: Embedder) -> WordPieceCounter | None:
+    """The word pieces of the window ``embedder`` reads, for sizing passages; None for an
+    embedder that reads whole texts (the hashing one of the tests)."""
+    make = getattr(embedder, "token_counter", None)
+    return make() if callable(make) else None
+
+
+def model_token_counter(model_path: str | None) -> WordPieceCounter:
+    """The packaged model's tokenizer and window (``max_seq_length``, 256 for MiniLM)."""
+    folder = Path(model_path or packaged_model_path())
+    config = folder / "sentence_bert_config.json"
+    window = json.loads(config.read_text()).get("max_seq_length", 256) if config.exists() else 256
+    return WordPieceCounter(folder / "tokenizer.json", int(window))
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -96,6 +113,9 @@ class SentenceTransformerEmbedder:
         vectors = self._model.encode(list(texts), batch_size=self.batch_size,
                                      normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
+
+    def token_counter(self) -> WordPieceCounter:
+        return model_token_counter(self.model_path)
 
 
 def packaged_model_path() -> str:

@@ -112,6 +112,16 @@ class KeywordIndex:
         self._doc_numbers = {name: i for i, name in enumerate(doc_names)}
         self.alive = alive if alive is not None else np.ones(len(ids), dtype=bool)
         self.generation = generation
+        self._scoring: tuple[int, np.ndarray] | None = None  # see _length_norm
+
+    def _length_norm(self) -> tuple[int, np.ndarray]:
+        """(live passages, BM25's length normalisation per column), kept until the
+        columns change rather than recomputed over every passage for each query."""
+        if self._scoring is None:
+            n_rows = len(self)
+            avgdl = float(self.lengths[self.alive].sum()) / max(n_rows, 1)
+            self._scoring = n_rows, K1 * (1 - B + B * self.lengths / max(avgdl, 1e-9))
+        return self._scoring
 
     def __len__(self) -> int:
         return int(self.alive.sum())
@@ -124,11 +134,9 @@ class KeywordIndex:
         first; each term is one FTS5 phrase, tokenised like the passages. With
         ``allowed`` (chunk ids), only those passages are ranked."""
         live = self.alive if allowed is None else self.alive & np.isin(self.ids, allowed)
-        n_rows = len(self)
+        n_rows, norm = self._length_norm()
         if n_rows == 0 or k <= 0:
             return []
-        avgdl = float(self.lengths[self.alive].sum()) / n_rows
-        norm = K1 * (1 - B + B * self.lengths / max(avgdl, 1e-9))
         scores = np.zeros(len(self.ids), dtype=np.float64)
         matched = np.zeros(len(self.ids), dtype=bool)
         for term in query_terms:
@@ -207,12 +215,14 @@ class KeywordIndex:
         if len(missing):
             self._append(store.iter_passages(missing))
         self.generation = store.generation
+        self._scoring = None
 
     def _compact(self, keep: np.ndarray) -> None:
         """Drop the columns not in ``keep`` (chunk ids stay ascending)."""
         self.segments = [self._merged()[:, np.flatnonzero(keep)].tocsr()]
         self.ids, self.lengths = self.ids[keep], self.lengths[keep]
         self.doc_index, self.alive = self.doc_index[keep], self.alive[keep]
+        self._scoring = None
 
     def _append(self, passages: Iterable[tuple[int, str, str]]) -> None:
         """Tokenise passages (chunk id, document id, text), ascending ids, as new columns."""
@@ -239,6 +249,7 @@ class KeywordIndex:
         self.lengths = np.concatenate([self.lengths, np.asarray(lengths, np.float32)])
         self.doc_index = np.concatenate([self.doc_index, np.asarray(docs, np.int32)])
         self.alive = np.concatenate([self.alive, np.ones(len(ids), dtype=bool)])
+        self._scoring = None
 
     def _doc_number(self, doc_id: str) -> int:
         number = self._doc_numbers.get(doc_id)

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.embedder import DEFAULT_MODEL, normalise, packaged_model_path
+from indexer.embedder import DEFAULT_MODEL, model_token_counter, normalise, packaged_model_path
 from indexer.errors import WhoknowsError
+from indexer.tokens import WordPieceCounter
 
 log = logging.getLogger("whoknows.embedder")
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
@@ -93,6 +94,10 @@ class OnnxEmbedder:
             pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
             out[batch] = pooled
         return normalise(out)
+
+
+    def token_counter(self) -> WordPieceCounter:
+        return model_token_counter(self.model_path)
 
 
 def length_batches(lengths: Sequence[int], budget: int = BATCH_TOKENS,

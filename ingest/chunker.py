@@ -1,7 +1,8 @@
 """Split long text into overlapping passages along headings, paragraphs and sentences.
 
 MiniLM reads at most 256 word pieces (about 180 English words), so a long
-document is cut into passages of at most ``max_words`` words. A passage ends,
+document is cut into passages of at most ``max_words`` words and, given each word's
+cost in word pieces (``word_costs``), at most ``budget`` pieces. A passage ends,
 by preference, where a section starts, else at a paragraph end, else at a
 sentence end; consecutive passages of one section share ``overlap`` words so a
 sentence cut at a boundary is still whole in one of them. Passages are spans of
@@ -11,6 +12,7 @@ the original text, so a snippet can point back into the document.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 _WORD = re.compile(r"\S+")
@@ -27,25 +29,49 @@ class Span:
     end: int
 
 
+WordCosts = Callable[[str, Sequence[tuple[int, int]]], list[int]]
+
+
 def split_chunks(text: str, max_words: int = 180, overlap: int = 30,
-                 min_words: int = 60) -> list[Span]:
-    """Character spans of the passages of ``text``, in order, covering every word."""
+                 min_words: int = 60, word_costs: WordCosts | None = None,
+                 budget: int | None = None) -> list[Span]:
+    """Character spans of the passages of ``text``, in order, covering every word.
+
+    ``word_costs(text, words)`` gives each word's cost (the model's word pieces); no
+    passage then costs more than ``budget`` unless a single word does."""
     words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
     if not words:
         return []
     strength = _break_strengths(text, words)
+    ends = _reach(word_costs(text, words), budget) if word_costs and budget else None
     spans: list[Span] = []
     i, n = 0, len(words)
     while i < n:
-        if n - i <= max_words:
+        limit = min(i + max_words, ends[i] if ends else n)
+        if limit >= n:
             spans.append(Span(words[i][0], words[-1][1]))
             break
-        cut = _best_break(strength, i + min(min_words, max_words - 1), i + max_words)
+        cut = _best_break(strength, i + max(1, min(min_words, limit - i - 1)), limit)
         spans.append(Span(words[i][0], words[cut - 1][1]))
         # No overlap across a section start: the next section stands on its own.
         back = 0 if strength[cut] == HEADING else min(overlap, (cut - i) // 2)
         i = cut - back
     return spans
+
+
+def _reach(costs: list[int], budget: int) -> list[int]:
+    """ends[i]: the furthest end (exclusive) of a passage that starts at word i and costs
+    at most ``budget``; always past i, so an over-long word gets a passage of its own."""
+    ends, end, total = [0] * len(costs), 0, 0
+    for i in range(len(costs)):
+        if end < i + 1:
+            end, total = i + 1, costs[i]
+        while end < len(costs) and total + costs[end] <= budget:
+            total += costs[end]
+            end += 1
+        ends[i] = end
+        total -= costs[i]
+    return ends
 
 
 def _break_strengths(text: str, words: list[tuple[int, int]]) -> list[int]:

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.embedder import Embedder
+from indexer.embedder import Embedder, token_counter
 from indexer.errors import IngestError, WhoknowsError
 from indexer.records import Chunk, Document, Person
 from indexer.store import Store
+from indexer.tokens import WordPieceCounter
 from ingest.chunker import split_chunks
 from ingest.prefetch import prefetch
 from ingest.readers import Problem, iter_file, size_hint, supported
@@ -132,12 +133,15 @@ class Ingester:
     or vectors at once, so a corpus larger than memory streams through."""
 
     def __init__(self, store: Store, embedder: Embedder, max_words: int = 180,
-                 overlap: int = 30, batch_passages: int = EMBED_BATCH) -> None:
+                 overlap: int = 30, batch_passages: int = EMBED_BATCH,
+                 tokens: WordPieceCounter | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.max_words = max_words
         self.overlap = overlap
         self.batch_passages = batch_passages
+        # Passages are sized to the model's window, so no word is cut off before embedding.
+        self.tokens = tokens if tokens is not None else token_counter(embedder)
 
     def ingest(self, paths: Sequence[str | Path], people_paths: Sequence[str | Path] = (),
                sync: bool = False, strict: bool = False,
@@ -250,7 +254,12 @@ class Ingester:
         batch.passages += len(chunks)
 
     def chunk(self, doc: Document) -> list[Chunk]:
-        spans = split_chunks(doc.body, self.max_words, self.overlap) or []
+        costs, budget = None, None
+        if self.tokens is not None:
+            costs = self.tokens.word_costs
+            budget = self.tokens.passage_budget(passage_text(doc.title, ""))
+        spans = split_chunks(doc.body, self.max_words, self.overlap,
+                             word_costs=costs, budget=budget) or []
         return [Chunk(doc.id, i, doc.body[s.start:s.end], s.start) for i, s in enumerate(spans)]
 
     # -- writing (the calling thread) ------------------------------------------

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from indexer.embedder import HashingEmbedder
 from indexer.store import Store
 from indexer.vectors import VectorIndex
@@ -42,6 +44,15 @@ def store() -> Store:
 @pytest.fixture
 def ingester(store, embedder) -> Ingester:
     return Ingester(store, embedder)
+
+
+@pytest.fixture
+def client(runtime):
+    """A test client over the module's own ``runtime`` fixture, warmed up: tests also read
+    the store directly, so the background warm-up must be over first."""
+    with TestClient(create_app(runtime=runtime)) as c:
+        c.app.state.whoknows.warm_up()
+        yield c
 
 
 def write(root: Path, name: str, content: str) -> Path:

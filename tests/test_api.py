@@ -1,8 +1,6 @@
 import pytest
 from conftest import write
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer.keys import KeyRing
@@ -27,14 +25,6 @@ def runtime(tmp_path):
         ' "authors": ["p-cy"], "groups": ["security"]}']))
     Ingester(rt.store, rt.embedder).ingest([root])
     return rt
-
-
-@pytest.fixture
-def client(runtime):
-    with TestClient(create_app(runtime=runtime)) as c:
-        # Wait for the background warm-up: the tests below also use the store directly.
-        c.app.state.whoknows.warm_up()
-        yield c
 
 
 def bearer(key):

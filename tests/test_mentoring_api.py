@@ -4,11 +4,9 @@ import json
 
 import pytest
 from conftest import write
-from fastapi.testclient import TestClient
 from test_mentoring import DOCS, PEOPLE
 from typer.testing import CliRunner
 
-from api.app import create_app
 from api.cli import app as cli_app
 from api.runtime import Runtime
 from api.settings import Settings
@@ -23,13 +21,6 @@ def runtime(tmp_path):
     write(tmp_path / "c", "docs.jsonl", "\n".join(DOCS))
     Ingester(rt.store, rt.embedder).ingest([tmp_path / "c"])
     return rt
-
-
-@pytest.fixture
-def client(runtime):
-    with TestClient(create_app(runtime=runtime)) as c:
-        c.app.state.whoknows.warm_up()
-        yield c
 
 
 def keys(runtime):

@@ -132,6 +132,26 @@ def test_a_long_document_is_chunked_past_the_model_window(tmp_path, ingester, st
     assert chunk["ordinal"] >= 3 and "zebra" in chunk["text"]
 
 
+def test_passages_fit_the_model_window_in_word_pieces(tmp_path, store, embedder):
+    from indexer.embedder import model_token_counter
+    from ingest.pipeline import Ingester, passage_text
+
+    # Words of many pieces (about 5 each): 180 of them would be some 900 pieces.
+    body = " ".join(f"immunohistochemical-{i}/pCREB1" for i in range(400))
+    title = "Phosphorylated CREB1 staining in murine hippocampal slices"
+    write(tmp_path, "dense.json", f'{{"id": "d1", "title": "{title}", "body": "{body}"}}')
+    tokens = model_token_counter(None)  # the packaged MiniLM tokenizer (no model loaded)
+    Ingester(store, embedder, tokens=tokens).ingest([tmp_path])
+    chunks = store.get_chunks(store.chunk_ids().tolist())
+    texts = [c["text"] for c in sorted(chunks.values(), key=lambda c: c["ordinal"])]
+    sizes = [tokens.count(passage_text(title, t)) + 2 for t in texts]  # + [CLS], [SEP]
+    assert len(texts) > 8 and max(sizes) <= tokens.max_tokens == 256
+    assert min(sizes) > 128 or sizes.index(min(sizes)) == len(sizes) - 1  # none cut short
+    # Every word is in a passage: the first and the last and one from the middle.
+    assert texts[0].startswith("immunohistochemical-0/") and texts[-1].endswith("-399/pCREB1")
+    assert any("immunohistochemical-200/" in t for t in texts)
+
+
 def big_jsonl(root, n: int):
     lines = [f'{{"id": "d{i}", "title": "Doc {i}", "text": "note number {i} about topic{i % 7}"}}'
              for i in range(n)]
