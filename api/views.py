@@ -16,7 +16,7 @@ from api.state import ServerState
 from indexer.errors import NotFound
 from indexer.keys import ROLES
 from indexer.records import KINDS, Document, Filters, Person
-from indexer.store import Store, document_filter_sql
+from indexer.store import Store
 from ingest.people import parse_person
 from search.answers import Answerer
 from search.mentoring import MentorCatalog
@@ -76,14 +76,10 @@ def clean(values: list[str]) -> tuple[str, ...]:
 def facets(store: Store, caller: Caller) -> dict[str, list[str]]:
     """The values the filters offer: only what the caller could find."""
     visible = [p for p in store.get_people().values() if p.visible]
-    where, params = document_filter_sql(caller.filters(), alias="d")
-    languages = [r[0] for r in store.db.execute(
-        f"SELECT DISTINCT d.language FROM documents d WHERE d.language IS NOT NULL {where} "
-        f"ORDER BY d.language", params)]
     return {"kind": list(KINDS),
             "department": sorted({p.department for p in visible if p.department}),
             "location": sorted({p.location for p in visible if p.location}),
-            "language": languages}
+            "language": store.languages(caller.filters())}
 
 
 def topics(store: Store, limit: int = 8) -> list[str]:
@@ -161,15 +157,7 @@ def servable_sources(store: Store, sources: list[str | None]) -> set[str]:
     """The stored source paths that may be served as files: still there, and holding
     only that one document. A file of many records (lessons.yaml, people.csv) is never
     served, since it may hold records the caller may not read."""
-    wanted = sorted({s for s in sources if s})
-    if not wanted:
-        return set()
-    marks = ",".join("?" * len(wanted))
-    single = {r[0] for r in store.db.execute(
-        f"SELECT source FROM documents WHERE source IN ({marks}) GROUP BY source "
-        f"HAVING count(*) = 1", wanted)}
-    single -= {r[0] for r in store.db.execute(
-        f"SELECT DISTINCT source FROM people WHERE source IN ({marks})", wanted)}
+    single = store.single_document_sources(s for s in sources if s)
     return {s for s in single if Path(s).is_file()}
 
 

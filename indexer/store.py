@@ -365,6 +365,32 @@ class Store:
             return [], np.zeros((0, 0), dtype=np.float32)
         return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.float32) for r in rows])
 
+    def document_labels(self) -> dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]]:
+        """doc id -> (title, tags, groups) of every document: the light listing that
+        mentoring needs, without the bodies."""
+        rows = self.db.query("SELECT id, title, tags, groups FROM documents")
+        return {r["id"]: (r["title"], _json_list(r["tags"]), _json_list(r["groups"]))
+                for r in rows}
+
+    def languages(self, filters: Filters | None = None) -> list[str]:
+        """The languages of the documents ``filters`` lets through, sorted."""
+        where, params = document_filter_sql(filters or Filters(), alias="d")
+        return [r[0] for r in self.db.execute(
+            f"SELECT DISTINCT d.language FROM documents d WHERE d.language IS NOT NULL "
+            f"{where} ORDER BY d.language", params)]
+
+    def single_document_sources(self, sources: Iterable[str]) -> set[str]:
+        """The ``sources`` from which exactly one document and no person was read."""
+        wanted = sorted(set(sources))
+        if not wanted:
+            return set()
+        marks = ",".join("?" * len(wanted))
+        single = {r[0] for r in self.db.execute(
+            f"SELECT source FROM documents WHERE source IN ({marks}) GROUP BY source "
+            f"HAVING count(*) = 1", wanted)}
+        return single - {r[0] for r in self.db.execute(
+            f"SELECT DISTINCT source FROM people WHERE source IN ({marks})", wanted)}
+
     def documents_of(self, person: Person, filters: Filters | None = None,
                      limit: int = 50) -> list[dict[str, Any]]:
         """The person's documents and lessons (by id or email), newest first."""
@@ -432,6 +458,11 @@ def document_filter_sql(filters: Filters, alias: str = "d") -> tuple[str, list[A
 
 
 # -- rows --------------------------------------------------------------------
+
+def _json_list(text: str | None) -> tuple[str, ...]:
+    value = json.loads(text or "[]")
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
 
 def _document_row(doc: Document) -> dict[str, Any]:
     return {"id": doc.id, "title": doc.title, "kind": doc.kind, "body": doc.body,

@@ -14,7 +14,6 @@ rules (``search.mentoring_rules``) by fit (``search.mentoring_fit``). Modes:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -60,11 +59,9 @@ class MentorCatalog:
         key = (self.store.generation, digest.hexdigest())
         if key == self._key:
             return
-        # The store has no light listing of document metadata; read only these columns.
-        rows = self.store.db.query("SELECT id, title, tags, groups FROM documents")
-        self._docs = {r["id"]: (DocInfo(r["id"], r["title"], tuple(_json_list(r["tags"]))),
-                                frozenset(g.casefold() for g in _json_list(r["groups"])))
-                      for r in rows}
+        self._docs = {doc_id: (DocInfo(doc_id, title, tags),
+                               frozenset(g.casefold() for g in groups))
+                      for doc_id, (title, tags, groups) in self.store.document_labels().items()}
         self._vectors = self.store.document_vectors()
         self._by_author = {}
         self._authors = {}
@@ -160,7 +157,3 @@ def _note(topics: Sequence[Any], candidates: Sequence[Person], allowed: Sequence
     return (f"none of the {len(allowed)} mentors who pass the rules covers these topics: "
             + ", ".join(t.text for t in topics))
 
-
-def _json_list(text: str | None) -> list[str]:
-    value = json.loads(text or "[]")
-    return [str(v) for v in value] if isinstance(value, list) else []

@@ -75,3 +75,27 @@ def test_filtered_search_is_exact_over_the_allowed_chunks():
     allowed = np.array([7, 30], dtype=np.int64)
     hits = index.search(unit([1, 1, 1]), 10, allowed)
     assert sorted(i for i, _ in hits) == [7, 30]
+
+
+def test_light_listings_of_documents(store):
+    from indexer.records import Filters, Person
+
+    def doc(doc_id, source, **fields):
+        store.write_document(Document(id=doc_id, title=doc_id.upper(), body="x", source=source,
+                                      **fields), [Chunk(doc_id, 0, "x")],
+                             np.array([unit([1, 0, 0])]))
+
+    doc("a", "/k/a.md", tags=("kafka",), language="en", groups=("ops",))
+    doc("b", "/k/many.jsonl", language="de")
+    doc("c", "/k/many.jsonl", language="fr", groups=("hr",))
+    doc("d", "/k/mixed.yaml")
+    store.write_person(Person(id="p", name="P", source="/k/mixed.yaml"), None)
+    assert store.document_labels()["a"] == ("A", ("kafka",), ("ops",))
+    assert store.document_labels()["b"] == ("B", (), ())
+    # A file of several documents, or of a document and a person, is not single.
+    assert store.single_document_sources(["/k/a.md", "/k/many.jsonl", "/k/mixed.yaml",
+                                          "/k/none.md"]) == {"/k/a.md"}
+    assert store.single_document_sources([]) == set()
+    assert store.languages() == ["de", "en", "fr"]
+    # Documents of a group the reader is not in are not counted, nor are their languages.
+    assert store.languages(Filters(groups=("ops",))) == ["de", "en"]
