@@ -109,6 +109,10 @@ class Data:
         self.by_author = by_author
         self.counts = {p: len(d) for p, d in by_author.items()}
         vecs = raw["doc_vectors"]
+        rows_of = {d: i for i, d in enumerate(sorted(vecs))}
+        self.doc_matrix = np.vstack([vecs[d] for d in sorted(vecs)])
+        self.doc_rows = {p: np.array([rows_of[d] for d in docs if d in rows_of], dtype=np.int64)
+                         for p, docs in by_author.items()}
         self.focus_ids = sorted(by_author)
         rows = np.vstack([np.sum([vecs[d] for d in by_author[p]], axis=0)
                           for p in self.focus_ids])
@@ -213,6 +217,28 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
     return {p: ev * e[p] + fo * f[p] + ac * a[p] for p in cands}
 
 
+def soft_sum(data: Data, ranking, vec, *, tau: float = 0.1):
+    """Every document a person wrote, weighted exp((cos - best cos) / tau): a small tau is
+    their best document alone (max-sim), a large one their document count (popularity)."""
+    cos = data.doc_matrix @ vec
+    weights = np.exp((cos - cos.max()) / tau)
+    return {p: float(weights[rows].sum()) for p, rows in data.doc_rows.items() if len(rows)}
+
+
+def best_documents(data: Data, ranking, vec, *, k: int = 1):
+    """The mean cosine of a person's k documents nearest the query."""
+    cos = data.doc_matrix @ vec
+    return {p: float(np.sort(cos[rows])[-k:].mean())
+            for p, rows in data.doc_rows.items() if len(rows)}
+
+
+def with_best_document(data: Data, ranking, vec, *, weight: float = 0.1):
+    """The default plus ``weight`` times min-max(cosine of the person's best document)."""
+    base = general(data, ranking, vec)
+    best = min_max(best_documents(data, ranking, vec), base.keys())
+    return {p: s + weight * best[p] for p, s in base.items()}
+
+
 def prior_times(data: Data, ranking, vec, *, gamma: float, raw: bool = False):
     """(evidence + focus, the default's ratio) times activity ** gamma: the prior as a factor."""
     base = general(data, ranking, vec, ev=0.78, fo=0.22, ac=0.0)
@@ -293,6 +319,11 @@ VARIANTS: dict[str, Callable] = {
     "30 nearest docs + popularity (Dirichlet)": nearest_smoothed,
     "rr votes 1000, beta 1.5, ac 0.2, z (best dev)": lambda d, r, v: general(
         d, r, v, depth=1000, weight="rr", ac=0.2, beta=1.5, norm="z"),
+    # Session 4: whole-profile forms over every document a person wrote.
+    "soft sum of all documents, tau 0.05": lambda d, r, v: soft_sum(d, r, v, tau=0.05),
+    "soft sum of all documents, tau 0.1": lambda d, r, v: soft_sum(d, r, v, tau=0.1),
+    "best document only (max-sim)": best_documents,
+    "default + 0.1 best document": with_best_document,
 }
 ANALYSIS = {"gold question tags + popularity (analysis)": gold_tags}
 
