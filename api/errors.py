@@ -32,7 +32,7 @@ def install(app: FastAPI, html: HtmlErrors | None = None) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        problems = [_problem(e) for e in exc.errors()]
         return respond(request, 422, "the request is not valid", "; ".join(problems))
 
     @app.exception_handler(StarletteHTTPException)
@@ -43,6 +43,29 @@ def install(app: FastAPI, html: HtmlErrors | None = None) -> None:
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
         return respond(request, 500, "internal error", "the server logged the details")
+
+
+# What the patterns of our parameters mean, said the way a person would (pydantic's own
+# message quotes the regular expression).
+PATTERN_MEANINGS = {
+    r"\S": "must not be blank: say what you are looking for",
+    r"^\d{4}-\d{2}-\d{2}$": "must be a date written YYYY-MM-DD",
+    r"^[^ \t\n\r\f\v]+$": "must be an id without spaces",
+}
+
+
+def _problem(error: dict) -> str:
+    """One validation error as 'where: what is wrong' (query.q: must not be blank ...)."""
+    where = ".".join(str(part) for part in error["loc"])
+    context = error.get("ctx") or {}
+    message = error["msg"]
+    if error["type"] == "string_pattern_mismatch":
+        message = PATTERN_MEANINGS.get(str(context.get("pattern")), message)
+    elif error["type"] == "string_too_short" and context.get("min_length") == 1:
+        message = "must not be empty"
+    elif error["type"] == "missing":
+        message = "is required"
+    return f"{where}: {message}"
 
 
 def _is_page(request: Request) -> bool:
