@@ -182,6 +182,9 @@ def _filters(kind: list[str] | None, tag: list[str] | None, department: list[str
 
 
 def _print_answer(result: dict[str, Any]) -> None:
+    if result.get("weak_match") and (result["articles"] or result["experts"]):
+        out.print("[yellow]Nothing found is close in meaning to this query; what follows only "
+                  "shares words with it.[/yellow]")
     if result["articles"]:
         out.print(f"[bold]Articles[/bold] for {escape(result['query'])!r}")
         for i, a in enumerate(result["articles"], start=1):

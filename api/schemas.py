@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class Article(BaseModel):
@@ -57,6 +57,9 @@ class SearchResponse(BaseModel):
     articles: list[Article]
     experts: list[Expert]
     total_articles: int | None = None
+    weak_match: bool = Field(False, description=(
+        "No document found is close in meaning to the query (the closest passage's cosine "
+        "is under 0.3): the articles and the people's evidence only share words with it."))
 
 
 class SkillOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -12,10 +13,15 @@ from indexer.records import Filters
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from search.experts import ExpertRanker, ExpertWeights
-from search.retrieval import Searcher
+from search.retrieval import DocScore, Searcher
 from search.text import clean_query
 
 MAX_LIMIT = 100
+# Below this cosine between the query and the closest passage found, nothing is close in
+# meaning: what was found only shares words with the query. On SciFact's 809 train claims
+# every query's closest passage was at 0.30 or more (its answer is in the corpus; 5th
+# percentile 0.45), so the flag does not fire when an answer is there (docs/benchmarks.md).
+WEAK_SIMILARITY = 0.3
 
 
 class Answerer:
@@ -35,7 +41,8 @@ class Answerer:
     def answer(self, query: str, limit: int = 10, offset: int = 0,
                filters: Filters | None = None, experts: int = 5,
                articles: bool = True) -> dict[str, Any]:
-        """``{"query", "articles", "experts"}``; with ``articles=False`` only experts."""
+        """``{"query", "articles", "experts", "weak_match"}``; with ``articles=False`` only
+        experts. ``weak_match``: nothing found is close in meaning (see ``weak_match``)."""
         query = clean_query(query)
         _check_limits(limit, offset, experts)
         filters = filters or Filters()
@@ -52,10 +59,17 @@ class Answerer:
         if ranking is None or filters.departments:
             ranking = self.searcher.retrieve(query, replace(filters, departments=()),
                                              query_vector=vector)
+        result["weak_match"] = weak_match(ranking)
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations)]
         return result
+
+
+def weak_match(ranking: Sequence[DocScore]) -> bool:
+    """True when no document found is close in meaning to the query (or none was found):
+    the articles and the people's evidence then rest on shared words alone."""
+    return max((d.dense for d in ranking), default=0.0) < WEAK_SIMILARITY
 
 
 def _check_limits(limit: int, offset: int, experts: int) -> None:

@@ -154,6 +154,17 @@ def test_paging(client):
     assert client.get("/", params={"q": "kafka", "page": "x"}).status_code == 200
 
 
+def test_a_weak_match_is_said_above_the_results(client):
+    # "kafka" alone is shared with the passages; six unrelated words keep every cosine < 0.3.
+    weak = client.get("/", params={"q": "kafka zebra okapi tapir lemur quokka narwhal"})
+    assert "Kafka lag" in weak.text and "is close in meaning" in weak.text
+    close = client.get("/", params={"q": "kafka retention"})
+    assert "Kafka retention" in close.text and "is close in meaning" not in close.text
+    api = client.get("/api/search", params={"q": "kafka zebra okapi tapir lemur quokka narwhal"})
+    assert api.json()["weak_match"] is True
+    assert client.get("/api/search", params={"q": "kafka retention"}).json()["weak_match"] is False
+
+
 def test_no_results_says_what_to_do(client):
     r = client.get("/", params={"q": "kafka", "kind": "lesson"})
     assert "Search again without filters" in r.text

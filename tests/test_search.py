@@ -107,3 +107,28 @@ def test_bad_limits_are_refused(answerer, kwargs):
 def test_no_match_gives_empty_lists(answerer):
     result = answerer.answer("zzzz qqqq")
     assert result["articles"] == [] and result["experts"] == []
+
+
+def test_weak_match_says_when_nothing_found_is_close_in_meaning(answerer):
+    close = answerer.answer("kafka retention")
+    # d1's passage "Kafka retention\nkafka retention for audit topics" against the query:
+    # a dot product of 4 over norms sqrt(2) and sqrt(11): cosine 0.85.
+    assert close["weak_match"] is False and close["articles"][0]["dense_score"] > 0.8
+    far = answerer.answer("kafka zebra okapi tapir lemur quokka narwhal")
+    # One word of seven is shared: the best cosine is 2 / (sqrt(7) * sqrt(11)) = 0.23 < 0.3,
+    # so the articles (found through "kafka") are flagged, and so is their evidence.
+    assert ids(far)[0] == "d1" and far["weak_match"] is True
+    assert far["articles"][0]["dense_score"] == pytest.approx(2 / (7 ** 0.5 * 11 ** 0.5),
+                                                              abs=1e-3)
+    assert answerer.answer("zebra okapi", articles=False)["weak_match"] is True
+
+
+def test_weak_match_threshold():
+    from search.answers import WEAK_SIMILARITY, weak_match
+    from search.retrieval import DocScore
+
+    assert weak_match([]) is True
+    assert weak_match([DocScore("a", 1.0, dense=0.0, keyword=5.0),
+                       DocScore("b", 0.5, dense=WEAK_SIMILARITY - 0.01)]) is True
+    assert weak_match([DocScore("a", 1.0, dense=0.0, keyword=5.0),
+                       DocScore("b", 0.5, dense=WEAK_SIMILARITY)]) is False
