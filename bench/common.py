@@ -62,6 +62,19 @@ def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
     return store, vectors, embedder
 
 
+def scifact_index(embedder_kind: str) -> tuple[Store, VectorIndex, Embedder, dict[str, str],
+                                                dict[str, dict[str, dict[str, int]]]]:
+    """SciFact's abstracts indexed (once) with ``embedder_kind``, its claims by id and the
+    qrels of both splits (``{"train": ..., "test": ...}``)."""
+    data = BENCH_DATA / "scifact"
+    records = [{"id": d["_id"], "title": d["title"], "body": d["text"]}
+               for d in read_jsonl(data / "corpus.jsonl")]
+    store, vectors, embedder = build_index("scifact", records, embedder_kind)
+    claims = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
+    splits = {s: read_qrels(data / "qrels" / f"{s}.tsv") for s in ("train", "test")}
+    return store, vectors, embedder, claims, splits
+
+
 def evaluate(qrels: dict, run: dict, metrics: list[str]) -> dict[str, float]:
     from ranx import Qrels, Run
     from ranx import evaluate as ranx_evaluate

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
+from common import evaluate, scifact_index, write_results
 
 from search.retrieval import DENSE_WEIGHT, Searcher
 
@@ -20,13 +20,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="minilm")
     args = parser.parse_args()
-    data = BENCH_DATA / "scifact"
-    records = [{"id": d["_id"], "title": d["title"], "body": d["text"]}
-               for d in read_jsonl(data / "corpus.jsonl")]
-    store, vectors, embedder = build_index("scifact", records, args.embedder)
-    queries = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
+    store, vectors, embedder, queries, splits = scifact_index(args.embedder)
     searcher = Searcher(store, vectors, embedder)
-    splits = {s: read_qrels(data / "qrels" / f"{s}.tsv") for s in ("train", "test")}
     # Each query is embedded once; every mode and weight reuses its vector and lists.
     cached = {}
     for _split, qrels in splits.items():

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from common import BENCH_DATA, ROOT, build_index, read_jsonl, read_qrels, write_results
+from common import ROOT, scifact_index, write_results
 from latency_http import QUERIES
 
 from indexer.embedder import make_embedder
@@ -66,13 +66,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="onnx-int8")
     args = parser.parse_args()
-    data = BENCH_DATA / "scifact"
-    records = [{"id": d["_id"], "title": d["title"], "body": d["text"]}
-               for d in read_jsonl(data / "corpus.jsonl")]
-    store, vectors, embedder = build_index("scifact", records, args.embedder)
-    claims = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
-    train = read_qrels(data / "qrels" / "train.tsv")
-    test = read_qrels(data / "qrels" / "test.tsv")
+    store, vectors, embedder, claims, splits = scifact_index(args.embedder)
+    train, test = splits["train"], splits["test"]
     scifact = Searcher(store, vectors, embedder)
     texts = [claims[q] for q in train]
     print(f"weak when the closest passage's cosine < {WEAK_SIMILARITY} ({args.embedder})")
