@@ -95,7 +95,6 @@ class OnnxEmbedder:
             out[batch] = pooled
         return normalise(out)
 
-
     def token_counter(self) -> WordPieceCounter:
         return model_token_counter(self.model_path)
 

@@ -54,12 +54,13 @@ class Answerer:
             result["total_articles"] = len(ranking)
             result["articles"] = [a.to_dict() for a in
                                   self.searcher.articles(query, ranking, limit, offset)]
+            result["weak_match"] = weak_match(ranking)  # of the articles shown
         # A department filter selects people, not their evidence: an expert's
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
             ranking = self.searcher.retrieve(query, replace(filters, departments=()),
                                              query_vector=vector)
-        result["weak_match"] = weak_match(ranking)
+        result.setdefault("weak_match", weak_match(ranking))  # of the experts' evidence
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations)]
