@@ -73,8 +73,10 @@ class Store:
             db["documents"].create(
                 {"id": str, "title": str, "kind": str, "body": str, "tags": str,
                  "language": str, "updated_at": str, "groups": str, "source": str,
-                 "content_hash": str, "extra": str},
+                 "content_hash": str, "extra": str, "chunking": str},
                 pk="id", if_not_exists=True)
+            if "chunking" not in db["documents"].columns_dict:  # a store from before 0.4
+                db["documents"].add_column("chunking", str)
             db["chunks"].create(
                 {"id": int, "doc_id": str, "ordinal": int, "text": str, "start": int,
                  "vector": bytes},
@@ -137,26 +139,29 @@ class Store:
 
     # -- documents ---------------------------------------------------------
 
-    def document_hashes(self) -> dict[str, tuple[str, str | None]]:
-        """id -> (content hash, source) for every stored document."""
-        rows = self.db.query("SELECT id, content_hash, source FROM documents")
-        return {r["id"]: (r["content_hash"], r["source"]) for r in rows}
+    def document_hashes(self) -> dict[str, tuple[str, str | None, str | None]]:
+        """id -> (content hash, source, how it was chunked) for every stored document."""
+        rows = self.db.query("SELECT id, content_hash, source, chunking FROM documents")
+        return {r["id"]: (r["content_hash"], r["source"], r["chunking"]) for r in rows}
 
-    def write_documents(self,
-                        items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]]) -> None:
-        """Insert or replace documents with their chunks, vectors and authors, atomically."""
+    def write_documents(self, items: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]],
+                        chunking: str | None = None) -> None:
+        """Insert or replace documents with their chunks, vectors and authors, atomically.
+        ``chunking`` names how the chunks were cut, so a later ingest can tell when the
+        chunker has changed since (and cut them again)."""
         with self.writing():
             for doc, chunks, vectors in items:
-                self._write_document_rows(doc, chunks, vectors)
+                self._write_document_rows(doc, chunks, vectors, chunking)
             self._bump_generation()
 
-    def write_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        self.write_documents([(doc, chunks, vectors)])
+    def write_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
+                       chunking: str | None = None) -> None:
+        self.write_documents([(doc, chunks, vectors)], chunking)
 
     def _write_document_rows(self, doc: Document, chunks: Sequence[Chunk],
-                             vectors: np.ndarray) -> None:
+                             vectors: np.ndarray, chunking: str | None) -> None:
         self._delete_document_rows(doc.id)
-        self.db["documents"].insert(_document_row(doc))
+        self.db["documents"].insert({**_document_row(doc), "chunking": chunking})
         self.db["authorship"].insert_all(
             [{"doc_id": doc.id, "author": a} for a in dict.fromkeys(doc.authors)])
         for chunk, vector in zip(chunks, vectors, strict=True):

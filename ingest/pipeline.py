@@ -33,10 +33,15 @@ class Counts:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    # Unchanged, but cut into passages again: the chunker changed since they were stored.
+    rechunked: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
+        again = (f", {len(self.rechunked)} re-chunked (same content, but passages are cut "
+                 f"differently since they were stored: embedded again)" if self.rechunked
+                 else "")
         return (f"{len(self.added)} added, {len(self.updated)} updated, "
-                f"{len(self.unchanged)} unchanged, {len(self.removed)} removed")
+                f"{len(self.unchanged)} unchanged, {len(self.removed)} removed{again}")
 
 
 @dataclass
@@ -51,7 +56,8 @@ class IngestReport:
 
     def to_dict(self) -> dict:
         def counts(c: Counts) -> dict:
-            return {k: len(getattr(c, k)) for k in ("added", "updated", "unchanged", "removed")}
+            return {k: len(getattr(c, k))
+                    for k in ("added", "updated", "unchanged", "removed", "rechunked")}
         return {"documents": counts(self.documents), "people": counts(self.people),
                 "failed": [{"file": p.file, "line": p.line, "reason": p.reason}
                            for p in self.failed],
@@ -142,6 +148,10 @@ class Ingester:
         self.batch_passages = batch_passages
         # Passages are sized to the model's window, so no word is cut off before embedding.
         self.tokens = tokens if tokens is not None else token_counter(embedder)
+        # How passages are cut, stored with each document: a stored document cut another
+        # way (or before this was recorded) is cut again and re-embedded on its next ingest.
+        self.chunking = (f"words-{max_words}/overlap-{overlap}"
+                         + (f"/pieces-{self.tokens.max_tokens}" if self.tokens else ""))
 
     def ingest(self, paths: Sequence[str | Path], people_paths: Sequence[str | Path] = (),
                sync: bool = False, strict: bool = False,
@@ -243,12 +253,15 @@ class Ingester:
     def _classify_document(self, doc: Document, stored: dict, counts: Counts,
                            batch: Batch) -> None:
         old = stored.get(doc.id)
-        if old and old[0] == doc.content_hash():
+        if old and old[0] == doc.content_hash() and old[2] == self.chunking:
             counts.unchanged.append(doc.id)
             if old[1] != doc.source:
                 batch.moved.append((doc.id, doc.source))
             return
-        (counts.updated if old else counts.added).append(doc.id)
+        if old and old[0] == doc.content_hash():
+            counts.rechunked.append(doc.id)
+        else:
+            (counts.updated if old else counts.added).append(doc.id)
         chunks = self.chunk(doc)
         batch.documents.append((doc, chunks))
         batch.passages += len(chunks)
@@ -288,7 +301,7 @@ class Ingester:
             for doc_id, source in batch.moved:
                 self.store.update_document_source(doc_id, source)
             if items:
-                self.store.write_documents(items)
+                self.store.write_documents(items, self.chunking)
         report.chunks_embedded += len(texts)
         report.timings["write"] += time.perf_counter() - writing
 
@@ -298,7 +311,7 @@ class Ingester:
             return (source is not None and source not in seen.failed_sources
                     and any(Path(source).is_relative_to(root) for root in roots))
 
-        for doc_id, (_, source) in self.store.document_hashes().items():
+        for doc_id, (_, source, _) in self.store.document_hashes().items():
             if doc_id not in seen.documents and gone(source):
                 self.store.delete_document(doc_id)
                 report.documents.removed.append(doc_id)

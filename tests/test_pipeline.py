@@ -39,6 +39,46 @@ def test_reingesting_unchanged_input_embeds_nothing(tmp_path, ingester, embedder
     assert report.documents.added == report.documents.updated == []
 
 
+def test_documents_cut_another_way_are_cut_again_once(tmp_path, store, embedder):
+    from ingest.pipeline import Ingester
+
+    corpus(tmp_path)
+    Ingester(store, embedder, max_words=5, overlap=1).ingest([tmp_path])
+    assert store.document_hashes()["kb-kafka"][2] == "words-5/overlap-1"
+    assert len(store.get_chunks(store.chunk_ids().tolist())) == 4  # 7 words + 7 words, by 5
+    before = embedder.texts
+    # The chunker changed (an upgrade, or other settings): same content, cut again.
+    report = Ingester(store, embedder).ingest([tmp_path])
+    assert sorted(report.documents.rechunked) == sorted(store.document_hashes())  # both
+    assert report.documents.unchanged == report.documents.updated == []
+    assert "2 re-chunked (same content" in report.documents.summary()
+    assert report.to_dict()["documents"]["rechunked"] == 2
+    assert embedder.texts - before == 2 and store.count("chunks") == 2
+    assert store.document_hashes()["kb-kafka"][2] == "words-180/overlap-30"
+    # And only once.
+    again = Ingester(store, embedder).ingest([tmp_path])
+    assert len(again.documents.unchanged) == 2 and again.documents.rechunked == []
+    assert embedder.texts - before == 2
+
+
+def test_a_store_from_before_chunking_was_recorded_is_migrated(tmp_path, embedder):
+    from indexer.store import Store
+    from ingest.pipeline import Ingester
+
+    corpus(tmp_path / "in")
+    store = Store.open(tmp_path / "data")
+    Ingester(store, embedder).ingest([tmp_path / "in"])
+    store.db["documents"].transform(drop={"chunking"})  # the schema of earlier versions
+    store.db.close()
+    reopened = Store.open(tmp_path / "data")
+    assert "chunking" in reopened.db["documents"].columns_dict
+    assert reopened.document_hashes()["kb-kafka"][2] is None
+    report = Ingester(reopened, embedder).ingest([tmp_path / "in"])
+    # Nothing is known of how they were cut, so they are cut (and embedded) again, once.
+    assert sorted(report.documents.rechunked) == sorted(reopened.document_hashes())  # both
+    assert reopened.count("documents") == 2 and reopened.count("chunks") == 2
+
+
 def test_changed_document_replaces_its_chunks(tmp_path, ingester, store):
     corpus(tmp_path)
     ingester.ingest([tmp_path])
