@@ -25,7 +25,6 @@ from indexer.errors import WhoknowsError
 from indexer.tokens import WordPieceCounter
 
 log = logging.getLogger("whoknows.embedder")
-MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
 BATCH_TOKENS = 8192  # padded tokens per batch: long texts go in small batches
 MAX_BATCH = 64
 OPSET = 17
@@ -64,7 +63,8 @@ class OnnxEmbedder:
         self._session = ort.InferenceSession(str(onnx_file), options,
                                              providers=["CPUExecutionProvider"])
         tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        # The window the model reads, as the chunker sizes passages to it.
+        tokenizer.enable_truncation(max_length=self.token_counter().max_tokens)
         tokenizer.no_padding()
         self._tokenizer = tokenizer
 

@@ -170,7 +170,7 @@ class Store:
                  "start": chunk.start,
                  "vector": np.asarray(vector, dtype=np.float32).tobytes()}).last_pk
             self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
-                            [chunk_id, f"{doc.title}\n{chunk.text}"])
+                            [chunk_id, _indexed_text(doc.title, chunk.text)])
 
     def update_document_source(self, doc_id: str, source: str | None) -> None:
         with self.writing():
@@ -274,14 +274,14 @@ class Store:
             while rows := self.db.execute(select + "c.id > ? ORDER BY c.id LIMIT ?",
                                           [last, batch]).fetchall():
                 last = rows[-1][0]
-                yield from ((r[0], r[1], f"{r[2]}\n{r[3]}") for r in rows)
+                yield from ((r[0], r[1], _indexed_text(r[2], r[3])) for r in rows)
             return
         wanted = np.sort(np.asarray(chunk_ids, dtype=np.int64))
         for start in range(0, len(wanted), batch):
             part = wanted[start:start + batch].tolist()
             rows = self.db.execute(select + f"c.id IN ({','.join('?' * len(part))}) "
                                    "ORDER BY c.id", part).fetchall()
-            yield from ((r[0], r[1], f"{r[2]}\n{r[3]}") for r in rows)
+            yield from ((r[0], r[1], _indexed_text(r[2], r[3])) for r in rows)
 
     def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` stored chunk vectors picked at random (to train an IVF index)."""
@@ -464,6 +464,11 @@ def document_filter_sql(filters: Filters, alias: str = "d") -> tuple[str, list[A
 
 # -- rows --------------------------------------------------------------------
 
+def _indexed_text(title: str, text: str) -> str:
+    """What keyword search indexes for a passage (FTS5 and the in-memory index alike)."""
+    return f"{title}\n{text}"
+
+
 def _json_list(text: str | None) -> tuple[str, ...]:
     value = json.loads(text or "[]")
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
@@ -480,8 +485,8 @@ def _document_row(doc: Document) -> dict[str, Any]:
 def _document_from_row(row: dict[str, Any], authors: Sequence[str]) -> Document:
     return Document(id=row["id"], title=row["title"], body=row["body"], kind=row["kind"],
                     authors=tuple(authors),
-                    tags=tuple(json.loads(row["tags"] or "[]")), language=row["language"],
-                    updated_at=row["updated_at"], groups=tuple(json.loads(row["groups"] or "[]")),
+                    tags=_json_list(row["tags"]), language=row["language"],
+                    updated_at=row["updated_at"], groups=_json_list(row["groups"]),
                     source=row["source"], extra=json.loads(row["extra"] or "{}"))
 
 

@@ -112,10 +112,6 @@ class Searcher:
         """The BM25 index as ``retrieve`` synced it (no store read per use)."""
         return self._keywords if self._keywords is not None else self.keywords
 
-    @keywords.setter
-    def keywords(self, index: KeywordIndex) -> None:
-        self._keywords = index
-
     def _dense(self, vector: np.ndarray, depth: int, filters: Filters
                ) -> list[tuple[int, str, float]]:
         """The nearest chunks as (chunk id, document id, cosine), within ``filters``."""
