@@ -17,6 +17,11 @@ class Settings:
     redis_url: str | None = None
     max_upload_mb: int = 50
     ann_threshold: int = DEFAULT_ANN_THRESHOLD  # chunks from which search is approximate (IVF)
+    # Folders that `POST /api/admin/reindex {"source": ...}` may read (and their subfolders);
+    # none: the server reads no folder it was not given at the command line.
+    reindex_roots: tuple[Path, ...] = ()
+    max_job_attempts: int = 3  # a job that failed to finish this often is dead, with its reason
+    job_stale_after_s: float = 30.0  # a running job silent this long lost its worker
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -25,7 +30,13 @@ class Settings:
                    embedder=env.get("WHOKNOWS_EMBEDDER") or None,
                    redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
                    max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb),
-                   ann_threshold=int(env.get("WHOKNOWS_ANN_THRESHOLD") or cls.ann_threshold))
+                   ann_threshold=int(env.get("WHOKNOWS_ANN_THRESHOLD") or cls.ann_threshold),
+                   reindex_roots=tuple(Path(p).resolve() for p in (
+                       env.get("WHOKNOWS_REINDEX_ROOTS") or "").split(os.pathsep) if p),
+                   max_job_attempts=int(env.get("WHOKNOWS_MAX_JOB_ATTEMPTS")
+                                        or cls.max_job_attempts),
+                   job_stale_after_s=float(env.get("WHOKNOWS_JOB_STALE_AFTER_S")
+                                           or cls.job_stale_after_s))
 
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self

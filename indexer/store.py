@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,22 +27,34 @@ DB_NAME = "whoknows.db"
 
 
 class Store:
-    """People, documents, chunks (with vectors), authorship and an FTS5 index."""
+    """People, documents, chunks (with vectors), authorship and an FTS5 index.
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
+    A store opened on a folder gives each thread its own SQLite connection (WAL lets
+    readers run beside each other and beside one writer), so concurrent searches
+    never queue behind one connection. An in-memory store has one connection.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
+        self._path = path
+        self._shared = db
+        self._local = threading.local()
+        self._local.db = db
         self._create_schema()
 
     @classmethod
     def open(cls, data_dir: str | Path) -> Store:
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
-        # One connection may serve several API threads; the caller serialises its use.
-        conn = sqlite3.connect(path / DB_NAME, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
-        db.enable_wal()
-        db.execute("PRAGMA busy_timeout = 10000")
-        return cls(db)
+        return cls(_connect(path / DB_NAME), path / DB_NAME)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = self._shared if self._path is None else _connect(self._path)
+            self._local.db = db
+        return db
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -150,25 +163,39 @@ class Store:
         ``chunking`` names how the chunks were cut, so a later ingest can tell when the
         chunker has changed since (and cut them again)."""
         with self.writing():
+            next_id = self._allocate_chunk_ids(sum(len(chunks) for _, chunks, _ in items))
             for doc, chunks, vectors in items:
-                self._write_document_rows(doc, chunks, vectors, chunking)
+                self._write_document_rows(doc, chunks, vectors, chunking, next_id)
+                next_id += len(chunks)
             self._bump_generation()
 
     def write_document(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray,
                        chunking: str | None = None) -> None:
         self.write_documents([(doc, chunks, vectors)], chunking)
 
+    def _allocate_chunk_ids(self, n: int) -> int:
+        """The first of ``n`` fresh passage ids (call inside a write transaction).
+
+        Ids are never reused, not even those of the newest passages after they were
+        deleted: the derived indexes catch up by comparing id sets, so a reused id
+        would keep serving the old passage's vector and words.
+        """
+        highest = self.db.execute("SELECT max(id) FROM chunks").fetchone()[0]
+        first = max(int(self.get_meta("next_chunk_id") or 0), (highest or 0) + 1)
+        self.set_meta("next_chunk_id", str(first + n))
+        return first
+
     def _write_document_rows(self, doc: Document, chunks: Sequence[Chunk],
-                             vectors: np.ndarray, chunking: str | None) -> None:
+                             vectors: np.ndarray, chunking: str | None, first_id: int) -> None:
         self._delete_document_rows(doc.id)
         self.db["documents"].insert({**_document_row(doc), "chunking": chunking})
         self.db["authorship"].insert_all(
             [{"doc_id": doc.id, "author": a} for a in dict.fromkeys(doc.authors)])
-        for chunk, vector in zip(chunks, vectors, strict=True):
-            chunk_id = self.db["chunks"].insert(
-                {"doc_id": doc.id, "ordinal": chunk.ordinal, "text": chunk.text,
+        for chunk_id, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True), first_id):
+            self.db["chunks"].insert(
+                {"id": chunk_id, "doc_id": doc.id, "ordinal": chunk.ordinal, "text": chunk.text,
                  "start": chunk.start,
-                 "vector": np.asarray(vector, dtype=np.float32).tobytes()}).last_pk
+                 "vector": np.asarray(vector, dtype=np.float32).tobytes()})
             self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
                             [chunk_id, _indexed_text(doc.title, chunk.text)])
 
@@ -422,6 +449,15 @@ class Store:
         for doc_id, person in self.db.execute(sql + " ORDER BY a.rowid", params):
             out.setdefault(doc_id, []).append(person)
         return out
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    # check_same_thread off: a connection may be handed to another thread (a worker's
+    # heartbeat), but each thread asks for its own through ``Store.db``.
+    db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=False))
+    db.enable_wal()
+    db.execute("PRAGMA busy_timeout = 10000")
+    return db
 
 
 # -- filters -----------------------------------------------------------------
