@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from api.queue import Queue
@@ -11,14 +13,67 @@ from indexer.keys import KeyRing
 from search.answers import Answerer
 
 
+class SharedLock:
+    """Many readers at once, or one writer: searches read the in-memory indexes side
+    by side and wait only while the indexes catch up with the store.
+
+    ``with lock:`` reads (re-entrant within a thread); ``with lock.exclusive():``
+    writes. A waiting writer goes before new readers, so catch-up is never starved.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+        self._writers_waiting = 0
+        self._held = threading.local()
+
+    def __enter__(self) -> SharedLock:
+        depth = getattr(self._held, "depth", 0)
+        if depth == 0:
+            with self._cond:
+                while self._writing or self._writers_waiting:
+                    self._cond.wait()
+                self._readers += 1
+        self._held.depth = depth + 1
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._held.depth -= 1
+        if self._held.depth == 0:
+            with self._cond:
+                self._readers -= 1
+                if self._readers == 0:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        if getattr(self._held, "depth", 0):
+            raise RuntimeError("a reader cannot take the write lock (it would wait for itself)")
+        with self._cond:
+            self._writers_waiting += 1
+            while self._writing or self._readers:
+                self._cond.wait()
+            self._writers_waiting -= 1
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
 @dataclass
 class ServerState:
     runtime: Runtime
     queue: Queue | None = None
     answerer: Answerer | None = None
-    # The store's SQLite connection and the model are shared by the request threads;
-    # queries take turns on them (a query is a few milliseconds of SQL and one embedding).
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    bind_host: str = "127.0.0.1"  # where the server listens: open mode needs loopback
+    # Searches share the in-memory indexes (``with state.lock``); bringing them up to date
+    # with the store takes them alone. Each thread has its own store connection.
+    lock: SharedLock = field(default_factory=SharedLock)
+    _warming: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def keys(self) -> KeyRing:
@@ -26,31 +81,41 @@ class ServerState:
 
     def warm_up(self) -> None:
         """Load the vector index and the model so the first search is fast."""
-        with self.lock:
+        if self.answerer is not None:
+            return
+        with self._warming:
             if self.answerer is None:
-                self.answerer = self.runtime.answerer()
+                answerer = self.runtime.answerer()
                 warm = getattr(self.runtime.embedder, "warm_up", None)
                 if warm:
                     warm()
-                self.answerer.warm_up()  # people and skill vectors for expert ranking
+                answerer.warm_up()  # people and skill vectors for expert ranking
+                answerer.searcher.sync_on_query = False  # ``current`` catches up instead
+                self.answerer = answerer
 
     def current(self) -> Answerer:
-        """The answerer over the latest complete index (call with the lock held).
+        """The answerer over the latest complete index. Call it before ``with state.lock``
+        (it takes the lock alone when the indexes must catch up), then search inside.
 
         A worker in another process commits to the store (a batch at a time while it
         ingests); the store's generation tells this process to catch up. It reads
         just the new passages' vectors into its index in memory (the worker saves
         the files), and loads the saved index only when the store outgrew its kind.
-        The BM25 index catches up the same way, inside the searcher.
+        The BM25 index catches up the same way.
         """
+        self.warm_up()
         assert self.answerer is not None
         searcher, store = self.answerer.searcher, self.runtime.store
-        if searcher.vectors.generation != store.generation:
-            threshold = self.runtime.settings.ann_threshold
-            if searcher.vectors.outgrown(store.count("chunks"), threshold):
-                searcher.vectors = self.runtime.vectors()
-            else:
-                searcher.vectors.sync(store)
+        generation = store.generation
+        if searcher.vectors.generation != generation or searcher.keywords_behind(generation):
+            with self.lock.exclusive():
+                if searcher.vectors.generation != store.generation:
+                    threshold = self.runtime.settings.ann_threshold
+                    if searcher.vectors.outgrown(store.count("chunks"), threshold):
+                        searcher.vectors = self.runtime.vectors()
+                    else:
+                        searcher.vectors.sync(store)
+                searcher.catch_up_keywords()
         return self.answerer
 
     @property

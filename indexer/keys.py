@@ -30,8 +30,13 @@ class ApiKey:
     revoked: bool = False
 
     def can(self, role: str) -> bool:
-        """Whether this key holds ``role``: admin > lms > reader."""
-        return ROLES.index(self.role) >= ROLES.index(role)
+        return role_allows(self.role, role)
+
+
+def role_allows(held: str, needed: str) -> bool:
+    """Whether a caller holding role ``held`` may do what ``needed`` allows:
+    admin > lms > reader. The one definition of the role order."""
+    return ROLES.index(held) >= ROLES.index(needed)
 
 
 class KeyRing:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -140,6 +141,16 @@ class ExpertHit:
 def _hash(data: dict[str, Any]) -> str:
     payload = json.dumps(data, sort_keys=True, default=str).encode()
     return hashlib.sha256(payload).hexdigest()
+
+
+def may_read(doc_groups: Iterable[str], caller_groups: Iterable[str] | None) -> bool:
+    """The access rule, in Python: a caller with ``None`` reads everything; a document
+    without groups is open to all; otherwise they must share a group, compared without
+    case. ``indexer.store.document_filter_sql`` is the same rule in SQL."""
+    if caller_groups is None:
+        return True
+    mine = {g.casefold() for g in doc_groups}
+    return not mine or bool(mine & {g.casefold() for g in caller_groups})
 
 
 @dataclass(frozen=True)

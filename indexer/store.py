@@ -20,7 +20,7 @@ import numpy as np
 import sqlite_utils
 
 from indexer.errors import IndexMismatch, NotFound
-from indexer.records import Chunk, Document, Filters, Person, Skill
+from indexer.records import Chunk, Document, Filters, Person, Skill, may_read
 
 SCHEMA_VERSION = 1
 DB_NAME = "whoknows.db"
@@ -136,6 +136,14 @@ class Store:
     def _bump_generation(self) -> None:
         self.set_meta("generation", str(self.generation + 1))
 
+    @property
+    def people_generation(self) -> int:
+        """Advances with every write to people (caches of people key on it)."""
+        return int(self.get_meta("people_generation") or 0)
+
+    def _bump_people_generation(self) -> None:
+        self.set_meta("people_generation", str(self.people_generation + 1))
+
     def bind_embedder(self, name: str, dim: int) -> None:
         """Record the embedding model on first use; refuse a different one later."""
         stored_name, stored_dim = self.get_meta("embedder"), self.get_meta("dim")
@@ -230,14 +238,27 @@ class Store:
         rows = self.db.query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)
         return {r["id"]: _document_from_row(r, authors.get(r["id"], [])) for r in rows}
 
-    def get_document(self, doc_id: str) -> Document:
+    def get_document(self, doc_id: str, groups: Sequence[str] | None = None) -> Document:
+        """The document, for a caller with access ``groups`` (None: reads everything).
+        A document the caller may not read answers exactly as a missing one, so a
+        restricted id is never confirmed to exist."""
         doc = self.get_documents([doc_id]).get(doc_id)
-        if doc is None:
+        if doc is None or not may_read(doc.groups, groups):
             raise NotFound(f"no document with id {doc_id!r}", "check the id with `whoknows search`")
         return doc
 
     def count(self, table: str) -> int:
         return self.db[table].count
+
+    def count_documents(self, filters: Filters | None = None) -> int:
+        """How many documents ``filters`` lets through (a caller's groups included)."""
+        where, params = document_filter_sql(filters or Filters())
+        return self.db.execute(f"SELECT count(*) FROM documents d WHERE 1 {where}",
+                               params).fetchone()[0]
+
+    def count_visible_people(self) -> int:
+        """People who may be shown (not opted out)."""
+        return self.db.execute("SELECT count(*) FROM people WHERE visible").fetchone()[0]
 
     # -- chunks and vectors ------------------------------------------------
 
@@ -365,12 +386,14 @@ class Store:
         row["vector"] = None if vector is None else np.asarray(vector, np.float32).tobytes()
         with self.writing():
             self.db["people"].upsert(row, pk="id")
+            self._bump_people_generation()
 
     def delete_person(self, person_id: str) -> None:
         with self.writing():
             if not self.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone():
                 raise NotFound(f"no person with id {person_id!r}")
             self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
+            self._bump_people_generation()
 
     def get_people(self, ids: Iterable[str] | None = None) -> dict[str, Person]:
         if ids is None:

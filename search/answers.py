@@ -63,7 +63,8 @@ class Answerer:
         result.setdefault("weak_match", weak_match(ranking))  # of the experts' evidence
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
-            departments=filters.departments, locations=filters.locations)]
+            departments=filters.departments, locations=filters.locations,
+            groups=filters.groups)]
         return result
 
 

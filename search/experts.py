@@ -20,13 +20,14 @@ caller that filtered documents by access never sees votes from hidden ones.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from indexer.embedder import Embedder, normalise
-from indexer.records import Evidence, ExpertHit, Person
+from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
 from search.retrieval import DocScore
 from search.snippets import make_snippet
@@ -59,69 +60,80 @@ class ExpertWeights:
     evidence_shown: int = 3
 
 
+@dataclass(frozen=True)
+class _Profiles:
+    """What ranking reads about people, derived from the store once per change and
+    replaced whole, so queries running side by side never see half of a refresh."""
+
+    key: tuple[int, int]
+    people: dict[str, Person]
+    authors: dict[str, list[str]]          # doc id -> eligible and other author ids
+    written: dict[str, list[str]]          # eligible person id -> their document ids
+    doc_vectors: dict[str, np.ndarray]     # doc id -> unit mean of its passages
+    doc_groups: dict[str, tuple[str, ...]]  # doc id -> its access groups
+    profile_ids: list[str]
+    profile_vectors: np.ndarray
+    focus_ids: list[str]                   # everything each person wrote (unrestricted)
+    focus_vectors: np.ndarray
+    skill_vectors: dict[str, np.ndarray]
+
+    def eligible(self, pid: str) -> bool:
+        """Only people with a record who have not opted out are ever suggested."""
+        person = self.people.get(pid)
+        return person is not None and person.visible
+
+
 class ExpertRanker:
     def __init__(self, store: Store, embedder: Embedder,
                  weights: ExpertWeights | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.weights = weights or ExpertWeights()
-        self._cache_key: tuple[int, int] | None = None
-        self._people: dict[str, Person] = {}
-        self._authors: dict[str, list[str]] = {}
-        self._doc_counts: dict[str, int] = {}
-        self._profile_ids: list[str] = []
-        self._profile_vectors = np.zeros((0, 0), dtype=np.float32)
-        self._focus_ids: list[str] = []
-        self._focus_vectors = np.zeros((0, 0), dtype=np.float32)
-        self._skill_vectors: dict[str, np.ndarray] = {}
+        self._profiles: _Profiles | None = None
+        self._refreshing = threading.Lock()
 
     def warm_up(self) -> None:
         """Load what ranking needs now (skill vectors take the model a second or so)."""
         self._refresh()
 
-    def _refresh(self) -> None:
-        """Load people, their document counts and vectors once per store change."""
-        key = (self.store.generation, self.store.count("people"))
-        if key == self._cache_key:
-            return
-        self._people = self.store.get_people()
-        self._authors = self.store.authors_by_document()
-        by_author: dict[str, list[str]] = {}
-        for doc_id, people in self._authors.items():
-            for pid in people:
-                if self._eligible(pid):
-                    by_author.setdefault(pid, []).append(doc_id)
-        self._doc_counts = {p: len(docs) for p, docs in by_author.items()}
-        self._profile_ids, self._profile_vectors = self.store.profile_vectors()
-        self._focus_ids, self._focus_vectors = _focus_vectors(self.store, by_author)
-        names = sorted({s.name for p in self._people.values() for s in p.skills})
-        vectors = self.embedder.embed(names) if names else np.zeros((0, 0), np.float32)
-        self._skill_vectors = dict(zip(names, vectors, strict=True))
-        self._cache_key = key
+    def _refresh(self) -> _Profiles:
+        """People, their documents and vectors, rebuilt when documents or people change."""
+        key = (self.store.generation, self.store.people_generation)
+        current = self._profiles
+        if current is not None and current.key == key:
+            return current
+        with self._refreshing:
+            if self._profiles is not None and self._profiles.key == key:
+                return self._profiles
+            self._profiles = _load_profiles(self.store, self.embedder, key)
+            return self._profiles
 
     def rank(self, query: str, ranking: Sequence[DocScore], query_vector: np.ndarray,
              limit: int = 10, departments: Sequence[str] = (),
-             locations: Sequence[str] = ()) -> list[ExpertHit]:
-        """People ranked for ``query`` from a document ranking (already access-filtered).
+             locations: Sequence[str] = (),
+             groups: Sequence[str] | None = None) -> list[ExpertHit]:
+        """People ranked for ``query`` from a document ranking (already access-filtered
+        to ``groups``, the caller's access groups; None: the caller reads everything).
 
         Every signal is scaled to [0, 1] over the people being ranked, then weighted.
         """
-        self._refresh()
+        known = self._refresh()
         w = self.weights
-        votes = {pid: vs for pid, vs in self._votes(ranking[: w.evidence_depth]).items()
-                 if self._eligible(pid)}
-        profile, skills = self._profile_scores(query, query_vector)
-        # Focus and activity describe everything a person wrote, so they only count for
-        # people with evidence the caller may see for this query, or a matching profile.
+        votes = {pid: vs for pid, vs in self._votes(known, ranking[: w.evidence_depth]).items()
+                 if known.eligible(pid)}
+        profile, skills = self._profile_scores(known, query, query_vector)
+        # Focus and activity describe what a person wrote that the caller may read, and
+        # only count for people with evidence for this query, or a matching profile.
         candidates = votes.keys() | profile.keys()
         evidence = _min_max({p: sum(v.share for v in vs) for p, vs in votes.items()}, candidates)
-        focus = _min_max(self._focus(query_vector), candidates)
-        activity = _min_max({p: math.log1p(n) for p, n in self._doc_counts.items()}, candidates)
+        focus_raw, counts = _written_signals(known, candidates, query_vector, groups)
+        focus = _min_max(focus_raw, candidates)
+        activity = _min_max({p: math.log1p(n) for p, n in counts.items()}, candidates)
         wanted = {d.lower() for d in departments}
         places = {p.lower() for p in locations}
         hits = []
         for pid in candidates:
-            person = self._people[pid]
+            person = known.people[pid]
             if wanted and (person.department or "").lower() not in wanted:
                 continue
             if places and (person.location or "").lower() not in places:
@@ -143,22 +155,10 @@ class ExpertRanker:
             hit.why = explain(hit)
         return hits[:limit]
 
-    def _focus(self, query_vector: np.ndarray) -> dict[str, float]:
-        """Cosine between the query and the direction of everything a person wrote."""
-        if not self._focus_ids:
-            return {}
-        sims = self._focus_vectors @ query_vector
-        return dict(zip(self._focus_ids, sims.tolist(), strict=True))
-
-    def _eligible(self, pid: str) -> bool:
-        """Only people with a record who have not opted out are ever suggested."""
-        person = self._people.get(pid)
-        return person is not None and person.visible
-
-    def _votes(self, top: Sequence[DocScore]) -> dict[str, list[Vote]]:
+    def _votes(self, known: _Profiles, top: Sequence[DocScore]) -> dict[str, list[Vote]]:
         votes: dict[str, list[Vote]] = {}
         for rank, scored in enumerate(top, start=1):
-            people = self._authors.get(scored.doc_id, [])
+            people = known.authors.get(scored.doc_id, [])
             if not people:
                 continue
             share = scored.score / len(people) ** self.weights.author_share
@@ -166,22 +166,23 @@ class ExpertRanker:
                 votes.setdefault(pid, []).append(Vote(scored, share, rank))
         return votes
 
-    def _profile_scores(self, query: str, query_vector: np.ndarray
+    def _profile_scores(self, known: _Profiles, query: str, query_vector: np.ndarray
                         ) -> tuple[dict[str, float], dict[str, list[dict]]]:
         """profile score in [0, 1] and the matched skills, per person with a profile."""
         query_stems = {stem(t) for t in terms(query)}
-        similarity = {name: float(vec @ query_vector) for name, vec in self._skill_vectors.items()}
+        similarity = {name: float(vec @ query_vector)
+                      for name, vec in known.skill_vectors.items()}
         for name in similarity:
             name_stems = {stem(t) for t in terms(name)}
             if name_stems and name_stems <= query_stems:
                 similarity[name] = 1.0  # the skill is named in the query
         profile_sim = {}
-        if len(self._profile_ids):
-            sims = self._profile_vectors @ query_vector
-            profile_sim = dict(zip(self._profile_ids, sims.tolist(), strict=True))
+        if len(known.profile_ids):
+            sims = known.profile_vectors @ query_vector
+            profile_sim = dict(zip(known.profile_ids, sims.tolist(), strict=True))
         scores: dict[str, float] = {}
         matched: dict[str, list[dict]] = {}
-        for pid, person in self._people.items():
+        for pid, person in known.people.items():
             if not person.visible:
                 continue
             found = [{"name": s.name, "level": s.level, "match": round(similarity[s.name], 3)}
@@ -232,9 +233,51 @@ def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:
     return {p: (v - lo) / (hi - lo) for p, v in values.items()}
 
 
-def _focus_vectors(store: Store, by_author: dict[str, list[str]]) -> tuple[list[str], np.ndarray]:
-    """Per person, the unit direction of the sum of their documents' unit vectors."""
+def _load_profiles(store: Store, embedder: Embedder, key: tuple[int, int]) -> _Profiles:
+    people = store.get_people()
+    authors = store.authors_by_document()
+    written: dict[str, list[str]] = {}
+    for doc_id, ids in authors.items():
+        for pid in ids:
+            person = people.get(pid)
+            if person is not None and person.visible:
+                written.setdefault(pid, []).append(doc_id)
     doc_vectors = store.document_vectors()
+    groups = {d: labels[2] for d, labels in store.document_labels().items()}
+    profile_ids, profile_vectors = store.profile_vectors()
+    focus_ids, focus_vectors = _focus_vectors(doc_vectors, written)
+    names = sorted({s.name for p in people.values() for s in p.skills})
+    vectors = embedder.embed(names) if names else np.zeros((0, 0), np.float32)
+    return _Profiles(key, people, authors, written, doc_vectors, groups, profile_ids,
+                     profile_vectors, focus_ids, focus_vectors,
+                     dict(zip(names, vectors, strict=True)))
+
+
+def _written_signals(known: _Profiles, candidates: Iterable[str], query_vector: np.ndarray,
+                     groups: Sequence[str] | None) -> tuple[dict[str, float], dict[str, int]]:
+    """Per candidate: the cosine between the query and the direction of what they wrote,
+    and how many documents they wrote, counting only documents the caller may read."""
+    if groups is None:  # reads everything: the precomputed directions
+        sims = known.focus_vectors @ query_vector if known.focus_ids else np.zeros(0)
+        focus = dict(zip(known.focus_ids, sims.tolist(), strict=True))
+        return ({p: focus[p] for p in candidates if p in focus},
+                {p: len(known.written.get(p, [])) for p in candidates})
+    focus, counts = {}, {}
+    for pid in candidates:
+        readable = [d for d in known.written.get(pid, [])
+                    if may_read(known.doc_groups.get(d, ()), groups)]
+        counts[pid] = len(readable)
+        found = [known.doc_vectors[d] for d in readable if d in known.doc_vectors]
+        if found:
+            direction = np.sum(found, axis=0)
+            focus[pid] = float(direction @ query_vector
+                               / max(float(np.linalg.norm(direction)), 1e-12))
+    return focus, counts
+
+
+def _focus_vectors(doc_vectors: dict[str, np.ndarray], by_author: dict[str, list[str]]
+                   ) -> tuple[list[str], np.ndarray]:
+    """Per person, the unit direction of the sum of their documents' unit vectors."""
     ids, rows = [], []
     for pid, docs in sorted(by_author.items()):
         found = [doc_vectors[d] for d in docs if d in doc_vectors]

@@ -13,17 +13,29 @@ rules (``search.mentoring_rules``) by fit (``search.mentoring_fit``). Modes:
 
 from __future__ import annotations
 
-import hashlib
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from indexer.embedder import Embedder
-from indexer.records import Filters, Person
+from indexer.records import Filters, Person, may_read
 from indexer.store import Store
 from search.mentoring_fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of
 from search.mentoring_rules import RULES, Options, feasible, rule_matrices, violations
+
+
+@dataclass(frozen=True)
+class _Written:
+    """What everyone wrote, read from the store once per change and replaced whole."""
+
+    key: tuple[int, int]
+    docs: dict[str, tuple[DocInfo, tuple[str, ...]]]  # doc id -> (info, access groups)
+    vectors: dict[str, np.ndarray]
+    by_author: dict[str, list[str]]
+    authors: dict[str, int]
 
 
 class MentorCatalog:
@@ -33,43 +45,44 @@ class MentorCatalog:
                  weights: FitWeights | None = None) -> None:
         self.store = store
         self.model = FitModel(embedder, weights)
-        self._key: tuple[int, str] | None = None
-        self._docs: dict[str, tuple[DocInfo, frozenset[str]]] = {}
-        self._vectors: dict[str, np.ndarray] = {}
-        self._by_author: dict[str, list[str]] = {}
-        self._authors: dict[str, int] = {}
+        self._written: _Written | None = None
+        self._refreshing = threading.Lock()
 
     def people(self) -> dict[str, Person]:
         return self.store.get_people()
 
     def expertise(self, filters: Filters | None = None) -> Expertise:
         """The documents the caller may read (``filters.groups``), by author."""
-        self._refresh()
-        groups = None if filters is None or filters.groups is None else \
-            {g.casefold() for g in filters.groups}
-        readable = {d: info for d, (info, doc_groups) in self._docs.items()
-                    if groups is None or not doc_groups or doc_groups & groups}
-        by_author = {p: [d for d in docs if d in readable] for p, docs in self._by_author.items()}
-        return Expertise(readable, self._vectors, by_author, self._authors)
+        written = self._refresh()
+        groups = None if filters is None else filters.groups
+        readable = {d: info for d, (info, doc_groups) in written.docs.items()
+                    if may_read(doc_groups, groups)}
+        by_author = {p: [d for d in docs if d in readable]
+                     for p, docs in written.by_author.items()}
+        return Expertise(readable, written.vectors, by_author, written.authors)
 
-    def _refresh(self) -> None:
-        # Documents bump the generation; people do not, and authorship resolves
-        # emails to people, so the people's content hashes are part of the key.
-        digest = hashlib.sha256(repr(sorted(self.store.person_hashes().items())).encode())
-        key = (self.store.generation, digest.hexdigest())
-        if key == self._key:
-            return
-        self._docs = {doc_id: (DocInfo(doc_id, title, tags),
-                               frozenset(g.casefold() for g in groups))
-                      for doc_id, (title, tags, groups) in self.store.document_labels().items()}
-        self._vectors = self.store.document_vectors()
-        self._by_author = {}
-        self._authors = {}
-        for doc_id, authors in self.store.authors_by_document().items():
-            self._authors[doc_id] = len(set(authors))
-            for pid in dict.fromkeys(authors):
-                self._by_author.setdefault(pid, []).append(doc_id)
-        self._key = key
+    def _refresh(self) -> _Written:
+        # Documents bump the generation, people their own; authorship resolves emails
+        # to people, so both are part of the key.
+        key = (self.store.generation, self.store.people_generation)
+        if self._written is not None and self._written.key == key:
+            return self._written
+        with self._refreshing:
+            if self._written is None or self._written.key != key:
+                self._written = _read_written(self.store, key)
+            return self._written
+
+
+def _read_written(store: Store, key: tuple[int, int]) -> _Written:
+    docs = {doc_id: (DocInfo(doc_id, title, tags), groups)
+            for doc_id, (title, tags, groups) in store.document_labels().items()}
+    by_author: dict[str, list[str]] = {}
+    authors: dict[str, int] = {}
+    for doc_id, ids in store.authors_by_document().items():
+        authors[doc_id] = len(set(ids))
+        for pid in dict.fromkeys(ids):
+            by_author.setdefault(pid, []).append(doc_id)
+    return _Written(key, docs, store.document_vectors(), by_author, authors)
 
 
 def find_mentors(catalog: MentorCatalog, mentee: Person, options: Options | None = None,

@@ -128,14 +128,18 @@ class FitModel:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts``, embedding only the ones not seen before."""
-        new = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        known = self._vectors  # another thread may replace the cache meanwhile
+        new = [t for t in dict.fromkeys(texts) if t not in known]
         if new:
-            if len(self._vectors) + len(new) > self.cache_size:
-                self._vectors.clear()
-            self._vectors.update(zip(new, self.embedder.embed(new), strict=True))
+            found = dict(zip(new, self.embedder.embed(new), strict=True))
+            if len(known) + len(new) > self.cache_size:
+                self._vectors = found
+            else:
+                self._vectors = {**known, **found}
+            known = {**known, **found}
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
-        return np.vstack([self._vectors[t] for t in texts]).astype(np.float32)
+        return np.vstack([known[t] for t in texts]).astype(np.float32)
 
     def score(self, mentees: Sequence[Person], mentors: Sequence[Person],
               expertise: Expertise | None = None,

@@ -64,6 +64,9 @@ class Searcher:
         self.dense_weight = dense_weight
         self.depth = depth
         self.min_similarity = min_similarity
+        # A server turns this off: its queries run side by side over the indexes, and
+        # one thread brings them up to date alone first (``catch_up_keywords``).
+        self.sync_on_query = True
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([clean_query(query)])[0]
@@ -75,7 +78,8 @@ class Searcher:
         query = clean_query(query)
         filters = filters or Filters()
         depth = depth or self.depth
-        self.keywords  # noqa: B018 - synced with the store once per query, used below
+        if self.sync_on_query or self._keywords is None:
+            self.keywords  # noqa: B018 - synced with the store once per query, used below
         dense: dict[str, tuple[float, int]] = {}
         keyword: dict[str, tuple[float, int]] = {}
         if mode != "keyword":
@@ -107,6 +111,12 @@ class Searcher:
         elif self._keywords.generation != self.store.generation:
             self._keywords.sync(self.store)
         return self._keywords
+
+    def keywords_behind(self, generation: int) -> bool:
+        return self._keywords is None or self._keywords.generation != generation
+
+    def catch_up_keywords(self) -> None:
+        self.keywords  # noqa: B018 - the property syncs
 
     def _current_keywords(self) -> KeywordIndex:
         """The BM25 index as ``retrieve`` synced it (no store read per use)."""

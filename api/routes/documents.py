@@ -8,18 +8,13 @@ from fastapi import APIRouter
 
 from api.deps import Reader, State
 from api.schemas import DocumentOut
-from indexer.errors import NotFound
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
 
 @router.get("/{doc_id:path}", response_model=DocumentOut)
 def get_document(doc_id: str, state: State, caller: Reader) -> dict[str, Any]:
-    with state.lock:
-        doc = state.runtime.store.get_document(doc_id)
-    if caller.groups is not None and doc.groups and not set(doc.groups) & set(caller.groups):
-        # The same answer as a missing document: a restricted id is not confirmed to exist.
-        raise NotFound(f"no document with id {doc_id!r}")
+    doc = state.runtime.store.get_document(doc_id, caller.groups)
     return {"id": doc.id, "title": doc.title, "kind": doc.kind, "body": doc.body,
             "authors": list(doc.authors), "tags": list(doc.tags), "language": doc.language,
             "updated_at": doc.updated_at, "source": doc.source, "extra": doc.extra}

@@ -36,20 +36,20 @@ class ProfileIn(BaseModel):
 @router.get("/{employee_id}", response_model=RecommendationOut)
 def for_employee(employee_id: str, state: State, caller: Lms) -> dict[str, Any]:
     """Mentors, articles and lessons for an indexed employee's goals and skill gaps."""
-    state.warm_up()
+    answerer = state.current()
     with state.lock:
         people = state.runtime.store.get_people()
         person = people.get(employee_id)
         if person is None:
             raise NotFound(f"no employee with id {employee_id!r}")
-        return recommend(state.current(), person, people, caller.filters()).to_dict()
+        return recommend(answerer, person, people, caller.filters()).to_dict()
 
 
 @router.post("", response_model=RecommendationOut)
 def for_profile(profile: ProfileIn, state: State, caller: Reader) -> dict[str, Any]:
     """The same for an inline profile (someone not yet indexed)."""
     person = parse_person({"id": "inline", **profile.model_dump()})
-    state.warm_up()
+    answerer = state.current()
     with state.lock:
         people = state.runtime.store.get_people()
-        return recommend(state.current(), person, people, caller.filters()).to_dict()
+        return recommend(answerer, person, people, caller.filters()).to_dict()

@@ -48,9 +48,9 @@ def _day(name: str, value: str | None) -> str | None:
 
 
 def _answer(state: State, query: str, **options: Any) -> JSONResponse:
-    state.warm_up()
+    answerer = state.current()
     with state.lock:
-        result = state.current().answer(query, **options)
+        result = answerer.answer(query, **options)
     # Returned as is: the answer is built to the SearchResponse shape (the schema tests
     # check every response against it), and re-validating it costs milliseconds a query.
     return JSONResponse(result)
