@@ -245,15 +245,23 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    reindex_root: Annotated[list[Path] | None, typer.Option(
+        "--reindex-root", exists=True, file_okay=False, resolve_path=True,
+        help="A folder POST /api/admin/reindex may read, with its subfolders (repeatable; "
+             "adds to $WHOKNOWS_REINDEX_ROOTS). None: the server reads no folder.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
+    from dataclasses import replace
+
     import uvicorn
 
     from api.app import create_app
     from indexer.keys import KeyRing
 
-    runtime = _runtime(data_dir)
+    settings = Settings.from_env().with_overrides(data_dir)
+    roots = tuple(dict.fromkeys([*settings.reindex_roots, *(reindex_root or ())]))
+    runtime = Runtime.open(replace(settings, reindex_roots=roots))
     if not KeyRing(runtime.store).active():
         if host not in ("127.0.0.1", "localhost", "::1"):
             err.print(f"no API keys configured: binding 127.0.0.1 instead of {host}")

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from api.deps import Caller
+from api.folders import SourceRule
+from api.runtime import Runtime
 from api.state import ServerState
 from indexer.errors import NotFound
 from indexer.keys import ROLES
@@ -103,7 +105,7 @@ def search(state: ServerState, caller: Caller, form: SearchForm) -> dict[str, An
         store = state.runtime.store
         docs = store.get_documents(a["id"] for a in result["articles"])
         authors = _authors(store, [a["id"] for a in result["articles"]])
-        servable = servable_sources(store, [d.source for d in docs.values()])
+        servable = servable_sources(state.runtime, [d.source for d in docs.values()])
     for article in result["articles"]:
         doc = docs.get(article["id"])
         article["people"], article["unlisted"] = authors.get(article["id"], ([], 0))
@@ -139,7 +141,7 @@ def document(state: ServerState, caller: Caller, doc_id: str) -> dict[str, Any]:
         store = state.runtime.store
         doc = _readable_document(store, caller, doc_id)
         people, unlisted = _authors(store, [doc.id]).get(doc.id, ([], 0))
-        servable = servable_sources(store, [doc.source])
+        servable = servable_sources(state.runtime, [doc.source])
     return {"doc": doc, "people": people, "unlisted": unlisted,
             "source_name": Path(doc.source).name if doc.source else None,
             "source_ok": doc.source in servable}
@@ -153,25 +155,31 @@ def _readable_document(store: Store, caller: Caller, doc_id: str) -> Document:
     return doc
 
 
-def servable_sources(store: Store, sources: list[str | None]) -> set[str]:
-    """The stored source paths that may be served as files: still there, and holding
-    only that one document. A file of many records (lessons.yaml, people.csv) is never
-    served, since it may hold records the caller may not read."""
-    single = store.single_document_sources(s for s in sources if s)
-    return {s for s in single if Path(s).is_file()}
+def servable_sources(runtime: Runtime, sources: list[str | None]) -> set[str]:
+    """The stored source paths that may be served as files: still there, holding only
+    that one document, and in a folder the operator meant the server to read
+    (api.folders.SourceRule: uploads, reindex roots, folders ingested at the command
+    line). A file of many records (lessons.yaml, people.csv) is never served, since it
+    may hold records the caller may not read. Call with the store's lock held."""
+    single = runtime.store.single_document_sources(s for s in sources if s)
+    if not single:
+        return set()
+    rule = SourceRule.of(runtime)
+    return {s for s in single if rule.serves(s) and Path(s).is_file()}
 
 
 def source_file(state: ServerState, caller: Caller, doc_id: str) -> Path:
-    """The file a document was read from; only its stored path, never one from the URL."""
+    """The file a document was read from, as a real path; only its stored path, never
+    one from the URL, and only where ``servable_sources`` allows."""
     with state.lock:
         store = state.runtime.store
         doc = _readable_document(store, caller, doc_id)
-        ok = doc.source in servable_sources(store, [doc.source])
+        ok = doc.source in servable_sources(state.runtime, [doc.source])
     if not ok or doc.source is None:
         raise NotFound(f"the source file of {doc_id!r} is not available",
                        "it was moved or deleted, or it holds several records; "
                        "the document page shows the text")
-    return Path(doc.source)
+    return Path(doc.source).resolve()
 
 
 # -- people --------------------------------------------------------------------

@@ -87,8 +87,9 @@ def test_reindex_rebuilds_the_vector_and_keyword_indexes(client):
     assert job["kind"] == "reindex" and job["state"] == "done"
     assert (data / "vectors.faiss").exists() and (data / "keywords.npz").exists()
     assert client.get("/api/search", params={"q": "alpha"}).json()["articles"][0]["id"] == "d1"
+    # With no reindex roots set, the server reads no folder (tests/test_reindex_roots.py).
     r = client.post("/api/admin/reindex", json={"source": "/no/such/folder"})
-    assert r.status_code == 404 and "no folder" in r.json()["error"]
+    assert r.status_code == 403 and "WHOKNOWS_REINDEX_ROOTS" in r.json()["error"]
 
 
 def test_admin_needs_the_admin_role(client):
