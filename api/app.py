@@ -15,6 +15,7 @@ from api.queue import Queue
 from api.routes import (
     admin,
     analytics,
+    apidocs,
     documents,
     health,
     mentoring,
@@ -61,7 +62,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
         if stop is not None:
             stop.set()
 
+    # /docs is served from this server (api/routes/apidocs.py), not from a CDN; no ReDoc.
     app = FastAPI(title="whoknows", version="0.1.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="What do we know about X, and who knows about X?")
     app.state.whoknows = state
     errors.install(app, html=web.render_error)
@@ -69,5 +72,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                    admin):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
+    app.include_router(apidocs.router)
+    # Before /static, which would otherwise answer (404) for everything below it.
+    app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="swagger")
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
     return app
