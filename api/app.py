@@ -53,13 +53,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:  # load the model in the background; /readyz says when it is done
             threading.Thread(target=state.warm_up, daemon=True).start()
-        stop = None
+        stops = []
         if worker and not queue.huey.immediate:
-            with state.lock:
-                queue.recover(runtime)
-            stop = queue.work_in_thread()
+            with state.lock:  # before the worker thread runs anything of this life
+                queue.recover(runtime.store, starting=True)
+            stops = [queue.work_in_thread(), queue.recover_periodically()]
         yield
-        if stop is not None:
+        for stop in stops:
             stop.set()
 
     # /docs is served from this server (api/routes/apidocs.py), not from a CDN; no ReDoc.

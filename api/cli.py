@@ -274,24 +274,56 @@ def serve(
 @app.command()
 def worker(
     workers: Annotated[int, typer.Option(help="Jobs run at once in this process.")] = 1,
-    stale_after: Annotated[float, typer.Option(
-        help="Seconds without a heartbeat after which a running job counts as abandoned.")
-    ] = 30.0,
+    stale_after: Annotated[float | None, typer.Option(
+        help="Seconds without a heartbeat after which a running job counts as abandoned "
+             "(default: $WHOKNOWS_JOB_STALE_AFTER_S or 30).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run background jobs (ingest, re-index) from the queue: SQLite, or Redis when
-    WHOKNOWS_REDIS_URL is set, so several workers on several machines share the work."""
+    WHOKNOWS_REDIS_URL is set, so several workers on several machines share the work.
+    It also puts back on the queue the jobs of workers that stopped, whenever they stop."""
+    from dataclasses import replace
+
     from api.queue import Queue
 
     settings = Settings.from_env().with_overrides(data_dir)
+    if stale_after is not None:
+        settings = replace(settings, job_stale_after_s=stale_after)
     runtime = _runtime(data_dir)
     queue = Queue.create(settings)
-    recovered = queue.recover(runtime, stale_after)
-    if recovered:
-        err.print(f"re-queued {len(recovered)} job(s) left running by a stopped worker")
-    queue.recover_periodically(runtime, stale_after)
+    reclaimed = queue.recover(runtime.store, starting=True)
+    for state, what in (("queued", "re-queued"), ("dead", "gave up on")):
+        count = sum(1 for s in reclaimed.values() if s == state)
+        if count:
+            err.print(f"{what} {count} job(s) left unfinished by a stopped worker")
+    queue.recover_periodically()
     err.print(f"worker waiting for jobs ({'redis' if settings.redis_url else 'sqlite'} queue)")
     queue.consumer(workers).run()
+
+
+@app.command()
+def jobs(
+    state: Annotated[str | None, typer.Option(
+        help="Only jobs in this state: queued, running, done, failed or dead.")] = None,
+    limit: Limit = 50,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """The latest jobs, newest first, with their state, attempts, worker and first error."""
+    from dataclasses import asdict
+
+    from indexer.jobs import JobStore
+    from indexer.store import Store
+
+    store = Store.open(Settings.from_env().with_overrides(data_dir).data_dir)
+    found = JobStore(store).recent(limit, state)
+    if as_json:
+        print(json.dumps([asdict(j) for j in found]))
+        return
+    for j in found:
+        reason = j.errors[0]["reason"] if j.state in ("failed", "dead") and j.errors else ""
+        out.print(f"{j.id}  {j.kind:<8} {j.state:<8} {j.done}/{j.total}  attempts={j.attempts}"
+                  f"  {j.worker or '-'}  {j.created_at}  {escape(reason)}")
 
 
 app.command(name="mentors")(mentors_command)

@@ -3,15 +3,19 @@
 The queue carries only job ids; job records live in the store (indexer.jobs). A
 worker runs the job and then brings the FAISS index up to date, written to a
 temporary file and renamed, so searches switch to the new index only when it is
-complete. Jobs a dead worker left ``running`` are put back on the queue by the
-next worker that starts (ingestion is idempotent, so nothing is duplicated).
+complete. Every process that runs jobs also reclaims lost ones, at start and
+every few seconds: a job whose worker died (its heartbeat went silent, or its pid
+on this machine is gone) goes back on the queue, and a queued job whose message
+was taken by a worker that died before starting it is sent again. Ingestion is
+idempotent and ``start`` a compare-and-set, so nothing is duplicated; a job that
+stopped its worker ``max_job_attempts`` times is ``dead``, with the reason.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
@@ -19,11 +23,14 @@ from huey.consumer import Consumer
 
 from api.runtime import Runtime
 from api.settings import Settings
-from indexer.jobs import Job, JobStore
+from indexer.jobs import Heartbeat, Job, JobStore, worker_id
+from indexer.store import Store
 from ingest.jobs import run_job
 
 log = logging.getLogger("whoknows.queue")
-STALE_AFTER_S = 30.0  # a running job whose heartbeat is older than this lost its worker
+BEATS_PER_STALE = 5  # heartbeats within the stale time: a few may fail on a busy database
+CHECKS_PER_STALE = 3  # recovery passes within the stale time
+CHECK_EVERY_MAX_S = 5.0  # and at least this often: a dead pid on this machine shows at once
 
 
 @dataclass
@@ -31,6 +38,8 @@ class Queue:
     huey: Huey
     settings: Settings
     _task: Any = None
+    _heartbeat: Heartbeat | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, settings: Settings, immediate: bool = False) -> Queue:
@@ -43,6 +52,10 @@ class Queue:
         queue = cls(huey, settings)
         queue._task = huey.task(name="whoknows.run_job")(queue._run)
         return queue
+
+    def jobs(self, store: Store) -> JobStore:
+        """The job records under this deployment's recovery policy."""
+        return JobStore(store, self.settings.job_stale_after_s, self.settings.max_job_attempts)
 
     def submit(self, runtime: Runtime, kind: str, params: dict[str, Any]) -> Job:
         job = JobStore(runtime.store).create(kind, params)
@@ -58,29 +71,62 @@ class Queue:
             else:
                 runtime.refresh_indexes()  # brought up to date
 
-        state = run_job(runtime.store, runtime.embedder, job_id, index)
+        state = run_job(runtime.store, runtime.embedder, job_id, index,
+                        self.jobs(runtime.store), self._beats())
         log.info("job %s %s", job_id, state)
         return state
 
-    def recover(self, runtime: Runtime, stale_after_s: float = STALE_AFTER_S) -> list[str]:
-        """Put jobs that a dead worker left running back on the queue."""
-        jobs = JobStore(runtime.store)
-        recovered = []
-        for job in jobs.stale(stale_after_s):
-            jobs.requeue(job.id)
-            self._task(job.id)
-            recovered.append(job.id)
-        return recovered
+    def _beats(self) -> Heartbeat | None:
+        """This process's heartbeat thread, on a store connection of its own (none in
+        immediate mode, where jobs run inline and no one reclaims them)."""
+        if self.huey.immediate:
+            return None
+        with self._lock:
+            if self._heartbeat is None:
+                every = self.settings.job_stale_after_s / BEATS_PER_STALE
+                self._heartbeat = Heartbeat(self.jobs(Store.open(self.settings.data_dir)),
+                                            worker_id(), every)
+            return self._heartbeat
 
-    def recover_periodically(self, runtime: Runtime, stale_after_s: float = STALE_AFTER_S
-                             ) -> threading.Event:
-        """Check for abandoned jobs every few seconds in a thread (with its own runtime)."""
+    def recover(self, store: Store, starting: bool = False) -> dict[str, str]:
+        """Reclaim the jobs no worker is carrying on: back on the queue, or ``dead``
+        after too many attempts. ``starting``: this process runs no job yet, so jobs
+        recorded under its own host:pid are from an earlier life. Returns job id ->
+        new state."""
+        jobs = self.jobs(store)
+        lost = jobs.lost(worker_id(), starting)
+        waiting = self._waiting() if any(j.state == "queued" for j in lost) else set()
+        outcome = {}
+        for job in lost:
+            if job.id in waiting:
+                continue  # its message is in the queue: it waits its turn
+            state = jobs.reclaim(job)
+            if state == "queued":
+                self._task(job.id)
+            if state is not None:
+                outcome[job.id] = state
+                _log_reclaimed(job, state)
+        return outcome
+
+    def _waiting(self) -> set[str]:
+        """Job ids with a message in the queue."""
+        return {task.args[0] for task in self.huey.pending() if task.args}
+
+    def recover_periodically(self) -> threading.Event:
+        """Reclaim lost jobs a few times per stale time, from a thread with its own
+        store connection, so a worker that dies is noticed while this process runs,
+        not at its next start. Returns the event that stops it."""
         stop = threading.Event()
+        every = min(max(self.settings.job_stale_after_s / CHECKS_PER_STALE, 0.05),
+                    CHECK_EVERY_MAX_S)
 
         def loop() -> None:
-            while not stop.wait(max(stale_after_s / 3, 0.5)):
-                for job_id in self.recover(runtime, stale_after_s):
-                    log.warning("re-queued job %s: its worker stopped", job_id)
+            store = Store.open(self.settings.data_dir)
+            while not stop.wait(every):
+                try:
+                    self.recover(store)
+                except Exception:  # a busy database or queue: the next pass tries again
+                    log.exception("job recovery failed")
 
         threading.Thread(target=loop, name="whoknows-recovery", daemon=True).start()
         return stop
@@ -111,6 +157,16 @@ class Queue:
     def consumer(self, workers: int = 1) -> Consumer:
         return self.huey.create_consumer(workers=workers, worker_type="thread",
                                          check_worker_health=True, periodic=False)
+
+
+def _log_reclaimed(job: Job, state: str) -> None:
+    if state == "dead":
+        log.error("job %s is dead: started %d times, its worker stopped each time (last %s)",
+                  job.id, job.attempts, job.worker)
+    elif job.state == "running":
+        log.warning("re-queued job %s: its worker %s stopped", job.id, job.worker)
+    else:
+        log.warning("re-sent job %s: queued, but no worker started it", job.id)
 
 
 _RUNTIMES: dict[str, Runtime] = {}

@@ -114,15 +114,17 @@ class Error(BaseModel):
 class JobOut(BaseModel):
     id: str
     kind: str
-    state: str
+    state: str  # queued, running, done, failed, or dead (gave up: see errors)
     done: int
     total: int
     errors: list[dict]
     summary: dict
     attempts: int
     created_at: str
+    started_at: str | None = None
     finished_at: str | None = None
-    worker: str | None = None
+    heartbeat_at: str | None = None  # last sign of life: a worker's beat, or a re-queue
+    worker: str | None = None  # host:pid that ran it last
 
 
 class Reason(BaseModel):

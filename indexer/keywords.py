@@ -21,7 +21,6 @@ batch; segments merge into one when their passages reach a tenth of the first.
 from __future__ import annotations
 
 import math
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -31,6 +30,7 @@ import numpy as np
 import Stemmer
 from scipy import sparse
 
+from indexer.files import atomic_write, remove_leftovers
 from indexer.store import Store
 
 INDEX_FILE = "keywords.npz"
@@ -261,26 +261,22 @@ class KeywordIndex:
     # -- files -------------------------------------------------------------------
 
     def save(self, data_dir: str | Path) -> None:
-        path = Path(data_dir) / INDEX_FILE
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # server and worker both save
         terms = sorted(self.vocab, key=self.vocab.__getitem__)
         matrix = self._merged()
-        with open(tmp, "wb") as handle:
+        with atomic_write(Path(data_dir) / INDEX_FILE) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, indptr=matrix.indptr, indices=matrix.indices,
                      data=matrix.data, shape=np.asarray(matrix.shape),
                      ids=self.ids, lengths=self.lengths, doc_index=self.doc_index,
                      alive=self.alive, terms=np.asarray(terms, dtype=str),
                      doc_names=np.asarray(self.doc_names, dtype=str),
                      generation=np.asarray(self.generation))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
 
     @classmethod
     def load(cls, store: Store, data_dir: str | Path) -> KeywordIndex:
         """Open the saved index, or build it; bring it up to date with the store (and
         save it) when it is stale."""
         path = Path(data_dir) / INDEX_FILE
+        remove_leftovers(data_dir, (INDEX_FILE,))  # from killed writers
         index = None
         try:
             with np.load(path) as saved:

@@ -11,13 +11,13 @@ re-embedding.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from indexer import ann
+from indexer.files import atomic_write, remove_leftovers
 from indexer.store import Store
 
 INDEX_FILE = "vectors.faiss"
@@ -115,17 +115,15 @@ class VectorIndex:
         return count < ann_threshold // 2 or count > ann.REBUILD_GROWTH * self.trained_count
 
     def save(self, data_dir: str | Path) -> None:
+        """The index, then its manifest: a crash between them leaves a manifest that
+        is behind, and the next load catches up from the store."""
         data_dir = Path(data_dir)
-        tmp = data_dir / f"{INDEX_FILE}.{os.getpid()}.tmp"  # a server and a worker both save
-        faiss.write_index(self.index, str(tmp))
-        _fsync(tmp)
-        os.replace(tmp, data_dir / INDEX_FILE)
+        with atomic_write(data_dir / INDEX_FILE) as tmp:
+            faiss.write_index(self.index, str(tmp))
         manifest = {"generation": self.generation, "count": len(self), "dim": self.dim,
                     "kind": self.kind, "trained_count": self.trained_count}
-        tmp_manifest = data_dir / f"{MANIFEST_FILE}.{os.getpid()}.tmp"
-        tmp_manifest.write_text(json.dumps(manifest))
-        _fsync(tmp_manifest)
-        os.replace(tmp_manifest, data_dir / MANIFEST_FILE)
+        with atomic_write(data_dir / MANIFEST_FILE) as tmp:
+            tmp.write_text(json.dumps(manifest))
 
     @classmethod
     def load(cls, store: Store, data_dir: str | Path, dim: int,
@@ -133,6 +131,7 @@ class VectorIndex:
         """Open the saved index; bring it up to date with the store when it is stale,
         rebuild it when the store outgrew its kind."""
         data_dir = Path(data_dir)
+        remove_leftovers(data_dir, (INDEX_FILE, MANIFEST_FILE))  # from killed writers
         index = None
         try:
             manifest = json.loads((data_dir / MANIFEST_FILE).read_text())
@@ -149,8 +148,3 @@ class VectorIndex:
             index.sync(store)
             index.save(data_dir)
         return index
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
