@@ -40,12 +40,13 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                warm: bool = True, queue: Queue | None = None,
-               worker: bool | None = None) -> FastAPI:
+               worker: bool | None = None, bind_host: str = "127.0.0.1") -> FastAPI:
     """The app. ``worker``: run a job consumer in this process (default: the embedded
-    SQLite queue does, a Redis queue leaves the jobs to ``whoknows worker`` processes)."""
+    SQLite queue does, a Redis queue leaves the jobs to ``whoknows worker`` processes).
+    ``bind_host``: the address the server listens on; beyond loopback it is never open."""
     runtime = runtime or Runtime.open(settings or Settings.from_env())
     queue = queue or Queue.create(runtime.settings)
-    state = ServerState(runtime, queue)
+    state = ServerState(runtime, queue, bind_host=bind_host)
     if worker is None:
         worker = runtime.settings.redis_url is None
 

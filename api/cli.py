@@ -257,18 +257,20 @@ def serve(
     import uvicorn
 
     from api.app import create_app
+    from api.deps import LOOPBACK
     from indexer.keys import KeyRing
 
     settings = Settings.from_env().with_overrides(data_dir)
     roots = tuple(dict.fromkeys([*settings.reindex_roots, *(reindex_root or ())]))
     runtime = Runtime.open(replace(settings, reindex_roots=roots))
     if not KeyRing(runtime.store).active():
-        if host not in ("127.0.0.1", "localhost", "::1"):
+        if host not in LOOPBACK:
             err.print(f"no API keys configured: binding 127.0.0.1 instead of {host}")
             host = "127.0.0.1"
         err.print("[yellow]running open (no API keys): anyone on this machine can read "
                   "everything; add keys with `whoknows keys add --role reader`[/yellow]")
-    uvicorn.run(create_app(runtime=runtime), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(runtime=runtime, bind_host=host), host=host, port=port,
+                log_level="info")
 
 
 @app.command()

@@ -37,7 +37,8 @@ def search_page(request: Request, state: State, caller: PageReader, q: str = "",
     store = state.runtime.store
     with state.lock:
         facets = views.facets(store, caller)
-        counts = {"documents": store.count("documents"), "people": store.count("people")}
+        counts = {"documents": store.count_documents(caller.filters()),
+                  "people": store.count_visible_people()}
         topics = [] if form.q else views.topics(store)
     result = views.search(state, caller, form) if form.q else None
     return render(request, "search.html", {
