@@ -21,7 +21,7 @@ from api.deps import Forbidden
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer.errors import InvalidQuery, NotFound
-from indexer.store import Store
+from indexer.jobs import JobStore
 
 
 def uploads_dir(settings: Settings) -> Path:
@@ -81,7 +81,7 @@ class SourceRule:
         """The rule for this server (call with the store's lock held)."""
         settings = runtime.settings
         return cls((uploads_dir(settings), *settings.reindex_roots),
-                   tuple(reindexed_folders(runtime.store)))
+                   tuple(_resolved(JobStore(runtime.store).synced_folders())))
 
     def serves(self, source: str) -> bool:
         path = Path(source)
@@ -94,16 +94,11 @@ class SourceRule:
         return real == path and not inside(real, self.requested)
 
 
-def reindexed_folders(store: Store) -> list[Path]:
-    """The folders that re-index requests asked the server to read: the ingest jobs
-    that sync (uploads never do), as real paths."""
-    rows = store.db.query("SELECT DISTINCT p.value AS path FROM jobs, "
-                          "json_each(jobs.params, '$.paths') AS p "
-                          "WHERE jobs.kind = 'ingest' AND json_extract(jobs.params, '$.sync')")
+def _resolved(paths: Iterable[str]) -> list[Path]:
     folders = []
-    for row in rows:
+    for path in paths:
         try:
-            folders.append(Path(row["path"]).resolve())
+            folders.append(Path(path).resolve())
         except (OSError, ValueError):
             continue
     return folders

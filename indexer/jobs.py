@@ -105,6 +105,14 @@ class JobStore:
             raise NotFound(f"no job with id {job_id!r}", "list jobs with GET /api/admin/jobs")
         return _job(rows[0])
 
+    def synced_folders(self) -> list[str]:
+        """The folders that re-index requests asked a server to read: the paths of the
+        ingest jobs that sync (uploads never do)."""
+        rows = self.db.execute("SELECT DISTINCT p.value FROM jobs, "
+                               "json_each(jobs.params, '$.paths') AS p "
+                               "WHERE jobs.kind = 'ingest' AND json_extract(jobs.params, '$.sync')")
+        return [r[0] for r in rows]
+
     def recent(self, limit: int = 50, state: str | None = None) -> list[Job]:
         rows = self.db.query("SELECT * FROM jobs WHERE ? IS NULL OR state = ? "
                              "ORDER BY created_at DESC LIMIT ?", [state, state, limit])

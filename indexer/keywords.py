@@ -289,7 +289,7 @@ class KeywordIndex:
                             int(saved["generation"]))
         except (OSError, ValueError, KeyError):
             index = None
-        if index is None:
+        if index is None or index.generation < store.indexes_valid_from:
             index = cls.build(store)
             index.save(data_dir)
         elif index.generation != store.generation:

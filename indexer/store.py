@@ -121,6 +121,23 @@ class Store:
             if self.get_meta("schema_version") is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
                 self.set_meta("generation", "0")
+            if self.get_meta("next_chunk_id") is None:
+                self._stop_reusing_chunk_ids()
+
+    def _stop_reusing_chunk_ids(self) -> None:
+        """A store from before passage ids were never reused: from now on they are not,
+        and derived indexes saved before may hold a reused id's old passage, so they
+        are rebuilt from the stored vectors once (``indexes_valid_from``)."""
+        highest = self.db.execute("SELECT max(id) FROM chunks").fetchone()[0]
+        self.set_meta("next_chunk_id", str((highest or 0) + 1))
+        if highest is not None:
+            self._bump_generation()
+            self.set_meta("indexes_valid_from", str(self.generation))
+
+    @property
+    def indexes_valid_from(self) -> int:
+        """Derived indexes saved at an older generation than this are rebuilt, not synced."""
+        return int(self.get_meta("indexes_valid_from") or 0)
 
     def get_meta(self, key: str) -> str | None:
         rows = list(self.db.query("SELECT value FROM meta WHERE key = ?", [key]))

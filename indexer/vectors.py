@@ -141,7 +141,8 @@ class VectorIndex:
                             int(manifest.get("trained_count", 0)))
         except (OSError, ValueError, RuntimeError):
             index = None
-        if index is None or index.outgrown(store.count("chunks"), ann_threshold):
+        if (index is None or index.generation < store.indexes_valid_from
+                or index.outgrown(store.count("chunks"), ann_threshold)):
             index = cls.build(store, dim, ann_threshold)
             index.save(data_dir)
         elif index.generation != store.generation or len(index) != store.count("chunks"):

@@ -49,3 +49,25 @@ def test_passage_ids_are_never_reused_after_the_newest_is_deleted(store, embedde
     after = set(store.chunk_ids().tolist())
     assert not (after - before) & before  # every new passage has an id never seen before
     assert after - before
+
+
+def test_a_store_from_before_never_reused_ids_rebuilds_its_saved_indexes_once(tmp_path):
+    """A folder written by an older version may already serve a reused id's old text;
+    opening it with this version rebuilds both indexes from the stored passages."""
+    corpus = tmp_path / "corpus"
+    write(corpus, "b.md", "# Beta\n\nthe vault password is swordfish\n")
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing-2048")
+    runtime = Runtime.open(settings)
+    Ingester(runtime.store, runtime.embedder).ingest([corpus])
+    runtime.refresh_indexes()  # saved with "swordfish"
+    # What the old version did: the passage rewritten in place under the same id, with
+    # the generation the saved indexes already record, and no id counter.
+    db = runtime.store.db
+    db.execute("UPDATE chunks SET text = 'hardware tokens now'")
+    db.execute("DELETE FROM meta WHERE key = 'next_chunk_id'")
+    db.conn.commit()
+    fresh = Runtime.open(settings)
+    assert not fresh.keywords().search(["swordfish"], 10)
+    assert fresh.keywords().search(["hardware"], 10)
+    generation = fresh.store.generation
+    assert Runtime.open(settings).store.generation == generation  # once, not at every open

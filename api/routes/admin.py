@@ -94,4 +94,5 @@ def _job_out(job: Job) -> dict[str, Any]:
     return {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done,
             "total": job.total, "errors": job.errors, "summary": job.summary,
             "attempts": job.attempts, "created_at": job.created_at,
+            "started_at": job.started_at, "heartbeat_at": job.heartbeat_at,
             "finished_at": job.finished_at, "worker": job.worker}
