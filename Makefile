@@ -1,10 +1,11 @@
 # whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
-# Both install what they need first (torch's CPU build before anything that wants torch).
+# `make chaos` kills ingest, reindex, a worker and the server at random points (minutes).
+# All install what they need first (torch's CPU build before anything that wants torch).
 PYTHON ?= python3
 DATA ?= whoknows-data
 WHOKNOWS = $(PYTHON) -m api.cli
 
-.PHONY: install demo test bench lint
+.PHONY: install demo test chaos bench lint
 
 install:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -19,6 +20,9 @@ demo: install
 test: install
 	$(PYTHON) -m ruff check indexer ingest search api bench tests
 	$(PYTHON) -m pytest -q
+
+chaos: install
+	$(PYTHON) -m pytest -q -m chaos
 
 bench: install
 	$(PYTHON) bench/eval_scifact.py
