@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from indexer.errors import InvalidRecord
+
+# Control characters a reader may hand on (a NUL in a JSON string, DEL in a PDF's text
+# layer), and lone surrogates (from JSON escapes) that no store can encode as UTF-8.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
+_BREAKS = re.compile(r"[\x0b\x0c\x85]")  # vertical tab, form feed, next line
+
+
+def clean_text(text: str) -> str:
+    """The text without control characters; tabs and line ends stay, and the other
+    breaks (vertical tab, form feed) become line ends so that words stay apart.
+
+    Every field of every record passes through here (``as_text``, ``as_list``), so
+    nothing a reader extracts reaches the index with invisible bytes in it."""
+    return _BREAKS.sub("\n", _CONTROLS.sub("", text))
 
 
 def as_list(value: Any, sep: str = ",") -> tuple[str, ...]:
@@ -18,13 +33,14 @@ def as_list(value: Any, sep: str = ",") -> tuple[str, ...]:
         items = list(value)
     else:
         items = [value]
-    return tuple(str(i).strip() for i in items if str(i).strip())
+    cleaned = (clean_text(str(i)).strip() for i in items)
+    return tuple(i for i in cleaned if i)
 
 
 def as_text(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = clean_text(str(value)).strip()
     return text or None
 
 

@@ -9,6 +9,7 @@ Unchanged content (same hash) is not embedded again.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] =
                ) -> tuple[list[SourceFile], list[Problem]]:
     """Expand files and folders into source files (hidden ones skipped), with stable ids.
 
-    A file reached twice is read once; reached through ``people_paths`` it is read as people.
+    A file reached twice (or through a link) is read once; reached through
+    ``people_paths`` it is read as people. What is skipped is reported with the reason.
     """
     found: dict[Path, SourceFile] = {}
     problems: dict[Path, Problem] = {}
@@ -87,25 +89,69 @@ def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] =
                 problems[root] = Problem(str(raw), "no such file or folder")
                 continue
             for path in _walk(root):
-                if not supported(path):
+                if isinstance(path, Problem):
+                    problems[Path(path.file)] = path
+                elif not supported(path):
                     problems[path] = Problem(str(path), f"unknown extension "
                                              f"{path.suffix or '(none)'!r}: skipped")
-                elif path in found:
-                    found[path] = SourceFile(path, found[path].file_id, is_people)
+                elif (real := path.resolve()) in found:
+                    first = found[real]
+                    found[real] = SourceFile(first.path, first.file_id, is_people)
                 else:
-                    found[path] = SourceFile(path, path.relative_to(root.parent).as_posix(),
+                    found[real] = SourceFile(path, path.relative_to(root.parent).as_posix(),
                                              is_people)
     return list(found.values()), list(problems.values())
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    if root.is_file():
-        yield root
+def _walk(root: Path) -> Iterator[Path | Problem]:
+    """The regular files under ``root`` in path order, hidden ones skipped, and a problem
+    for each entry that is skipped otherwise. Links to files are followed; links to
+    folders are not (a link back up would loop, one elsewhere would widen what is read
+    beyond the folder given), and neither is anything that is not a regular file (a
+    pipe would block the read for ever)."""
+    if not root.is_dir():
+        yield root if root.is_file() else Problem(str(root), "not a regular file: skipped")
         return
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).parts
-        if path.is_file() and not any(part.startswith(".") for part in rel):
-            yield path
+    folders = [iter(_entries(root))]
+    while folders:
+        entry = next(folders[-1], None)
+        if entry is None:
+            folders.pop()
+        elif isinstance(entry, Problem) or entry.is_symlink():
+            yield entry if isinstance(entry, Problem) else _link(entry)
+        elif entry.is_dir():
+            folders.append(iter(_entries(entry)))
+        elif entry.is_file():
+            yield entry
+        else:
+            yield Problem(str(entry), "not a regular file: skipped")
+
+
+def _entries(folder: Path) -> list[Path] | list[Problem]:
+    """The folder's entries in name order, hidden ones left out."""
+    try:
+        return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        return [Problem(str(folder), f"cannot read the folder: {exc.strerror or exc}")]
+
+
+def _link(link: Path) -> Path | Problem:
+    """A symbolic link: its path if it leads to a regular file, else why it is skipped."""
+    try:
+        target = link.resolve(strict=True)
+    except FileNotFoundError:
+        return Problem(str(link), f"broken link: {os.readlink(link)} does not exist")
+    except (RuntimeError, OSError):  # RuntimeError: Python < 3.13 on a loop
+        return Problem(str(link), "symlink loop: the link leads back to itself")
+    if target.is_file():
+        return link
+    if link.parent.resolve().is_relative_to(target):
+        return Problem(str(link), f"symlink loop: {target} is a folder above the link; "
+                                  "skipped")
+    if target.is_dir():
+        return Problem(str(link), f"link to the folder {target}: not followed (give that "
+                                  "folder to ingest it)")
+    return Problem(str(link), "not a regular file: skipped")
 
 
 @dataclass

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
 from indexer.errors import IngestError
 from ingest.documents import parse_document
-from ingest.readers.base import FileResult, file_date, first_line, read_text, require_text
+from ingest.readers.base import (
+    FileResult,
+    file_date,
+    first_line,
+    load_yaml,
+    read_text,
+    require_text,
+)
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n?", re.DOTALL)
 
@@ -19,9 +24,10 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     if not match:
         return {}, text
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
-    except yaml.YAMLError as exc:
-        raise IngestError(f"front matter is not valid YAML: {exc}".splitlines()[0]) from exc
+        documents = load_yaml(match.group(1), lines_before=1)  # the opening ---
+    except IngestError as exc:
+        raise IngestError(f"front matter: {exc.message}", exc.hint) from exc
+    meta = documents[0] if documents else {}
     if not isinstance(meta, dict):
         raise IngestError("front matter must be a mapping of fields")
     return meta, text[match.end():]

@@ -2,24 +2,36 @@
 
 Each record becomes a person (``"type": "person"``, or any record of a file
 given with ``--people``), or a document or lesson. A malformed line or record is
-reported with its line number and skipped; the rest of the file is read.
+reported with its line number and skipped; the rest of the file is read. So is a
+line of a JSON-lines or CSV file that is not UTF-8: those files are decoded line by
+line, so one bad byte costs one record, not the file.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
-
-import yaml
+from typing import Any
 
 from indexer.errors import IngestError, InvalidRecord
 from indexer.records import Document, Person
 from ingest.documents import parse_document
 from ingest.people import parse_person
-from ingest.readers.base import FileResult, Problem, read_text
+from ingest.readers.base import (
+    SNIFF_BYTES,
+    FileResult,
+    Problem,
+    check_looks_like_text,
+    load_yaml,
+    not_utf8,
+    read_text,
+)
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # a line end on its own, as old Mac files have
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
@@ -64,59 +76,83 @@ def _records(path: Path) -> Iterator[tuple[int | None, Any]]:
     if suffix == ".jsonl":
         yield from _json_lines(path)
     elif suffix == ".json":
-        text = read_text(path)
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise IngestError(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
-        yield from ((None, r) for r in (data if isinstance(data, list) else [data]))
+        yield from ((None, r) for r in _json_records(read_text(path)))
     elif suffix in (".yaml", ".yml"):
-        yield from _yaml_records(read_text(path))
+        for data in load_yaml(read_text(path)):
+            yield from ((None, r) for r in (data if isinstance(data, list) else [data]))
     else:
         yield from _csv_records(path)
 
 
-def _open(path: Path) -> IO[str]:
-    """A text stream; UTF-8 (a BOM is dropped), else Latin-1 as read_text decides."""
-    with open(path, "rb") as probe:
-        head = probe.read(1 << 20)
+def _json_records(text: str) -> list[Any]:
+    if not text.strip():
+        raise IngestError("no records found", "the file is empty")
     try:
-        head.decode("utf-8-sig")
-        encoding = "utf-8-sig"
-    except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is fine
-        encoding = "utf-8-sig" if exc.start >= len(head) - 3 else "latin-1"
-    return open(path, encoding=encoding, errors="replace", newline="")
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(f"invalid JSON at line {exc.lineno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise IngestError("the JSON is nested too deeply", "records need only a few "
+                          "levels") from exc
+    return data if isinstance(data, list) else [data]
+
+
+def _lines(path: Path, bad: dict[int, str]) -> Iterator[str]:
+    """The file's lines with their ends, decoded one by one (a BOM dropped). A line that
+    is not UTF-8 comes with U+FFFD in place of its bad bytes and its number and the
+    reason in ``bad``, for the caller to report: a guess at another encoding would
+    index garbage unnoticed."""
+    with open(path, "rb") as handle:
+        check_looks_like_text(handle.read(SNIFF_BYTES))
+        handle.seek(0)
+        number = 0
+        for raw in handle:
+            if number == 0:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                text = raw.decode("utf-8", "replace")
+                bad[number + 1] = str(not_utf8(raw[exc.start], number + 1))
+            for piece in _LONE_CR.split(text) if "\r" in text else [text]:
+                if piece:
+                    number += 1
+                    yield piece
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
-    with _open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield number, json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, Problem(str(path), f"invalid JSON: {exc.msg}", number)
+    bad: dict[int, str] = {}
+    for number, line in enumerate(_lines(path, bad), start=1):
+        if number in bad:
+            yield number, Problem(str(path), bad.pop(number), number)
+        elif line.strip():
+            yield number, _json_line(path, number, line)
 
 
-def _yaml_records(text: str) -> Iterator[tuple[int | None, Any]]:
+def _json_line(path: Path, number: int, line: str) -> Any:
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise IngestError(f"invalid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
-    for data in documents:
-        yield from ((None, r) for r in (data if isinstance(data, list) else [data]))
+        return json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Problem(str(path), f"invalid JSON: {exc.msg}", number)
+    except RecursionError:
+        return Problem(str(path), "the JSON is nested too deeply", number)
 
 
 def _csv_records(path: Path) -> Iterator[tuple[int, Any]]:
-    with _open(path) as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames:
-            raise IngestError("the CSV file has no header row")
-        for row in reader:
-            if None in row or any(v is None for v in row.values()):
-                yield reader.line_num, f"expected {len(reader.fieldnames)} columns"
-                continue
+    bad: dict[int, str] = {}
+    reader = csv.DictReader(_lines(path, bad))
+    if not reader.fieldnames:
+        raise IngestError("the CSV file has no header row")
+    if bad:
+        raise IngestError(f"the header row: {bad[min(bad)]}")
+    done = reader.line_num
+    for row in reader:
+        # A row may span lines (a quoted cell with line ends): any bad line spoils it.
+        spoiled = [bad.pop(n) for n in range(done + 1, reader.line_num + 1) if n in bad]
+        done = reader.line_num
+        if spoiled:
+            yield reader.line_num, Problem(str(path), spoiled[0], reader.line_num)
+        elif None in row or any(v is None for v in row.values()):
+            yield reader.line_num, f"expected {len(reader.fieldnames)} columns"
+        else:
             yield reader.line_num, {k.strip(): v for k, v in row.items() if k}

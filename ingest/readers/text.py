@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexer.records import Document
+from ingest.fields import clean_text
 from ingest.readers.base import FileResult, file_date, first_line, read_text, require_text
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
-    body = require_text(read_text(path), path)
+    body = clean_text(require_text(read_text(path), path))
     doc = Document(id=file_id, title=first_line(body) or path.stem, body=body,
                    updated_at=file_date(path), source=str(path))
     return FileResult(documents=[doc])
