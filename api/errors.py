@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.mentoring_schemas import VISIBLE
 from indexer.errors import WhoknowsError
 
 log = logging.getLogger("whoknows.api")
@@ -51,6 +52,7 @@ PATTERN_MEANINGS = {
     r"\S": "must not be blank: say what you are looking for",
     r"^\d{4}-\d{2}-\d{2}$": "must be a date written YYYY-MM-DD",
     r"^[^ \t\n\r\f\v]+$": "must be an id without spaces",
+    VISIBLE: "must hold a visible character",
 }
 
 

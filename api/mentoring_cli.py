@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -23,7 +22,8 @@ from api.mentoring_schemas import MatchIn
 from api.routes.mentoring import run_match
 from api.runtime import Runtime
 from api.settings import Settings
-from indexer.errors import InvalidQuery, NotFound
+from indexer.errors import IngestError, InvalidQuery, NotFound
+from ingest.readers.base import load_yaml
 from search.mentoring import MentorCatalog, find_mentors
 from search.mentoring_rules import Options
 
@@ -105,9 +105,12 @@ def read_match_file(path: Path) -> MatchIn:
     if not path.is_file():
         raise InvalidQuery(f"no match file {path}")
     text = path.read_text()
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+    try:  # the one safe YAML loader of ingest: no aliases (no "billion laughs"), bounded
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = (load_yaml(text) or [None])[0]
+    except (json.JSONDecodeError, IngestError, RecursionError) as exc:
         raise InvalidQuery(f"{path} is not valid JSON or YAML", str(exc)[:300]) from exc
     try:
         return MatchIn.model_validate(data)

@@ -13,6 +13,10 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 # No ASCII white space in an id. Spelled out: "\S" means different characters to the
 # JSON Schema generators (Python's re) and to pydantic's validator (Rust's regex).
 Id = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^ \t\n\r\f\v]+$")]
+# A name (of a skill) needs one visible character: control characters are removed from
+# every field at ingest (ingest.fields.clean_text), so "\r\x98" would be no name at all.
+VISIBLE = r"[^\t\n\v\f\r \x00-\x1f\x7f-\x9f]"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=VISIBLE)]
 Weight = Annotated[float, Field(ge=0, le=10)]
 
 
@@ -46,7 +50,7 @@ class Strict(BaseModel):
 
 
 class SkillIn(Strict):
-    name: Text
+    name: Name
     level: Int = Field(3, ge=1, le=5)
 
 
@@ -54,7 +58,7 @@ class ProfileIn(Strict):
     """Someone not (yet) indexed, as a mentee or a mentor."""
 
     id: Id = "inline"
-    name: Text = "new employee"
+    name: Name = "new employee"
     department: Text | None = None
     location: Text | None = None
     timezone: TimeZone | None = Field(None, description="IANA name, e.g. Europe/Berlin")

@@ -105,10 +105,11 @@ def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] =
 
 def _walk(root: Path) -> Iterator[Path | Problem]:
     """The regular files under ``root`` in path order, hidden ones skipped, and a problem
-    for each entry that is skipped otherwise. Links to files are followed; links to
-    folders are not (a link back up would loop, one elsewhere would widen what is read
-    beyond the folder given), and neither is anything that is not a regular file (a
-    pipe would block the read for ever)."""
+    for each entry that is skipped otherwise. Links to files inside ``root`` are
+    followed; links to files outside it are not (a link planted in a folder the server
+    may read must not widen what it reads), nor are links to folders (a link back up
+    would loop, one elsewhere would widen what is read beyond the folder given), nor
+    anything that is not a regular file (a pipe would block the read for ever)."""
     if not root.is_dir():
         yield root if root.is_file() else Problem(str(root), "not a regular file: skipped")
         return
@@ -118,7 +119,7 @@ def _walk(root: Path) -> Iterator[Path | Problem]:
         if entry is None:
             folders.pop()
         elif isinstance(entry, Problem) or entry.is_symlink():
-            yield entry if isinstance(entry, Problem) else _link(entry)
+            yield entry if isinstance(entry, Problem) else _link(entry, root)
         elif entry.is_dir():
             folders.append(iter(_entries(entry)))
         elif entry.is_file():
@@ -135,7 +136,7 @@ def _entries(folder: Path) -> list[Path] | list[Problem]:
         return [Problem(str(folder), f"cannot read the folder: {exc.strerror or exc}")]
 
 
-def _link(link: Path) -> Path | Problem:
+def _link(link: Path, root: Path) -> Path | Problem:
     """A symbolic link: its path if it leads to a regular file, else why it is skipped."""
     try:
         target = link.resolve(strict=True)
@@ -144,6 +145,9 @@ def _link(link: Path) -> Path | Problem:
     except (RuntimeError, OSError):  # RuntimeError: Python < 3.13 on a loop
         return Problem(str(link), "symlink loop: the link leads back to itself")
     if target.is_file():
+        if not target.is_relative_to(root):
+            return Problem(str(link), f"link to {target}, outside the folder being read: "
+                                      "not followed (give that file to ingest it)")
         return link
     if link.parent.resolve().is_relative_to(target):
         return Problem(str(link), f"symlink loop: {target} is a folder above the link; "

@@ -369,6 +369,16 @@ def test_a_file_and_a_link_to_it_are_read_once(tmp_path):
     assert [f.file_id for f in files] == ["docs/a.md"] and problems == []
 
 
+def test_a_link_to_a_file_outside_the_folder_is_reported_not_read(tmp_path):
+    write(tmp_path / "docs", "a.md", GOOD)
+    write(tmp_path / "private", "secret.md", GOOD)
+    (tmp_path / "docs" / "leak.md").symlink_to(tmp_path / "private" / "secret.md")
+    files, problems = find_files([tmp_path / "docs"])
+    assert [f.file_id for f in files] == ["docs/a.md"]
+    assert [Path(p.file).name for p in problems] == ["leak.md"]
+    assert "outside the folder being read" in problems[0].reason
+
+
 def test_a_pipe_is_reported_not_read(tmp_path, ingester):
     write(tmp_path / "docs", "a.md", GOOD)
     os.mkfifo(tmp_path / "docs" / "p.md")

@@ -105,7 +105,8 @@ def test_reindex_reads_a_folder_inside_a_root_and_serves_its_files(client, root)
 def test_a_link_out_of_a_root_is_never_served(client, root, outside):
     (root / "team" / "leak.md").symlink_to(outside / "secret.md")
     job = wait(client, reindex(client, root / "team").json()["id"])
-    assert job["summary"]["documents"]["added"] == 2  # the ingest follows the link (ingest/)
+    assert job["summary"]["documents"]["added"] == 1  # the link out is not followed
+    assert any("outside the folder being read" in e["reason"] for e in job["errors"])
     assert client.get("/source/secret").status_code == 404
     # A link swapped in for a file that was read is not followed either.
     (root / "team" / "notes.md").unlink()

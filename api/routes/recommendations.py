@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, Reader, State, require
+from api.mentoring_schemas import Name
 from api.schemas import RecommendationOut
 from indexer.errors import NotFound
 from ingest.people import parse_person
@@ -18,14 +19,14 @@ Lms = Annotated[Caller, Depends(require("lms"))]
 
 
 class SkillIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     level: int = Field(3, ge=1, le=5)
 
 
 class ProfileIn(BaseModel):
     """Someone not yet indexed: what they know and what they want to learn."""
 
-    name: str = Field("new employee", min_length=1, max_length=200)
+    name: Name = "new employee"
     department: str | None = Field(None, max_length=200)
     manager_id: str | None = Field(None, max_length=200)
     skills: list[SkillIn] = Field(default_factory=list, max_length=100)
