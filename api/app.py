@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,7 +25,7 @@ from api.routes import (
     recommendations,
     search,
 )
-from api.runtime import Runtime
+from api.runtime import SERVING_THREADS, Runtime
 from api.schemas import Error
 from api.settings import Settings
 from api.state import ServerState
@@ -36,6 +37,16 @@ ERROR_RESPONSES: dict[int | str, dict] = {
         (400, "Bad query"), (401, "No or unknown API key"), (403, "Role too low"),
         (404, "Not found"), (409, "Conflict"), (413, "Upload too large"),
         (422, "Invalid input"))}
+
+
+BIND_HOST_ENV = "WHOKNOWS_BIND_HOST"  # set by `whoknows serve --workers N` for its processes
+
+
+def app_from_env() -> FastAPI:
+    """The app of one of several server processes (``whoknows serve --workers N``): the
+    settings and the address it listens on come from the environment the command set."""
+    return create_app(runtime=Runtime.open(Settings.from_env(), threads=SERVING_THREADS),
+                      bind_host=os.environ.get(BIND_HOST_ENV, "127.0.0.1"))
 
 
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -249,6 +250,10 @@ def serve(
         "--reindex-root", exists=True, file_okay=False, resolve_path=True,
         help="A folder POST /api/admin/reindex may read, with its subfolders (repeatable; "
              "adds to $WHOKNOWS_REINDEX_ROOTS). None: the server reads no folder.")] = None,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Server processes. Each keeps its own copy of the indexes in memory "
+                    "and answers searches on its own core: on a machine of N cores, N "
+                    "processes serve about N times the searches of one.")] = 1,
     data_dir: DataDir = None,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs)."""
@@ -256,21 +261,47 @@ def serve(
 
     import uvicorn
 
-    from api.app import create_app
+    from api.app import BIND_HOST_ENV, create_app
     from api.deps import LOOPBACK
+    from api.runtime import SERVING_THREADS
     from indexer.keys import KeyRing
 
     settings = Settings.from_env().with_overrides(data_dir)
     roots = tuple(dict.fromkeys([*settings.reindex_roots, *(reindex_root or ())]))
-    runtime = Runtime.open(replace(settings, reindex_roots=roots))
+    runtime = Runtime.open(replace(settings, reindex_roots=roots), threads=SERVING_THREADS)
     if not KeyRing(runtime.store).active():
         if host not in LOOPBACK:
             err.print(f"no API keys configured: binding 127.0.0.1 instead of {host}")
             host = "127.0.0.1"
         err.print("[yellow]running open (no API keys): anyone on this machine can read "
                   "everything; add keys with `whoknows keys add --role reader`[/yellow]")
-    uvicorn.run(create_app(runtime=runtime, bind_host=host), host=host, port=port,
-                log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(runtime=runtime, bind_host=host), host=host, port=port,
+                    log_level="info")
+        return
+    # Several processes: each builds its app from the environment (api.app.app_from_env).
+    os.environ.update({**runtime.settings.to_env(), BIND_HOST_ENV: host})
+    _serve_processes(uvicorn.Config("api.app:app_from_env", factory=True, workers=workers,
+                                    host=host, port=port, log_level="info"))
+
+
+def _serve_processes(config: Any) -> None:
+    """uvicorn's own multi-process run, with the listening socket marked as TCP.
+
+    uvicorn 0.54 binds it with ``proto`` 0; accepted connections inherit that, and
+    asyncio then leaves Nagle's algorithm on, so each keep-alive request after the
+    first waits ~40 ms for a delayed ACK (uvicorn issue #3149). Re-wrapping the same
+    descriptor with IPPROTO_TCP lets asyncio set TCP_NODELAY as for one process.
+    """
+    import socket
+
+    from uvicorn.supervisors import Multiprocess
+
+    bound = config.bind_socket()
+    if bound.family in (socket.AF_INET, socket.AF_INET6):
+        bound = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP,
+                              fileno=bound.detach())
+    Multiprocess(config, sockets=[bound]).run()
 
 
 @app.command()

@@ -12,6 +12,11 @@ from indexer.store import Store
 from indexer.vectors import VectorIndex
 from search.answers import Answerer
 
+# A server embeds one short query per request: one thread each is as fast, and it leaves
+# the other cores to the other requests (more threads would spin-wait on them instead;
+# docs/benchmarks.md, "Searches side by side").
+SERVING_THREADS = 1
+
 
 @dataclass
 class Runtime:
@@ -20,11 +25,13 @@ class Runtime:
     embedder: Embedder
 
     @classmethod
-    def open(cls, settings: Settings) -> Runtime:
+    def open(cls, settings: Settings, threads: int | None = None) -> Runtime:
+        """``threads``: the model's threads (default: one per core, for ingest's batches).
+        A server passes ``SERVING_THREADS``."""
         store = Store.open(settings.data_dir)
         stored = store.get_meta("embedder")
         kind = settings.embedder or (kind_of(stored) if stored else DEFAULT_EMBEDDER)
-        embedder = make_embedder(kind, cache_dir=settings.data_dir / "models")
+        embedder = make_embedder(kind, cache_dir=settings.data_dir / "models", threads=threads)
         if stored is not None and stored != embedder.name:
             raise IndexMismatch(
                 f"{settings.data_dir} was built with the embedder {stored}, not {embedder.name}",

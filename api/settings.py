@@ -38,5 +38,19 @@ class Settings:
                    job_stale_after_s=float(env.get("WHOKNOWS_JOB_STALE_AFTER_S")
                                            or cls.job_stale_after_s))
 
+    def to_env(self) -> dict[str, str]:
+        """The environment ``from_env`` reads these settings back from (for the processes
+        of `whoknows serve --workers N`)."""
+        env = {"WHOKNOWS_DATA_DIR": str(self.data_dir.resolve()),
+               "WHOKNOWS_REDIS_URL": self.redis_url or "",
+               "WHOKNOWS_MAX_UPLOAD_MB": str(self.max_upload_mb),
+               "WHOKNOWS_ANN_THRESHOLD": str(self.ann_threshold),
+               "WHOKNOWS_REINDEX_ROOTS": os.pathsep.join(str(p) for p in self.reindex_roots),
+               "WHOKNOWS_MAX_JOB_ATTEMPTS": str(self.max_job_attempts),
+               "WHOKNOWS_JOB_STALE_AFTER_S": str(self.job_stale_after_s)}
+        if self.embedder:
+            env["WHOKNOWS_EMBEDDER"] = self.embedder
+        return env
+
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self

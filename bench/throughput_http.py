@@ -51,7 +51,8 @@ def data_folder(corpus: str, embedder: str) -> tuple[os.PathLike, dict]:
                   "WHOKNOWS_REDIS_URL": ""}
 
 
-def load(base: str, clients: int, seconds: float) -> tuple[int, float, list[float]]:
+def load(base: str, clients: int, seconds: float, keep_alive: bool = True
+         ) -> tuple[int, float, list[float]]:
     """(requests answered, seconds, latencies in ms) for ``clients`` clients."""
     host, port = urllib.parse.urlsplit(base).hostname, urllib.parse.urlsplit(base).port
     times: list[float] = []
@@ -65,6 +66,9 @@ def load(base: str, clients: int, seconds: float) -> tuple[int, float, list[floa
         while time.perf_counter() < stop:
             q = urllib.parse.quote(rng.choice(QUERIES))
             started = time.perf_counter()
+            if not keep_alive:  # a new connection per search (time to connect included)
+                conn.close()
+                conn = http.client.HTTPConnection(host, port, timeout=60)
             conn.request("GET", f"/api/search?q={q}&limit=10")
             response = conn.getresponse()
             response.read()
@@ -103,6 +107,9 @@ def main() -> None:
     parser.add_argument("--clients", default="1,2,4,8")
     parser.add_argument("--server-workers", type=int, default=1,
                         help="`whoknows serve --workers N` (processes)")
+    parser.add_argument("--new-connections", action="store_true",
+                        help="a new connection per search (default: one keep-alive "
+                             "connection per client)")
     args = parser.parse_args()
     data, env = data_folder(args.corpus, args.embedder)
     with socket.socket() as s:
@@ -114,7 +121,8 @@ def main() -> None:
         serve += ["--workers", str(args.server_workers)]
     server = run(serve, env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results: dict = {"corpus": args.corpus, "embedder": args.embedder,
-                     "server_workers": args.server_workers, "cpus": os.cpu_count()}
+                     "server_workers": args.server_workers, "cpus": os.cpu_count(),
+                     "connections": "new per search" if args.new_connections else "keep-alive"}
     try:
         deadline = time.time() + 300
         while time.time() < deadline:
@@ -127,12 +135,12 @@ def main() -> None:
         load(base, 2, 3.0)  # warm-up (every server process, the model, caches)
         base_rate = None
         for clients in (int(c) for c in args.clients.split(",")):
-            n, seconds, times = load(base, clients, args.seconds)
+            n, seconds, times = load(base, clients, args.seconds, not args.new_connections)
             results[f"clients_{clients}"] = row(f"{clients} client(s)", n, seconds, times,
                                                 base_rate)
             base_rate = base_rate or n / seconds
         job = request(f"{base}/api/admin/reindex", b"{}")
-        n, seconds, times = load(base, 2, args.seconds)
+        n, seconds, times = load(base, 2, args.seconds, not args.new_connections)
         state = request(f"{base}/api/admin/jobs/{job['id']}")
         results["reindex_2_clients"] = row("2 clients, re-index", n, seconds, times, base_rate)
         results["reindex_job"] = {k: state[k] for k in ("state", "done", "total")}
@@ -143,7 +151,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    name = f"throughput-http-{args.corpus}-w{args.server_workers}"
+    name = (f"throughput-http-{args.corpus}-w{args.server_workers}"
+            + ("-new-connections" if args.new_connections else ""))
     print("wrote", write_results(name, results))
     print(json.dumps(results))
 

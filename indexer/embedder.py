@@ -132,18 +132,19 @@ EMBEDDERS = ("onnx-int8", "onnx-fp32", "minilm", "hashing-DIM")
 DEFAULT_EMBEDDER = "onnx-int8"
 
 
-def make_embedder(kind: str, cache_dir: Path | None = None) -> Embedder:
+def make_embedder(kind: str, cache_dir: Path | None = None,
+                  threads: int | None = None) -> Embedder:
     """Build an embedder from its setting value (one of ``EMBEDDERS``).
 
     ``minilm`` is the sentence-transformers (torch) reference; ``onnx-int8`` and
     ``onnx-fp32`` run the same model through onnxruntime, exported once into
-    ``cache_dir``."""
+    ``cache_dir``, on ``threads`` threads (default: one per core)."""
     if kind in ("minilm", DEFAULT_MODEL, "sentence-transformers", "torch"):
         return SentenceTransformerEmbedder()
     if kind in ("onnx-int8", "onnx-fp32", "onnx"):
         from indexer.onnx_embedder import OnnxEmbedder
 
-        return OnnxEmbedder(cache_dir, quantised=kind != "onnx-fp32")
+        return OnnxEmbedder(cache_dir, quantised=kind != "onnx-fp32", threads=threads)
     if kind.startswith("hashing"):
         _, _, dim = kind.partition("-")
         if dim and not dim.isdigit():

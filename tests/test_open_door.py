@@ -58,3 +58,12 @@ def test_loopback_server_without_keys_is_open_but_refuses_a_revoked_key(runtime)
         assert client.get("/api/admin/jobs").status_code == 200  # open: this machine only
         r = client.get("/api/admin/jobs", headers={"Authorization": f"Bearer {secret}"})
         assert r.status_code == 401  # a key that is sent is checked, even when open
+
+
+def test_settings_survive_the_trip_to_the_server_processes(tmp_path):
+    """`serve --workers N` hands its settings to each process through the environment."""
+    settings = Settings(data_dir=tmp_path / "d", embedder="hashing-64", max_upload_mb=7,
+                        reindex_roots=(tmp_path / "a", tmp_path / "b"), max_job_attempts=5,
+                        job_stale_after_s=4.5)
+    assert Settings.from_env(settings.to_env()) == Settings(
+        **{**settings.__dict__, "data_dir": settings.data_dir.resolve()})
