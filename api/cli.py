@@ -293,15 +293,20 @@ def _serve_processes(config: Any) -> None:
     first waits ~40 ms for a delayed ACK (uvicorn issue #3149). Re-wrapping the same
     descriptor with IPPROTO_TCP lets asyncio set TCP_NODELAY as for one process.
     """
-    import socket
-
     from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[tcp_listener(config)]).run()
+
+
+def tcp_listener(config: Any) -> Any:
+    """The listening socket uvicorn binds for ``config``, marked IPPROTO_TCP."""
+    import socket
 
     bound = config.bind_socket()
     if bound.family in (socket.AF_INET, socket.AF_INET6):
-        bound = socket.socket(bound.family, bound.type, socket.IPPROTO_TCP,
-                              fileno=bound.detach())
-    Multiprocess(config, sockets=[bound]).run()
+        return socket.socket(bound.family, bound.type, socket.IPPROTO_TCP,
+                             fileno=bound.detach())
+    return bound
 
 
 @app.command()

@@ -56,3 +56,55 @@ def test_serve_answers_on_loopback(tmp_path):
     # With no keys it refuses to listen beyond this machine, and says it runs open.
     assert "binding 127.0.0.1 instead of 0.0.0.0" in output
     assert "running open" in output
+
+
+def test_serve_with_two_processes_answers_and_keeps_its_settings(tmp_path):
+    """`serve --workers 2`: each process builds its app from the settings the command
+    hands down (the data folder, the reindex roots, the address for open mode)."""
+    write(tmp_path / "corpus", "a.md", "---\nid: kb-1\ntitle: Kafka retention\n---\nkafka\n")
+    write(tmp_path / "root" / "team", "b.md", "---\nid: kb-2\ntitle: Lag\n---\nconsumer lag\n")
+    env = {**os.environ, "WHOKNOWS_EMBEDDER": "hashing-2048", "WHOKNOWS_DATA_DIR": ""}
+    cli = [sys.executable, "-c", "from api.cli import main; main()"]
+    data = ["--data-dir", str(tmp_path / "data")]
+    subprocess.run([*cli, "ingest", str(tmp_path / "corpus"), *data], env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([*cli, "serve", "--port", str(port), "--workers", "2", *data,
+                               "--reindex-root", str(tmp_path / "root")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if get(f"{base}/readyz")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        for _ in range(4):  # whichever process answers
+            status, body = get(f"{base}/api/search?q=kafka")
+            assert status == 200 and body["articles"][0]["id"] == "kb-1"
+        request = urllib.request.Request(
+            f"{base}/api/admin/reindex", method="POST", headers={"content-type":
+                                                                 "application/json"},
+            data=json.dumps({"source": str(tmp_path / "root" / "team")}).encode())
+        with urllib.request.urlopen(request, timeout=10) as r:
+            assert r.status == 202  # the root given on the command line reached the process
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def test_the_listening_socket_of_several_processes_is_tcp():
+    """Accepted connections inherit it: without IPPROTO_TCP asyncio leaves Nagle on, and
+    each keep-alive request waits for a delayed ACK (uvicorn #3149)."""
+    import uvicorn
+
+    from api.cli import tcp_listener
+
+    listener = tcp_listener(uvicorn.Config("api.app:app_from_env", host="127.0.0.1",
+                                           port=free_port()))
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
