@@ -113,7 +113,8 @@ def main() -> None:
     folder = CACHE / f"latency-{args.docs}-{args.embedder}" / "source"
     data = CACHE / f"latency-{args.docs}-{args.embedder}" / "data"
     env = {**os.environ, "WHOKNOWS_DATA_DIR": str(data), "WHOKNOWS_REDIS_URL": "",
-           "WHOKNOWS_EMBEDDER": args.embedder}
+           "WHOKNOWS_EMBEDDER": args.embedder,
+           "WHOKNOWS_REINDEX_ROOTS": str(folder.resolve())}  # the re-index reads it
     if not (data / "whoknows.db").exists():
         generate(folder, args.docs)
         started = time.perf_counter()
