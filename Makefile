@@ -1,11 +1,13 @@
 # whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
 # `make chaos` kills ingest, reindex, a worker and the server at random points (minutes).
+# `make screenshots` refreshes docs/screenshots/ through the browser tests (tests alone
+# never change a tracked file).
 # All install what they need first (torch's CPU build before anything that wants torch).
 PYTHON ?= python3
 DATA ?= whoknows-data
 WHOKNOWS = $(PYTHON) -m api.cli
 
-.PHONY: install demo test chaos bench lint
+.PHONY: install demo test chaos screenshots bench lint
 
 install:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -23,6 +25,9 @@ test: install
 
 chaos: install
 	$(PYTHON) -m pytest -q -m chaos
+
+screenshots: install
+	WHOKNOWS_SCREENSHOTS=docs/screenshots $(PYTHON) -m pytest -q tests/test_browser.py
 
 bench: install
 	$(PYTHON) bench/eval_scifact.py

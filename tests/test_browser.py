@@ -4,7 +4,9 @@ uvicorn server on loopback over the demo corpus, embedded with the real MiniLM m
 
 Without chromium (``apt-get install -y chromium``) or playwright these tests skip,
 except where the CI environment variable is set: there they fail, so CI cannot pass
-without running them. They save screenshots to docs/screenshots/ for the docs.
+without running them. They save screenshots of what they see to a temporary folder,
+or to the folder named by WHOKNOWS_SCREENSHOTS: `make screenshots` refreshes the ones
+in docs/screenshots/ on purpose (a test run never changes a tracked file).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from indexer.keys import KeyRing
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-SHOTS = ROOT / "docs" / "screenshots"
 HIDDEN = {"p-yusuf-demir", "p-rui-carvalho", "p-anna-kovacs", "p-hannah-schulz"}
 # No GPU, no sandbox (tests may run as root in a container), and nothing that phones home.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -104,18 +105,26 @@ def page(browser, server):
     context.close()
 
 
-def shoot(page, name: str) -> None:
-    """docs/screenshots/<name>-desktop.png (up to 1600 px of the page) and <name>-phone.png
-    (the first screen on a phone) of the page as it is."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where screenshots go: $WHOKNOWS_SCREENSHOTS (docs/screenshots for `make
+    screenshots`), else a temporary folder."""
+    chosen = os.environ.get("WHOKNOWS_SCREENSHOTS")
+    return Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+
+
+def shoot(page, name: str, shots: Path) -> None:
+    """<name>-desktop.png (up to 1600 px of the page) and <name>-phone.png (the first
+    screen on a phone) of the page as it is, in ``shots``."""
+    shots.mkdir(parents=True, exist_ok=True)
     height = min(1600, page.evaluate("document.documentElement.scrollHeight"))
-    page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True,
+    page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True,
                     clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": height})
     page.set_viewport_size(PHONE)
     # Laid out for a phone on load (filters folded); a fresh visit, as a reload would
     # restore the scroll position the desktop shot left, which varies from run to run.
     page.goto(page.url)
-    page.screenshot(path=str(SHOTS / f"{name}-phone.png"))
+    page.screenshot(path=str(shots / f"{name}-phone.png"))
     page.set_viewport_size(DESKTOP)
 
 
@@ -125,7 +134,7 @@ def people_ids(page) -> list[str]:
             (links.nth(i).get_attribute("href") for i in range(links.count()))]
 
 
-def test_type_a_query_and_see_articles_and_experts(page):
+def test_type_a_query_and_see_articles_and_experts(shots, page):
     page.goto("/")
     page.get_by_label("What do you want to know").fill("kafka consumer lag")
     page.keyboard.press("Enter")
@@ -137,7 +146,7 @@ def test_type_a_query_and_see_articles_and_experts(page):
     experts = people_ids(page)
     assert "p-amara-okafor" in experts[:3] and not set(experts) & HIDDEN
     assert page.locator("#people .badge.mentor").count() > 0
-    shoot(page, "search")
+    shoot(page, "search", shots)
     # The URL is the search: opened directly, it shows the same results.
     url = page.url
     page.goto("/")
@@ -162,7 +171,7 @@ def test_filters_and_paging(page):
     assert page.locator("ol.hits").get_attribute("start") == "11"
 
 
-def test_open_a_person_page(page):
+def test_open_a_person_page(shots, page):
     page.goto("/?q=kafka+consumer+lag")
     page.locator("#people").get_by_role("link", name="Amara Okafor").click()
     page.wait_for_url("**/people/p-amara-okafor")
@@ -174,11 +183,11 @@ def test_open_a_person_page(page):
     hrefs = [similar.nth(i).get_attribute("href") for i in range(similar.count())]
     assert hrefs and "/people/p-amara-okafor" not in hrefs
     assert not {h.rsplit("/", 1)[1] for h in hrefs} & HIDDEN
-    shoot(page, "person")
+    shoot(page, "person", shots)
     assert page.goto("/people/p-yusuf-demir").status == 404  # opted out
 
 
-def test_open_a_document_and_its_pdf(page):
+def test_open_a_document_and_its_pdf(shots, page):
     page.goto("/?q=solver+benchmark+instances")
     pdf_hit = page.locator("ol.hits li.hit").filter(has=page.locator("a[href$='.pdf']")).first
     title = pdf_hit.locator("h3").inner_text()
@@ -193,10 +202,10 @@ def test_open_a_document_and_its_pdf(page):
     page.goto("/documents/kb-kafka-consumer-lag-runbook?q=replication+lag")
     assert page.locator("article.document mark").count() > 0
     assert page.locator("article.document mark").first.get_attribute("id") == "hit"
-    shoot(page, "document")
+    shoot(page, "document", shots)
 
 
-def test_find_me_a_mentor(page):
+def test_find_me_a_mentor(shots, page):
     page.goto("/")
     page.get_by_role("link", name="Find a mentor").click()
     page.get_by_label("Employee").fill("Grace Mwangi")
@@ -210,7 +219,7 @@ def test_find_me_a_mentor(page):
                (cards.nth(i).locator("h3 a").get_attribute("href") for i in range(cards.count()))}
     # Not herself, not her manager (Ahmed Hassan), no one who opted out.
     assert not mentors & ({"p-grace-mwangi", "p-ahmed-hassan"} | HIDDEN)
-    shoot(page, "mentors")
+    shoot(page, "mentors", shots)
 
 
 def test_keyboard_and_labels(page):
@@ -229,7 +238,7 @@ def test_keyboard_and_labels(page):
         assert page.locator("main#main").count() == 1 and page.locator("h1").count() == 1
 
 
-def test_a_server_with_keys_asks_for_one(page, server):
+def test_a_server_with_keys_asks_for_one(shots, page, server):
     _, state = server
     ring = KeyRing(state.runtime.store)
     with state.lock:  # the server's threads share the store's connection
@@ -237,7 +246,7 @@ def test_a_server_with_keys_asks_for_one(page, server):
     try:
         assert page.goto("/?q=kafka").status == 401
         assert page.locator("h1").inner_text() == "An API key is needed"
-        shoot(page, "key")
+        shoot(page, "key", shots)
         page.get_by_label("API key").fill("wk_wrong_key")
         page.get_by_role("button", name="Use this key").click()
         assert "unknown or revoked" in page.get_by_role("alert").inner_text()
