@@ -12,10 +12,12 @@ Examples::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +32,7 @@ from api.settings import Settings
 from indexer.errors import InvalidQuery, WhoknowsError
 from indexer.records import Filters
 from ingest.pipeline import Ingester, IngestReport
+from search.filters import check_filters, one_of
 
 app = typer.Typer(help="whoknows: what do we know about X, and who knows about X?",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -44,10 +47,18 @@ Kind = Annotated[list[str] | None, typer.Option("--kind", help="article or lesso
 Tag = Annotated[list[str] | None, typer.Option("--tag", help="Only documents with this tag.")]
 Department = Annotated[list[str] | None, typer.Option("--department", help="Authors' department.")]
 Language = Annotated[list[str] | None, typer.Option("--language", help="Language code, e.g. en.")]
+Location = Annotated[list[str] | None, typer.Option(
+    "--location", help="Only people in this location (documents have none).")]
 After = Annotated[str | None, typer.Option("--updated-after", help="YYYY-MM-DD")]
 Before = Annotated[str | None, typer.Option("--updated-before", help="YYYY-MM-DD")]
 Queries = Annotated[Path | None, typer.Option(
-    "--queries", help='JSON lines {"id", "text"}: answer each, one JSON object per line.')]
+    "--queries", help='JSON lines {"id", "text"} (a line may also set this command\'s '
+                      'options, e.g. "kind", "limit"): answer each, one JSON object per line.')]
+
+# Besides id and text, a batch line may set any option of the command it runs under
+# (named as the options, with _ for -), for that line only.
+LIST_FIELDS = ("kind", "tag", "department", "location", "language")
+DATE_FIELDS = ("updated_after", "updated_before")
 
 
 def _runtime(data_dir: Path | None) -> Runtime:
@@ -114,13 +125,15 @@ def search(
     offset: Annotated[int, typer.Option(help="Skip this many articles (paging).")] = 0,
     experts: Annotated[int, typer.Option("--experts", help="How many experts to suggest.")] = 5,
     kind: Kind = None, tag: Tag = None, department: Department = None,
-    language: Language = None, updated_after: After = None, updated_before: Before = None,
+    location: Location = None, language: Language = None,
+    updated_after: After = None, updated_before: Before = None,
     queries: Queries = None, data_dir: DataDir = None, as_json: AsJson = False,
 ) -> None:
     """Articles and lessons for a query, with the people who know about it."""
-    filters = _filters(kind, tag, department, language, updated_after, updated_before)
-    _run(query, queries, data_dir, as_json, dict(limit=limit, offset=offset, experts=experts,
-                                                 filters=filters, articles=True))
+    _run(query, queries, data_dir, as_json, dict(
+        limit=limit, offset=offset, experts=experts, kind=kind, tag=tag,
+        department=department, location=location, language=language,
+        updated_after=updated_after, updated_before=updated_before), articles=True)
 
 
 @app.command(name="experts")
@@ -128,49 +141,111 @@ def experts_command(
     query: Annotated[str | None, typer.Argument(help="The topic.")] = None,
     limit: Limit = 10,
     kind: Kind = None, tag: Tag = None, department: Department = None,
-    language: Language = None, updated_after: After = None, updated_before: Before = None,
+    location: Location = None, language: Language = None,
+    updated_after: After = None, updated_before: Before = None,
     queries: Queries = None, data_dir: DataDir = None, as_json: AsJson = False,
 ) -> None:
     """People who know about a topic, each with the evidence and skills that explain why."""
-    filters = _filters(kind, tag, department, language, updated_after, updated_before)
-    _run(query, queries, data_dir, as_json, dict(limit=limit, filters=filters, articles=False))
+    _run(query, queries, data_dir, as_json, dict(
+        limit=limit, kind=kind, tag=tag, department=department, location=location,
+        language=language, updated_after=updated_after, updated_before=updated_before),
+        articles=False)
 
 
 def _run(query: str | None, queries: Path | None, data_dir: Path | None, as_json: bool,
-         options: dict[str, Any]) -> None:
+         options: dict[str, Any], articles: bool) -> None:
+    """Answer the query, or each line of ``queries``; every line's options are checked
+    (fields, dates, filter values) before the first answer is printed."""
     if queries is None and query is None:
         raise InvalidQuery("the query is empty", "give a query, or --queries FILE")
-    answerer = _runtime(data_dir).answerer()
+    lines = ([(0, "", query or "", options)] if queries is None
+             else _read_queries(queries, options))
+    asked = []
+    for number, query_id, text, line_options in lines:
+        with _on_line(queries, number):
+            asked.append((number, query_id, text, _answer_options(line_options, articles)))
+    runtime = _runtime(data_dir)
+    for number, _, _, answer_options in asked:
+        with _on_line(queries, number):
+            check_filters(runtime.store, answer_options["filters"])
+    answerer = runtime.answerer()
     if queries is not None:
-        for query_id, text in _read_queries(queries):
-            result = answerer.answer(text, **options)
+        for _, query_id, text, answer_options in asked:
+            result = answerer.answer(text, **answer_options)
             print(json.dumps({"query_id": query_id, **result}, ensure_ascii=False), flush=True)
         return
-    result = answerer.answer(query or "", **options)
+    result = answerer.answer(query or "", **asked[0][3])
     if as_json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         _print_answer(result)
 
 
-def _read_queries(path: Path) -> list[tuple[str, str]]:
+def _read_queries(path: Path, options: dict[str, Any]
+                  ) -> list[tuple[int, str, str, dict[str, Any]]]:
+    """(line number, id, text, the options for that line) for each line of ``path``."""
     if not path.is_file():
         raise InvalidQuery(f"no queries file {path}")
+    allowed = ["id", "text", *options]
     found = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-            found.append((str(record["id"]), str(record["text"])))
+            query_id, text = str(record["id"]), str(record["text"])
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise InvalidQuery(f"{path}:{number}: expected a JSON object with id and text",
-                               f"found {line[:80]!r}") from exc
+            raise InvalidQuery(f"{path}, line {number}: expected a JSON object with id and "
+                               "text", f"found {line[:80]!r}") from exc
+        unknown = [name for name in record if name not in allowed]
+        if unknown:
+            raise InvalidQuery(f"{path}, line {number}: unknown field {unknown[0]!r}",
+                               f"use one of {one_of(allowed)}")
+        fields = {k: _field(k, v, number, path) for k, v in record.items() if k in options}
+        found.append((number, query_id, text, {**options, **fields}))
     return found
 
 
+def _field(name: str, value: Any, number: int, path: Path) -> Any:
+    """A batch line's value for option ``name``, in the type the option takes."""
+    if name in LIST_FIELDS:
+        values = [value] if isinstance(value, str) else value
+        if isinstance(values, list) and all(isinstance(v, str) for v in values):
+            return values
+        wanted = "a string or a list of strings"
+    elif name in DATE_FIELDS:
+        if value is None or isinstance(value, str):
+            return value
+        wanted = "a date written YYYY-MM-DD"
+    else:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        wanted = "a whole number"
+    raise InvalidQuery(f"{path}, line {number}: {name} must be {wanted}, got {value!r}")
+
+
+@contextlib.contextmanager
+def _on_line(path: Path | None, number: int) -> Iterator[None]:
+    """An error about a batch line's options names the line."""
+    try:
+        yield
+    except InvalidQuery as exc:
+        if path is None:
+            raise
+        raise InvalidQuery(f"{path}, line {number}: {exc.message}", exc.hint) from exc
+
+
+def _answer_options(options: dict[str, Any], articles: bool) -> dict[str, Any]:
+    """What ``Answerer.answer`` takes for the command's options."""
+    numbers = {k: options[k] for k in ("limit", "offset", "experts") if k in options}
+    return {**numbers, "articles": articles, "filters": _filters(
+        options["kind"], options["tag"], options["department"], options["location"],
+        options["language"], options["updated_after"], options["updated_before"])}
+
+
 def _filters(kind: list[str] | None, tag: list[str] | None, department: list[str] | None,
-             language: list[str] | None, after: str | None, before: str | None) -> Filters:
+             location: list[str] | None, language: list[str] | None,
+             after: str | None, before: str | None) -> Filters:
     for name, value in (("--updated-after", after), ("--updated-before", before)):
         if value:
             try:
@@ -178,8 +253,8 @@ def _filters(kind: list[str] | None, tag: list[str] | None, department: list[str
             except ValueError as exc:
                 raise InvalidQuery(f"{name} must be a date like 2025-01-31, got {value!r}") from exc
     return Filters(kinds=tuple(kind or ()), tags=tuple(tag or ()),
-                   departments=tuple(department or ()), languages=tuple(language or ()),
-                   updated_after=after, updated_before=before)
+                   departments=tuple(department or ()), locations=tuple(location or ()),
+                   languages=tuple(language or ()), updated_after=after, updated_before=before)
 
 
 def _print_answer(result: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from indexer.records import KINDS, Document, Filters, Person
 from indexer.store import Store
 from ingest.people import parse_person
 from search.answers import Answerer
+from search.filters import check_filters
 from search.mentoring import MentorCatalog
 from search.mentoring import find_mentors as mentors_for
 
@@ -97,10 +98,12 @@ def topics(store: Store, limit: int = 8) -> list[str]:
 def search(state: ServerState, caller: Caller, form: SearchForm) -> dict[str, Any]:
     """Articles (one page) and experts for the form, decorated for display."""
     answerer = state.current()
+    filters = caller.filters(form.filters())
     with state.lock:
+        check_filters(state.runtime.store, filters)  # an unknown value: the error page
         result = answerer.answer(
             form.q, limit=PAGE_SIZE, offset=(form.page - 1) * PAGE_SIZE,
-            experts=EXPERTS_SHOWN, filters=caller.filters(form.filters()))
+            experts=EXPERTS_SHOWN, filters=filters)
         store = state.runtime.store
         docs = store.get_documents(a["id"] for a in result["articles"])
         authors = _authors(store, [a["id"] for a in result["articles"]])

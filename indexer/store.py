@@ -451,6 +451,26 @@ class Store:
             f"SELECT DISTINCT d.language FROM documents d WHERE d.language IS NOT NULL "
             f"{where} ORDER BY d.language", params)]
 
+    def tags(self, filters: Filters | None = None) -> list[str]:
+        """The tags of the documents ``filters`` lets through, sorted."""
+        where, params = document_filter_sql(filters or Filters(), alias="d")
+        return [r[0] for r in self.db.execute(
+            f"SELECT DISTINCT t.value FROM documents d, json_each(d.tags) t "
+            f"WHERE t.value IS NOT NULL {where} ORDER BY t.value", params)]
+
+    def departments(self) -> list[str]:
+        """The departments of people who may be shown (not opted out), sorted."""
+        return self._visible_people_values("department")
+
+    def locations(self) -> list[str]:
+        """The locations of people who may be shown (not opted out), sorted."""
+        return self._visible_people_values("location")
+
+    def _visible_people_values(self, column: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            f"SELECT DISTINCT {column} FROM people WHERE visible AND {column} IS NOT NULL "
+            f"AND {column} != '' ORDER BY {column}")]
+
     def single_document_sources(self, sources: Iterable[str]) -> set[str]:
         """The ``sources`` from which exactly one document and no person was read."""
         wanted = sorted(set(sources))

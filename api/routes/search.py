@@ -12,6 +12,7 @@ from api.deps import Reader, State
 from api.schemas import SearchResponse
 from indexer.errors import InvalidRecord
 from indexer.records import Filters
+from search.filters import check_filters
 
 
 class InvalidParameter(InvalidRecord):
@@ -47,10 +48,11 @@ def _day(name: str, value: str | None) -> str | None:
                                "use YYYY-MM-DD, e.g. 2025-01-31") from exc
 
 
-def _answer(state: State, query: str, **options: Any) -> JSONResponse:
+def _answer(state: State, query: str, filters: Filters, **options: Any) -> JSONResponse:
     answerer = state.current()
     with state.lock:
-        result = answerer.answer(query, **options)
+        check_filters(state.runtime.store, filters)
+        result = answerer.answer(query, filters=filters, **options)
     # Returned as is: the answer is built to the SearchResponse shape (the schema tests
     # check every response against it), and re-validating it costs milliseconds a query.
     return JSONResponse(result)
@@ -65,7 +67,8 @@ def search(state: State, caller: Reader, q: Text,
            language: Many = [], updated_after: Day = None,  # noqa: B006
            updated_before: Day = None, location: Many = []) -> JSONResponse:  # noqa: B006
     """Articles and lessons for a query, with the people who know about it
-    (``location`` narrows the people only: a document has no place)."""
+    (``location`` narrows the people only: a document has no place). A filter value
+    nothing the caller may read has is a 400 that lists the valid ones."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before, location))
     return _answer(state, q, limit=limit, offset=offset, experts=experts,
