@@ -21,6 +21,7 @@ from indexer.store import Store
 from ingest.people import parse_person
 from search.answers import Answerer
 from search.filters import check_filters
+from search.markup import renders_markdown
 from search.mentoring import MentorCatalog
 from search.mentoring import find_mentors as mentors_for
 
@@ -139,7 +140,8 @@ def document(state: ServerState, caller: Caller, doc_id: str) -> dict[str, Any]:
         servable = servable_sources(state.runtime, [doc.source])
     return {"doc": doc, "people": people, "unlisted": unlisted,
             "source_name": Path(doc.source).name if doc.source else None,
-            "source_ok": doc.source in servable}
+            "source_ok": doc.source in servable,
+            "markdown": renders_markdown(doc.source, doc.body)}
 
 
 def _readable_document(store: Store, caller: Caller, doc_id: str) -> Document:

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from search.markup import markdown_html
 from search.snippets import highlight_spans
 
 HERE = Path(__file__).parent
@@ -130,6 +131,21 @@ def _list_items(text: str) -> list[str] | None:
     return items
 
 
+def markdown(body: str, title: str, query: str | None = None) -> Markup:
+    """A Markdown body as HTML (search.markup: raw HTML off, safe links only), query terms
+    highlighted and the first one anchored."""
+    anchored = False
+
+    def mark(text: str) -> str:
+        nonlocal anchored
+        spans = highlight_spans(text, query) if query else []
+        html = highlight(text, spans, None if anchored else "hit")
+        anchored = anchored or bool(spans)
+        return html
+
+    return Markup(markdown_html(body, title, mark))
+
+
 def nice_date(value: str | None) -> str:
     """2025-02-03 -> 3 Feb 2025 (unparseable dates are shown as they are)."""
     if not value:
@@ -172,6 +188,7 @@ def sentence(text: str | None) -> str:
 
 
 templates.env.filters.update(nice_date=nice_date, language=language_name, sentence=sentence,
+                             markdown=markdown,
                              kind=lambda k: KIND_LABELS.get(k, (k or "").capitalize()))
 templates.env.globals.update(url=url, highlight=highlight, doc_url=doc_url,
                              source_url=source_url, person_url=person_url)

@@ -1,17 +1,26 @@
-"""Snippets: the window of a passage that holds the most query terms, with highlights."""
+"""Snippets: the window of a passage that holds the most query terms, with highlights.
+
+A snippet is plain text: Markdown markup is read away first (``search.markup``), so a
+snippet shows what the rendered page shows, and highlights fall on that text.
+"""
 
 from __future__ import annotations
 
 import re
 
+from search.markup import markdown_text
 from search.text import stem, terms
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+# Passages are far shorter; a whole body (a document with no passage to show) is read
+# from the paragraph of its first hit on, so that a huge file costs no more than this.
+MAX_PARSED = 20_000
 
 
 def make_snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tuple[int, int]]]:
     """(snippet, highlight spans within the snippet) for ``text`` against ``query``."""
     wanted = {stem(t) for t in terms(query)}
+    text, before, after = _plain(text, wanted)
     tokens = [(m.start(), m.end(), stem(m.group())) for m in _TOKEN.finditer(text)]
     if not tokens:
         return text[:300], []
@@ -20,10 +29,20 @@ def make_snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tupl
     end = min(start + width, len(tokens))
     lo, hi = tokens[start][0], tokens[end - 1][1]
     snippet = " ".join(text[lo:hi].split())
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(tokens) else ""
+    prefix = "… " if start > 0 or before else ""
+    suffix = " …" if end < len(tokens) or after else ""
     shown = prefix + snippet + suffix
     return shown, _highlights(shown, wanted)
+
+
+def _plain(text: str, wanted: set[str]) -> tuple[str, bool, bool]:
+    """The text without markup, and whether text was left out before and after it."""
+    if len(text) <= MAX_PARSED:
+        return markdown_text(text), False, False
+    first = next((m.start() for m in _TOKEN.finditer(text) if stem(m.group()) in wanted), 0)
+    start = text.rfind("\n\n", 0, first) + 1  # 0 when there is no blank line before
+    end = start + MAX_PARSED
+    return markdown_text(text[start:end]), start > 0, end < len(text)
 
 
 def _best_window(hits: list[tuple[int, str]], n: int, width: int) -> int:

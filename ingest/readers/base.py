@@ -10,7 +10,6 @@ expand into gigabytes ("billion laughs").
 from __future__ import annotations
 
 import codecs
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -157,10 +156,6 @@ class _NoAliasLoader(_NoAliasComposer, _SAFE_LOADER):  # type: ignore[misc]
     def __init__(self, stream: str) -> None:
         _SAFE_LOADER.__init__(self, stream)
         yaml.composer.Composer.__init__(self)  # libyaml's loader composes in C: never set up
-
-
-def file_date(path: Path) -> str:
-    return dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC).date().isoformat()
 
 
 def first_line(text: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from indexer.errors import IngestError
 from ingest.documents import parse_document
-from ingest.readers.base import FileResult, file_date, read_text, require_text
+from ingest.readers.base import FileResult, read_text, require_text
 
 MAX_HTML_BYTES = 16 << 20  # the parser reads about 4 MB of markup a second
 _DROP = frozenset(("script", "style", "nav", "header", "footer", "noscript", "template",
@@ -103,7 +103,7 @@ def squash(parts: list[str]) -> str:
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     page = parse_page(read_text(path, MAX_HTML_BYTES))
-    record: dict = {"updated_at": file_date(path), **page.meta}
+    record: dict = dict(page.meta)  # dated by its meta tags only, never the file's mtime
     if page.language and "language" not in record:
         record["language"] = page.language
     record["title"] = (squash(page.title) or squash(page.h1))[:200] or path.stem

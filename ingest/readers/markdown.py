@@ -9,7 +9,6 @@ from indexer.errors import IngestError
 from ingest.documents import parse_document
 from ingest.readers.base import (
     FileResult,
-    file_date,
     first_line,
     load_yaml,
     read_text,
@@ -36,6 +35,6 @@ def split_front_matter(text: str) -> tuple[dict, str]:
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     meta, body = split_front_matter(read_text(path))
     require_text(body, path)
-    record = {"title": first_line(body) or path.stem, "updated_at": file_date(path), **meta,
-              "body": body}
+    # Dated by its front matter only (a file's modification time is when it was copied).
+    record = {"title": first_line(body) or path.stem, **meta, "body": body}
     return FileResult(documents=[parse_document(record, file_id, str(path))])

@@ -10,7 +10,7 @@ from pypdf.errors import PdfReadError
 
 from indexer.errors import IngestError
 from ingest.documents import parse_document
-from ingest.readers.base import FileResult, file_date, first_line, require_text
+from ingest.readers.base import FileResult, first_line, require_text
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 # What PDF writers put in the info fields when nobody filled them in.
@@ -30,7 +30,7 @@ def read(path: Path, file_id: str, people: bool = False) -> FileResult:
         raise IngestError(f"corrupt or unreadable PDF: {exc}") from exc
     body = require_text("\n\n".join(p.strip() for p in pages if p.strip()), path)
     record = {"title": str(info.get("/Title") or "").strip() or first_line(body) or path.stem,
-              "body": body, "updated_at": _pdf_date(info.get("/CreationDate")) or file_date(path)}
+              "body": body, "updated_at": _pdf_date(info.get("/CreationDate"))}
     for key, field in (("/Author", "authors"), ("/Keywords", "tags")):
         value = str(info.get(key) or "").strip()
         if value and value.lower() not in _PLACEHOLDERS:

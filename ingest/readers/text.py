@@ -1,4 +1,5 @@
-"""Plain text: the first non-empty line is the title."""
+"""Plain text: the first non-empty line is the title. A text file has no date: its
+modification time says when it was copied or ingested, not when it was written."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from pathlib import Path
 
 from indexer.records import Document
 from ingest.fields import clean_text
-from ingest.readers.base import FileResult, file_date, first_line, read_text, require_text
+from ingest.readers.base import FileResult, first_line, read_text, require_text
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     body = clean_text(require_text(read_text(path), path))
     doc = Document(id=file_id, title=first_line(body) or path.stem, body=body,
-                   updated_at=file_date(path), source=str(path))
+                   source=str(path))
     return FileResult(documents=[doc])
