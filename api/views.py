@@ -180,10 +180,11 @@ def source_file(state: ServerState, caller: Caller, doc_id: str) -> Path:
 def person(state: ServerState, caller: Caller, person_id: str) -> dict[str, Any]:
     with state.lock:
         store = state.runtime.store
-        found = store.get_people([person_id]).get(person_id)
-        if found is None or not found.visible:  # opted out: not even a profile
+        try:
+            found = store.get_person(person_id, shown=True)  # opted out: not even a profile
+        except NotFound as exc:
             raise NotFound(f"no person with id {person_id!r}",
-                           "search for a topic to find the people who know about it")
+                           "search for a topic to find the people who know about it") from exc
         documents = store.documents_of(found, caller.filters(), limit=100)
         people = store.get_people()
         similar = similar_people(store, found, people)

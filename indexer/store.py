@@ -244,13 +244,18 @@ class Store:
         return found is not None
 
     def get_documents(self, ids: Iterable[str]) -> dict[str, Document]:
+        """The documents, as shown: authors who opted out are left out of ``authors``."""
         ids = list(dict.fromkeys(ids))
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
         authors: dict[str, list[str]] = {}
-        for row in self.db.query(f"SELECT doc_id, author FROM authorship WHERE doc_id IN "
-                                 f"({marks}) ORDER BY rowid", ids):
+        # The authors a reader may see: not those who are (by id or email) a person who
+        # opted out. Every display of a document reads it here.
+        for row in self.db.query(f"SELECT doc_id, author FROM authorship a WHERE doc_id IN "
+                                 f"({marks}) AND NOT EXISTS (SELECT 1 FROM people p "
+                                 f"WHERE NOT p.visible AND (p.id = a.author OR "
+                                 f"lower(p.email) = lower(a.author))) ORDER BY rowid", ids):
             authors.setdefault(row["doc_id"], []).append(row["author"])
         rows = self.db.query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)
         return {r["id"]: _document_from_row(r, authors.get(r["id"], [])) for r in rows}
@@ -423,9 +428,11 @@ class Store:
             rows = self.db.query(f"SELECT * FROM people WHERE id IN ({marks})", ids)
         return {r["id"]: _person_from_row(r) for r in rows}
 
-    def get_person(self, person_id: str) -> Person:
+    def get_person(self, person_id: str, shown: bool = False) -> Person:
+        """The person; with ``shown``, only one who may be shown (not opted out): one who
+        opted out then answers exactly as a missing one."""
         person = self.get_people([person_id]).get(person_id)
-        if person is None:
+        if person is None or (shown and not person.visible):
             raise NotFound(f"no person with id {person_id!r}",
                            "check the id with `whoknows experts`")
         return person

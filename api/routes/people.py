@@ -8,7 +8,6 @@ from fastapi import APIRouter
 
 from api.deps import Reader, State
 from api.schemas import PersonOut
-from indexer.errors import NotFound
 
 router = APIRouter(prefix="/api/people", tags=["people"])
 
@@ -16,11 +15,8 @@ router = APIRouter(prefix="/api/people", tags=["people"])
 @router.get("/{person_id}", response_model=PersonOut)
 def get_person(person_id: str, state: State, caller: Reader) -> dict[str, Any]:
     store = state.runtime.store
-    with state.lock:
-        person = store.get_person(person_id)
-        if not person.visible and caller.role != "admin":
-            raise NotFound(f"no person with id {person_id!r}")  # opted out: not even a profile
-        documents = store.documents_of(person, caller.filters())
+    person = store.get_person(person_id, shown=True)  # opted out: not even a profile
+    documents = store.documents_of(person, caller.filters())
     return {**{k: getattr(person, k) for k in PersonOut.model_fields if hasattr(person, k)},
             "skills": [{"name": s.name, "level": s.level, "years": s.years}
                        for s in person.skills],
