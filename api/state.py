@@ -11,6 +11,7 @@ from api.queue import Queue
 from api.runtime import Runtime
 from indexer.keys import KeyRing
 from search.answers import Answerer
+from search.mentoring import MentorCatalog
 
 
 class SharedLock:
@@ -74,6 +75,16 @@ class ServerState:
     # with the store takes them alone. Each thread has its own store connection.
     lock: SharedLock = field(default_factory=SharedLock)
     _warming: threading.Lock = field(default_factory=threading.Lock)
+    _catalog: MentorCatalog | None = None
+
+    def catalog(self) -> MentorCatalog:
+        """The mentoring catalog: one per server (it caches what people wrote until the
+        store changes), for the API, the pages and recommendations alike."""
+        if self._catalog is None:
+            with self._warming:
+                if self._catalog is None:
+                    self._catalog = MentorCatalog(self.runtime.store, self.runtime.embedder)
+        return self._catalog
 
     @property
     def keys(self) -> KeyRing:

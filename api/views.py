@@ -19,11 +19,11 @@ from indexer.errors import NotFound
 from indexer.records import KINDS, Document, Filters, Person
 from indexer.store import Store
 from ingest.people import parse_person
-from search.answers import Answerer
 from search.filters import check_filters
 from search.markup import renders_markdown
 from search.mentoring import MentorCatalog
 from search.mentoring import find_mentors as mentors_for
+from search.recommendations import reading_list
 
 PAGE_SIZE = 10
 EXPERTS_SHOWN = 6
@@ -269,21 +269,9 @@ def find_mentors(state: ServerState, caller: Caller, mentee: Person,
             people.pop(mentee.id, None)  # a profile typed in stands for that id here
         result = mentors_for(catalog, mentee, filters=caller.filters(), people=people)
         topics = [t["topic"] for t in result["topics"]]
-        result["reading"] = reading(answerer, mentee, topics, caller.filters())
+        result["reading"] = reading_list(answerer, mentee, topics, caller.filters())
     result["left_out"] = [f"{n} {LEFT_OUT.get(rule, rule.replace('_', ' '))}"
                           for rule, n in result.get("excluded", {}).items()]
     return result
 
 
-def reading(answerer: Answerer, mentee: Person, topics: list[str], filters: Filters,
-            per_topic: int = 3, limit: int = 6) -> list[dict[str, Any]]:
-    """The best articles and lessons per topic, not written by the mentee themself."""
-    own = {mentee.id.lower(), (mentee.email or "").lower()}
-    found: dict[str, dict[str, Any]] = {}
-    for topic in topics[:5]:
-        for article in answerer.answer(topic, limit=per_topic, experts=0,
-                                       filters=filters)["articles"]:
-            if article["id"] in found or {a.lower() for a in article["authors"]} & own:
-                continue
-            found[article["id"]] = {**article, "topic": topic}
-    return list(found.values())[:limit]

@@ -29,11 +29,13 @@ import numpy as np
 from indexer.embedder import Embedder, normalise
 from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
+from search.markup import may_hold_markdown
 from search.retrieval import DocScore
 from search.snippets import make_snippet
 from search.text import stem, terms
 
 TOP_RESULTS = 10  # "wrote 3 of the top 10 results"
+FOCUS_WORTH_SAYING = 0.2  # the share of the score from focus at which "why" mentions it
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,8 @@ class ExpertRanker:
             if doc is None:
                 continue
             chunk = chunks.get(vote.doc.best_chunk) if vote.doc.best_chunk is not None else None
-            snippet, _ = make_snippet(chunk["text"] if chunk else doc.body, query, width=25)
+            snippet, _ = make_snippet(chunk["text"] if chunk else doc.body, query, width=25,
+                                      markdown=may_hold_markdown(doc.source))
             out.append(Evidence(id=doc.id, title=doc.title, kind=doc.kind,
                                 contribution=round(signal * vote.share / total, 6)
                                 if total > 0 else 0.0,
@@ -290,7 +293,8 @@ def _focus_vectors(doc_vectors: dict[str, np.ndarray], by_author: dict[str, list
 
 
 def explain(hit: ExpertHit) -> str:
-    """One line a person can read: what they wrote and which skills matched."""
+    """One line a person can read: what they wrote about the question, which of their
+    skills match it, and, in words, what else weighed (the numbers are in ``signals``)."""
     parts = []
     if hit.top_results > 1:
         parts.append(f"wrote {hit.top_results} of the top {TOP_RESULTS} results")
@@ -301,6 +305,6 @@ def explain(hit: ExpertHit) -> str:
         parts.append("lists " + ", ".join(f"{s['name']} (level {s['level']})"
                                           for s in hit.skills[:3]))
     shares = hit.shares()
-    if shares:
-        parts.append("score: " + ", ".join(f"{k} {v:.0%}" for k, v in shares.items() if v > 0))
-    return "; ".join(parts)
+    if shares.get("focus", 0.0) >= FOCUS_WORTH_SAYING:
+        parts.append("most of what they write is about this")
+    return "; ".join(parts) if parts else "a profile close to the question"

@@ -1,24 +1,29 @@
 """Recommendations for one employee: mentors, articles and lessons for their goals.
 
-Each goal (and each skill they hold only at level 1-2, a gap) is a query. Mentors
-are people ranked as experts for it who pass the hard rules of mentoring
-(``search.mentoring_rules``): available, with capacity, not opted out, neither
-the employee nor on their manager chain.
-Articles and lessons they wrote themselves are not recommended back to them.
+"Who can mentor me in X" has one answer everywhere: the mentors are those of
+``search.mentoring.find_mentors`` (the hard rules of mentoring, the fit to each
+goal and the reasons), whether the LMS asks the recommendations endpoint, the
+mentoring endpoint or the page. Reading is ``reading_list``: for each goal (and
+each skill held only at level 1-2, a gap) the best articles and lessons that are
+close in meaning to it (the floor that ``weak_match`` uses), not written by the
+employee themself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.records import Filters, Person
-from search.answers import Answerer
-from search.mentoring_fit import GAP_LEVEL
+from search.answers import WEAK_SIMILARITY, Answerer
+from search.mentoring import MentorCatalog, find_mentors
+from search.mentoring_fit import GAP_LEVEL, explain
 from search.mentoring_fit import topics_of as mentoring_topics
-from search.mentoring_rules import Options, manager_chain, violations
+from search.mentoring_rules import Options, manager_chain
 
-__all__ = ["GAP_LEVEL", "Recommendation", "manager_chain", "recommend", "topics_of"]
+__all__ = ["GAP_LEVEL", "Recommendation", "manager_chain", "reading_list", "recommend",
+           "topics_of"]
 
 
 @dataclass
@@ -39,36 +44,44 @@ def topics_of(person: Person) -> list[str]:
     return [t.text for t in mentoring_topics(person)]
 
 
-def recommend(answerer: Answerer, person: Person, people: dict[str, Person],
-              filters: Filters | None = None, limit: int = 5) -> Recommendation:
-    topics = topics_of(person)  # none: nothing to recommend, an empty answer
-    own = {person.id, (person.email or "").lower()}
-    mentors: dict[str, dict[str, Any]] = {}
-    articles: dict[str, dict[str, Any]] = {}
-    for topic in topics:
-        result = answerer.answer(topic, limit=10, experts=20, filters=filters)
-        for expert in result["experts"]:
-            candidate = people.get(expert["id"])
-            # The same hard rules as the mentoring endpoints (search/mentoring_rules.py).
-            if candidate is None or violations(person, candidate, Options(), people):
-                continue
-            entry = mentors.setdefault(expert["id"], {
-                "id": expert["id"], "name": expert["name"], "title": expert["title"],
-                "department": expert["department"], "location": expert["location"],
-                "capacity": candidate.mentoring_capacity, "score": 0.0, "reasons": []})
-            entry["score"] = round(entry["score"] + expert["score"], 6)
-            entry["reasons"].append({"topic": topic, "why": expert["why"]})
-        for article in result["articles"]:
-            if {a.lower() for a in article["authors"]} & own or article["id"] in articles:
-                continue
-            articles[article["id"]] = {**article, "topic": topic,
-                                       "reason": f"matches your goal '{topic}'"}
-    ranked = sorted(mentors.values(), key=lambda m: (-m["score"], m["id"]))
-    # Documents in the order of the goals (the first goal first), best first within one.
-    order = {topic: i for i, topic in enumerate(topics)}
-    docs = sorted(articles.values(), key=lambda a: (order[a["topic"]], -a["score"], a["id"]))
+def recommend(answerer: Answerer, catalog: MentorCatalog, person: Person,
+              people: Mapping[str, Person], filters: Filters | None = None,
+              limit: int = 5) -> Recommendation:
+    """Mentors, articles and lessons for ``person``'s goals (none: an empty answer)."""
+    topics = topics_of(person)
+    found = find_mentors(catalog, person, Options(), filters, limit, people) if topics else {}
+    mentors = [_mentor(m) for m in found.get("mentors", [])]
+    reading = reading_list(answerer, person, topics, filters, per_topic=10, limit=None)
     return Recommendation(
-        employee=person.id if person.id in people else None, topics=topics,
-        mentors=ranked[:limit],
-        articles=[a for a in docs if a["kind"] != "lesson"][:limit],
-        lessons=[a for a in docs if a["kind"] == "lesson"][:limit])
+        employee=person.id if person.id in people else None, topics=topics, mentors=mentors,
+        articles=[a for a in reading if a["kind"] != "lesson"][:limit],
+        lessons=[a for a in reading if a["kind"] == "lesson"][:limit])
+
+
+def reading_list(answerer: Answerer, person: Person, topics: list[str],
+                 filters: Filters | None = None, per_topic: int = 3,
+                 limit: int | None = 6) -> list[dict[str, Any]]:
+    """The best articles and lessons per topic, in the order of the topics (the first
+    goal first), each close in meaning to its topic and not written by ``person``."""
+    own = {person.id.lower(), (person.email or "").lower()}
+    found: dict[str, dict[str, Any]] = {}
+    for topic in topics:
+        result = answerer.answer(topic, limit=per_topic, experts=0, filters=filters)
+        for article in result["articles"]:
+            if (article["id"] in found or {a.lower() for a in article["authors"]} & own
+                    or article["dense_score"] < WEAK_SIMILARITY):
+                continue
+            found[article["id"]] = {**article, "topic": topic,
+                                    "reason": f"matches your goal '{topic}'"}
+    reading = list(found.values())
+    return reading if limit is None else reading[:limit]
+
+
+def _mentor(match: dict[str, Any]) -> dict[str, Any]:
+    """A mentor of ``find_mentors`` as a recommendation: the fit as score, and one reason
+    per goal covered, in the words of the mentoring endpoints."""
+    return {"id": match["id"], "name": match["name"], "title": match["title"],
+            "department": match["department"], "location": match["location"],
+            "capacity": match["capacity"], "score": match["fit"],
+            "reasons": [{"topic": c["topic"], "why": explain([c], [])}
+                        for c in match["covers"]]}

@@ -19,6 +19,7 @@ from indexer.records import ArticleHit, Filters
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from search.fusion import collapse_max, convex, ranked, rrf
+from search.markup import may_hold_markdown
 from search.snippets import make_snippet
 from search.text import MAX_TERMS, clean_query, terms
 
@@ -183,7 +184,8 @@ class Searcher:
             if doc is None:
                 continue
             chunk = chunks.get(scored.best_chunk) if scored.best_chunk is not None else None
-            snippet, highlights = make_snippet(chunk["text"] if chunk else doc.body, query)
+            snippet, highlights = make_snippet(chunk["text"] if chunk else doc.body, query,
+                                               markdown=may_hold_markdown(doc.source))
             hits.append(ArticleHit(
                 id=doc.id, title=doc.title, kind=doc.kind, score=round(scored.score, 6),
                 snippet=snippet, source=doc.source, updated_at=doc.updated_at,

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import re
 
-from search.markup import markdown_text
+from search.markup import snippet_text
 from search.text import stem, terms
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
-# Passages are far shorter; a whole body (a document with no passage to show) is read
-# from the paragraph of its first hit on, so that a huge file costs no more than this.
-MAX_PARSED = 20_000
+MARGIN = 6  # tokens read on each side of the window, so that it can move in plain text
+LINE_SLACK = 120  # characters to the line's start or end still worth reading for context
+MAX_PARSED = 20_000  # a short text is read whole, up to this
 
 
-def make_snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tuple[int, int]]]:
-    """(snippet, highlight spans within the snippet) for ``text`` against ``query``."""
+def make_snippet(text: str, query: str, width: int = 40, markdown: bool = True
+                 ) -> tuple[str, list[tuple[int, int]]]:
+    """(snippet, highlight spans within the snippet) for ``text`` against ``query``;
+    ``markdown``: the text may carry Markdown markup, which the snippet leaves out."""
     wanted = {stem(t) for t in terms(query)}
-    text, before, after = _plain(text, wanted)
+    text, before, after = _plain(text, wanted, width) if markdown else (text, False, False)
     tokens = [(m.start(), m.end(), stem(m.group())) for m in _TOKEN.finditer(text)]
     if not tokens:
         return text[:300], []
@@ -35,14 +37,28 @@ def make_snippet(text: str, query: str, width: int = 40) -> tuple[str, list[tupl
     return shown, _highlights(shown, wanted)
 
 
-def _plain(text: str, wanted: set[str]) -> tuple[str, bool, bool]:
-    """The text without markup, and whether text was left out before and after it."""
-    if len(text) <= MAX_PARSED:
-        return markdown_text(text), False, False
-    first = next((m.start() for m in _TOKEN.finditer(text) if stem(m.group()) in wanted), 0)
-    start = text.rfind("\n\n", 0, first) + 1  # 0 when there is no blank line before
-    end = start + MAX_PARSED
-    return markdown_text(text[start:end]), start > 0, end < len(text)
+def _plain(text: str, wanted: set[str], width: int) -> tuple[str, bool, bool]:
+    """The part of ``text`` around its best window, without markup, and whether text was
+    left out before and after it.
+
+    Reading Markdown costs about a microsecond a character, and a query shows some 25
+    snippets, so only the lines around the window are read: from the start of the line
+    where the window (with a margin) starts to the end of the line where it ends. A
+    line too long for that is cut at the margin itself.
+    """
+    tokens = list(_TOKEN.finditer(text))
+    if len(tokens) <= width + 2 * MARGIN:
+        return snippet_text(text[:MAX_PARSED]), False, len(text) > MAX_PARSED
+    hits = [(i, s) for i, m in enumerate(tokens) if (s := stem(m.group())) in wanted]
+    start = _best_window(hits, len(tokens), width)
+    first = tokens[max(start - MARGIN, 0)].start()
+    last = tokens[min(start + width + MARGIN, len(tokens)) - 1].end()
+    lo = text.rfind("\n", 0, first) + 1
+    hi = text.find("\n", last)
+    hi = len(text) if hi < 0 else hi
+    lo = lo if first - lo <= LINE_SLACK else first
+    hi = hi if hi - last <= LINE_SLACK else last
+    return snippet_text(text[lo:hi]), lo > 0, hi < len(text)
 
 
 def _best_window(hits: list[tuple[int, str]], n: int, width: int) -> int:

@@ -87,3 +87,38 @@ def test_readers_may_not_ask_for_any_employee(client):
                       headers={"Authorization": f"Bearer {lms}"}).status_code == 200
     assert client.post("/api/recommendations", json={"goals": ["rust"]},
                        headers={"Authorization": f"Bearer {reader}"}).status_code == 200
+
+
+def test_recommendations_mentoring_and_the_page_name_the_same_mentors_for_the_same_reasons(
+        client):
+    """"Who can mentor me in X" has one answer: the recommendation's mentors are the
+    mentoring endpoint's, in its order, with its reasons, one per goal covered."""
+    recommended = client.get("/api/recommendations/me").json()["mentors"]
+    mentoring = client.get("/api/mentoring/mentors/me").json()["mentors"]
+    assert [m["id"] for m in recommended] == [m["id"] for m in mentoring]
+    for rec, men in zip(recommended, mentoring, strict=True):
+        assert rec["score"] == men["fit"]
+        assert [r["topic"] for r in rec["reasons"]] == [c["topic"] for c in men["covers"]]
+        for reason in rec["reasons"]:
+            assert reason["why"] in men["why"]  # the same words, goal by goal
+    page = client.get("/mentors", params={"employee": "me"}).text
+    assert all(m["name"] in page for m in mentoring)
+
+
+def test_reading_keeps_only_documents_close_in_meaning_to_the_goal():
+    """The best a corpus has for a goal is not recommended when it is not close in
+    meaning to it (the floor weak_match uses): no forecasting paper for public speaking."""
+    from indexer.records import Person
+    from search.answers import WEAK_SIMILARITY
+    from search.recommendations import reading_list
+
+    class Answers:  # what hybrid search would rank for each goal
+        def answer(self, topic, **_):
+            return {"articles": [
+                {"id": "near", "authors": [], "kind": "article",
+                 "dense_score": WEAK_SIMILARITY + 0.01},
+                {"id": "far", "authors": [], "kind": "article",
+                 "dense_score": WEAK_SIMILARITY - 0.01}]}
+
+    found = reading_list(Answers(), Person(id="me", name="Me"), ["public speaking"])
+    assert [a["id"] for a in found] == ["near"]

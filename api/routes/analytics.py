@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query, Request
 
 from api.deps import Admin, State
 from api.mentoring_schemas import ExpertiseMapOut
-from api.routes.mentoring import catalog_of
 from search.expertise_map import EXPERT_LEVEL, MIN_GROUP, expertise_map
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
@@ -26,7 +25,7 @@ def expertise(
     """Topics with no expert or one (bus factor 1), experts per department and location,
     mentoring supply against demand; counts only for groups of at least 5 people."""
     with state.lock:
-        catalog = catalog_of(state, request)
+        catalog = state.catalog()
         evidence = catalog.expertise(caller.filters())
         return expertise_map(catalog.people(), evidence.documents, evidence.by_author,
                              min_group_size, expert_level)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from api.deps import Caller, Reader, State, require
 from api.mentoring_schemas import MatchIn, MatchOut, MentorsIn, MentorsOut, ProfileIn
-from api.state import ServerState
 from indexer.errors import Conflict, NotFound
 from indexer.records import Filters, Person, Skill
 from search.matching import match_cohort
@@ -19,15 +18,6 @@ from search.mentoring_rules import Options
 router = APIRouter(prefix="/api/mentoring", tags=["mentoring"])
 Lms = Annotated[Caller, Depends(require("lms"))]
 Mode = Literal["standard", "reverse", "group"]
-
-
-def catalog_of(state: ServerState, request: Request) -> MentorCatalog:
-    """One catalog per app (it caches the evidence until the store changes)."""
-    found = getattr(request.app.state, "mentoring_catalog", None)
-    if found is None or found.store is not state.runtime.store:
-        found = MentorCatalog(state.runtime.store, state.runtime.embedder)
-        request.app.state.mentoring_catalog = found
-    return found
 
 
 @router.get("/mentors/{employee_id}", response_model=MentorsOut)
@@ -49,7 +39,7 @@ def mentors_for_employee(
                       shared_language, max_timezone_hours, same_location)
     state.warm_up()
     with state.lock:
-        catalog = catalog_of(state, request)
+        catalog = state.catalog()
         people = catalog.people()
         if employee_id not in people:
             raise NotFound(f"no employee with id {employee_id!r}",
@@ -65,7 +55,7 @@ def mentors_for_profile(body: MentorsIn, state: State, caller: Reader,
     options = Options(body.mode, **body.constraints.model_dump())
     state.warm_up()
     with state.lock:
-        catalog = catalog_of(state, request)
+        catalog = state.catalog()
         people = catalog.people()
         mentee = to_person(body.profile)
         people.pop(mentee.id, None)  # the inline profile stands for that person here
@@ -77,7 +67,7 @@ def match(body: MatchIn, state: State, caller: Lms, request: Request) -> dict[st
     """One global assignment of a cohort's mentees to mentors; see docs/mentoring.md."""
     state.warm_up()
     with state.lock:
-        return run_match(body, catalog_of(state, request), caller.filters())
+        return run_match(body, state.catalog(), caller.filters())
 
 
 def run_match(body: MatchIn, catalog: MentorCatalog, filters: Filters | None) -> dict[str, Any]:

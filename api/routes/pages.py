@@ -16,7 +16,6 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from api import views
 from api.deps import KEY_COOKIE, Forbidden, PageReader, State, Unauthorized, caller_for_key
 from api.errors import PAGE_TAG
-from api.routes.mentoring import catalog_of
 from api.web import HEADERS, body_blocks, render
 
 router = APIRouter(tags=[PAGE_TAG], include_in_schema=False,
@@ -95,10 +94,10 @@ def mentors_page(request: Request, state: State, caller: PageReader, employee: s
         if len(matches) == 1:
             context["mentee"] = matches[0]
             context["result"] = views.find_mentors(state, caller, matches[0],
-                                                   catalog_of(state, request))
+                                                   state.catalog())
     elif goals.strip():
         context["result"] = views.find_mentors(state, caller, views.goals_profile(goals),
-                                               catalog_of(state, request))
+                                               state.catalog())
     return render(request, "mentors.html", context)
 
 

@@ -43,7 +43,7 @@ def for_employee(employee_id: str, state: State, caller: Lms) -> dict[str, Any]:
         person = people.get(employee_id)
         if person is None:
             raise NotFound(f"no employee with id {employee_id!r}")
-        return recommend(answerer, person, people, caller.filters()).to_dict()
+        return recommend(answerer, state.catalog(), person, people, caller.filters()).to_dict()
 
 
 @router.post("", response_model=RecommendationOut)
@@ -53,4 +53,4 @@ def for_profile(profile: ProfileIn, state: State, caller: Reader) -> dict[str, A
     answerer = state.current()
     with state.lock:
         people = state.runtime.store.get_people()
-        return recommend(answerer, person, people, caller.filters()).to_dict()
+        return recommend(answerer, state.catalog(), person, people, caller.filters()).to_dict()
