@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,15 +78,7 @@ def body_blocks(body: str, title: str, query: str | None = None) -> list[Block]:
     """The body as blocks, Markdown headings and lists recognised (nothing else is
     interpreted: the text stays text), query terms highlighted, the first one anchored."""
     blocks: list[Block] = []
-    anchored = False
-
-    def mark(text: str) -> Markup:
-        nonlocal anchored
-        spans = highlight_spans(text, query) if query else []
-        html = highlight(text, spans, None if anchored else "hit")
-        anchored = anchored or bool(spans)
-        return html
-
+    mark = _marker(query)
     for raw in re.split(r"\n\s*\n", body.strip()):
         text = raw.strip("\n")
         heading = _HEADING.match(text) if "\n" not in text else None
@@ -134,16 +126,22 @@ def _list_items(text: str) -> list[str] | None:
 def markdown(body: str, title: str, query: str | None = None) -> Markup:
     """A Markdown body as HTML (search.markup: raw HTML off, safe links only), query terms
     highlighted and the first one anchored."""
+    return Markup(markdown_html(body, title, _marker(query)))
+
+
+def _marker(query: str | None) -> Callable[[str], Markup]:
+    """Text to escaped HTML with the query's terms highlighted; the first highlight of a
+    page (the first call that finds one) is anchored as ``#hit``."""
     anchored = False
 
-    def mark(text: str) -> str:
+    def mark(text: str) -> Markup:
         nonlocal anchored
         spans = highlight_spans(text, query) if query else []
         html = highlight(text, spans, None if anchored else "hit")
         anchored = anchored or bool(spans)
         return html
 
-    return Markup(markdown_html(body, title, mark))
+    return mark
 
 
 def nice_date(value: str | None) -> str:

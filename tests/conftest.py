@@ -105,3 +105,17 @@ def demo_copy(demo_ingest, tmp_path_factory, name: str):
     target = tmp_path_factory.mktemp(name) / "data"
     shutil.copytree(source, target)
     return Runtime.open(Settings(data_dir=target)), report
+
+
+def wait_for_job(client, job_id: str, timeout: float = 30) -> dict:
+    """The job once it has ended (done, failed or dead), as the admin API shows it."""
+    import time
+
+    deadline = time.time() + timeout
+    job: dict = {}
+    while time.time() < deadline:
+        job = client.get(f"/api/admin/jobs/{job_id}").json()
+        if job["state"] in ("done", "failed", "dead"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

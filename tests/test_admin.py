@@ -1,7 +1,6 @@
-import time
 
 import pytest
-from conftest import DATA, write
+from conftest import DATA, wait_for_job, write
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -18,23 +17,13 @@ def client(tmp_path):
         yield c
 
 
-def wait(client, job_id, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = client.get(f"/api/admin/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
-
-
 def test_upload_files_runs_an_ingest_job_and_search_sees_it(client, tmp_path):
     md = write(tmp_path, "kafka.md", "---\nid: kb-k\ntitle: Kafka retention\n---\nkafka audit\n")
     files = [("files", ("kafka.md", md.read_bytes(), "text/markdown")),
              ("files", ("handbook.pdf", (DATA / "handbook.pdf").read_bytes(), "application/pdf"))]
     r = client.post("/api/admin/documents", files=files)
     assert r.status_code == 202, r.text
-    job = wait(client, r.json()["id"])
+    job = wait_for_job(client, r.json()["id"])
     assert job["state"] == "done" and job["summary"]["documents"]["added"] == 2
     assert job["done"] == job["total"] == 2
     found = client.get("/api/search", params={"q": "kafka audit"}).json()
@@ -45,10 +34,10 @@ def test_upload_files_runs_an_ingest_job_and_search_sees_it(client, tmp_path):
 def test_json_records_for_people_and_documents(client):
     r = client.post("/api/admin/people", json=[{"id": "p-x", "name": "Xi",
                                                 "skills": [{"name": "Rust", "level": 4}]}])
-    wait(client, r.json()["id"])
+    wait_for_job(client, r.json()["id"])
     r = client.post("/api/admin/documents", json=[{"id": "d-r", "title": "Rust borrow checker",
                                                    "body": "rust lifetimes", "authors": ["p-x"]}])
-    assert wait(client, r.json()["id"])["state"] == "done"
+    assert wait_for_job(client, r.json()["id"])["state"] == "done"
     experts = client.get("/api/experts", params={"q": "rust lifetimes"}).json()["experts"]
     assert experts[0]["id"] == "p-x"
     assert client.delete("/api/admin/documents/d-r").json() == {"deleted": "d-r"}
@@ -79,11 +68,11 @@ def test_bad_json_is_refused(client):
 
 def test_reindex_rebuilds_the_vector_and_keyword_indexes(client):
     r = client.post("/api/admin/documents", json=[{"id": "d1", "body": "alpha beta"}])
-    wait(client, r.json()["id"])
+    wait_for_job(client, r.json()["id"])
     data = client.app.state.whoknows.runtime.settings.data_dir
     for name in ("vectors.faiss", "keywords.npz"):
         (data / name).unlink(missing_ok=True)
-    job = wait(client, client.post("/api/admin/reindex").json()["id"])
+    job = wait_for_job(client, client.post("/api/admin/reindex").json()["id"])
     assert job["kind"] == "reindex" and job["state"] == "done"
     assert (data / "vectors.faiss").exists() and (data / "keywords.npz").exists()
     assert client.get("/api/search", params={"q": "alpha"}).json()["articles"][0]["id"] == "d1"

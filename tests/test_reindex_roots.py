@@ -1,10 +1,9 @@
 """Re-index reads only inside the operator's reindex roots; /source serves only files from
 the folders the operator meant the server to read (api/folders.py)."""
 
-import time
 
 import pytest
-from conftest import write
+from conftest import wait_for_job, write
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -42,16 +41,6 @@ def client_for(tmp_path, roots=()):
 def client(tmp_path, root):
     with client_for(tmp_path, [root]) as c:
         yield c
-
-
-def wait(client, job_id, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = client.get(f"/api/admin/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
 
 
 def reindex(client, source):
@@ -94,7 +83,7 @@ def test_a_server_without_roots_reads_no_folder(tmp_path, root):
 
 
 def test_reindex_reads_a_folder_inside_a_root_and_serves_its_files(client, root):
-    job = wait(client, reindex(client, root / "team").json()["id"])
+    job = wait_for_job(client, reindex(client, root / "team").json()["id"])
     assert job["state"] == "done" and job["summary"]["documents"]["added"] == 1
     r = client.get("/source/team/notes.md")
     assert r.status_code == 200 and r.text == "kafka retention notes\n"
@@ -104,7 +93,7 @@ def test_reindex_reads_a_folder_inside_a_root_and_serves_its_files(client, root)
 
 def test_a_link_out_of_a_root_is_never_served(client, root, outside):
     (root / "team" / "leak.md").symlink_to(outside / "secret.md")
-    job = wait(client, reindex(client, root / "team").json()["id"])
+    job = wait_for_job(client, reindex(client, root / "team").json()["id"])
     assert job["summary"]["documents"]["added"] == 1  # the link out is not followed
     assert any("outside the folder being read" in e["reason"] for e in job["errors"])
     assert client.get("/source/secret").status_code == 404

@@ -45,14 +45,18 @@ DOCS = "\n".join([
 ])
 
 
-@pytest.fixture(scope="module")
-def runtime(tmp_path_factory):
-    root = tmp_path_factory.mktemp("rules")
+def company(root, people: str = PEOPLE) -> Runtime:
+    """The company above, ingested into a data folder under ``root``."""
     rt = Runtime.open(Settings(data_dir=root / "data", embedder="hashing-2048"))
-    write(root / "corpus", "people.yaml", PEOPLE)
+    write(root / "corpus", "people.yaml", people)
     write(root / "corpus", "docs.jsonl", DOCS)
     Ingester(rt.store, rt.embedder).ingest([root / "corpus"])
     return rt
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory):
+    return company(tmp_path_factory.mktemp("rules"))
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +76,7 @@ def keyed(runtime, keys):
 @pytest.fixture(scope="module")
 def open_client(tmp_path_factory):
     """The same company in a folder without keys: open mode, on loopback."""
-    root = tmp_path_factory.mktemp("rules-open")
-    rt = Runtime.open(Settings(data_dir=root / "data", embedder="hashing-2048"))
-    write(root / "corpus", "people.yaml", PEOPLE)
-    write(root / "corpus", "docs.jsonl", DOCS)
-    Ingester(rt.store, rt.embedder).ingest([root / "corpus"])
+    rt = company(tmp_path_factory.mktemp("rules-open"))
     with TestClient(create_app(runtime=rt, worker=False)) as client:
         client.app.state.whoknows.warm_up()
         yield client
@@ -182,10 +182,7 @@ def test_hidden_things_answer_as_missing_ones(keyed, open_client, keys, path, ro
 
 
 def test_an_opt_out_is_seen_by_a_running_server_without_restart(tmp_path):
-    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
-    write(tmp_path / "c", "people.yaml", PEOPLE.replace("visible: false,", ""))
-    write(tmp_path / "c", "docs.jsonl", DOCS)
-    Ingester(rt.store, rt.embedder).ingest([tmp_path / "c"])
+    rt = company(tmp_path, PEOPLE.replace("visible: false,", ""))
     with TestClient(create_app(runtime=rt, worker=False)) as client:
         client.app.state.whoknows.warm_up()
 
@@ -197,8 +194,8 @@ def test_an_opt_out_is_seen_by_a_running_server_without_restart(tmp_path):
                     | {m["id"] for m in mentors["mentors"]})
 
         assert "p-hid" in shown()
-        write(tmp_path / "c", "people.yaml", PEOPLE)  # Hugo opts out
-        Ingester(rt.store, rt.embedder).ingest([tmp_path / "c"])
+        write(tmp_path / "corpus", "people.yaml", PEOPLE)  # Hugo opts out
+        Ingester(rt.store, rt.embedder).ingest([tmp_path / "corpus"])
         assert "p-hid" not in shown()
         rt.store.delete_person("p-ana")  # and Ana leaves
         assert "p-ana" not in shown()

@@ -26,6 +26,17 @@ def get(url: str) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
+def wait_ready(base: str, timeout: float) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if get(f"{base}/readyz")[0] == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{base} was not ready within {timeout} s")
+
+
 def test_serve_answers_on_loopback(tmp_path):
     write(tmp_path / "corpus", "a.md", "---\nid: kb-1\ntitle: Kafka retention\n---\nkafka\n")
     env = {**os.environ, "WHOKNOWS_EMBEDDER": "hashing-2048",
@@ -39,13 +50,7 @@ def test_serve_answers_on_loopback(tmp_path):
                               text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                if get(f"{base}/readyz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_ready(base, 30)
         status, body = get(f"{base}/api/search?q=kafka")
         assert status == 200 and body["articles"][0]["id"] == "kb-1"
         status, body = get(f"{base}/api/documents/nope")
@@ -74,13 +79,7 @@ def test_serve_with_two_processes_answers_and_keeps_its_settings(tmp_path):
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if get(f"{base}/readyz")[0] == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        wait_ready(base, 60)
         for _ in range(4):  # whichever process answers
             status, body = get(f"{base}/api/search?q=kafka")
             assert status == 200 and body["articles"][0]["id"] == "kb-1"

@@ -4,10 +4,9 @@ JSON is a clear 422, and the checks run off the event loop."""
 
 import asyncio
 import json
-import time
 
 import pytest
-from conftest import DATA
+from conftest import DATA, wait_for_job
 from fastapi.testclient import TestClient
 
 from api import uploads
@@ -27,22 +26,12 @@ def client(tmp_path):
         yield c
 
 
-def wait(client, job_id, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        job = client.get(f"/api/admin/jobs/{job_id}").json()
-        if job["state"] in ("done", "failed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish")
-
-
 def upload(client, *files):
     """Upload ``(name, bytes)`` pairs; the finished job."""
     r = client.post("/api/admin/documents",
                     files=[("files", (name, data, "text/plain")) for name, data in files])
     assert r.status_code == 202, r.text
-    return wait(client, r.json()["id"])
+    return wait_for_job(client, r.json()["id"])
 
 
 def files_left(client):
@@ -172,8 +161,8 @@ def test_uploading_the_same_file_again_updates_the_same_document(client):
 def test_posting_the_same_records_again_changes_nothing(client):
     records = [{"title": "Kafka", "body": "kafka retention"}]
     first = client.post("/api/admin/documents", json=records)
-    assert wait(client, first.json()["id"])["summary"]["documents"]["added"] == 1
-    second = wait(client, client.post("/api/admin/documents", json=records).json()["id"])
+    assert wait_for_job(client, first.json()["id"])["summary"]["documents"]["added"] == 1
+    second = wait_for_job(client, client.post("/api/admin/documents", json=records).json()["id"])
     assert second["summary"]["documents"]["unchanged"] == 1
     assert second["summary"]["chunks_embedded"] == 0
     assert client.app.state.whoknows.runtime.store.count("documents") == 1
