@@ -38,6 +38,15 @@ class Person:
     visible: bool = True
     source: str | None = None
 
+    def offers_mentoring(self) -> bool:
+        """Available to mentor and not opted out: the "unavailable" rule of mentoring."""
+        return self.visible and self.mentoring_available
+
+    def in_mentor_pool(self) -> bool:
+        """Offers mentoring and has a place: who a cohort or the expertise map counts as
+        a mentor. The one definition of the mentor pool."""
+        return self.offers_mentoring() and self.mentoring_capacity > 0
+
     def profile_text(self) -> str:
         """The text the profile signal is matched against: title, skills, bio."""
         skills = ", ".join(s.name for s in sorted(self.skills, key=lambda s: -s.level))

@@ -113,7 +113,7 @@ def _groups(people: Mapping[str, Person], attr: str, names: Mapping[str, str],
 
 
 def _mentor(person: Person) -> bool:
-    return person.visible and person.mentoring_available and person.mentoring_capacity > 0
+    return person.in_mentor_pool()
 
 
 def _supply_demand(people: Mapping[str, Person], names: Mapping[str, str], min_group: int

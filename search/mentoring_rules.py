@@ -152,7 +152,7 @@ def violations(mentee: Person, mentor: Person, options: Options,
         found.append("self")
     if mentor.id in manager_chain(mentee, people) or mentor.manager_id == mentee.id:
         found.append("manager_chain")
-    if not mentor.mentoring_available or not mentor.visible:
+    if not mentor.offers_mentoring():
         found.append("unavailable")
     if (mentor.mentoring_capacity if capacity is None else capacity) < options.min_capacity:
         found.append("capacity")
@@ -183,7 +183,7 @@ def rule_matrices(mentees: Sequence[Person], mentors: Sequence[Person], options:
     n, m = len(mentees), len(mentors)
     caps = np.array([p.mentoring_capacity for p in mentors] if capacities is None
                     else list(capacities), dtype=np.int64)
-    column = np.array([not p.mentoring_available or not p.visible for p in mentors], bool)
+    column = np.array([not p.offers_mentoring() for p in mentors], bool)
     out = {"self": _equal(codes(mentees, mentors, lambda p: p.id)),
            "manager_chain": _chains(mentees, mentors, people),
            "unavailable": np.broadcast_to(column, (n, m)),

@@ -75,8 +75,8 @@ def run_match(body: MatchIn, catalog: MentorCatalog, filters: Filters | None) ->
     stored = catalog.people()
     mentees = resolve(body.mentees, stored, "mentee")
     if body.mentors is None:
-        mentors = sorted((p for p in stored.values() if p.visible and p.mentoring_available
-                          and p.mentoring_capacity > 0), key=lambda p: p.id)
+        mentors = sorted((p for p in stored.values() if p.in_mentor_pool()),
+                         key=lambda p: p.id)
     else:
         mentors = resolve(body.mentors, stored, "mentor")
     options = Options(body.mode, **body.constraints.model_dump())
