@@ -101,7 +101,7 @@ def _groups(people: Mapping[str, Person], attr: str, names: Mapping[str, str],
         ids = {p.id for p in group}
         held = {k: len(who & ids) for k, who in knowers.items() if who & ids}
         only_here = [k for k in held if knowers[k] <= ids]
-        mentors = [p for p in group if _mentor(p)]
+        mentors = [p for p in group if p.in_mentor_pool()]
         shown.append({"name": name, "people": len(group),
                       "experts": len(ids & {pid for who in knowers.values() for pid in who}),
                       "topics": len(held), "topics_only_here": len(only_here),
@@ -110,10 +110,6 @@ def _groups(people: Mapping[str, Person], attr: str, names: Mapping[str, str],
                       "mentors": len(mentors),
                       "places": sum(p.mentoring_capacity for p in mentors)})
     return shown, small
-
-
-def _mentor(person: Person) -> bool:
-    return person.in_mentor_pool()
 
 
 def _supply_demand(people: Mapping[str, Person], names: Mapping[str, str], min_group: int
@@ -129,7 +125,7 @@ def _supply_demand(people: Mapping[str, Person], names: Mapping[str, str], min_g
                 shown.setdefault(key, goal.strip())  # a goal that names no known topic
     offered: dict[str, list[Person]] = {}
     for person in people.values():
-        if _mentor(person):
+        if person.in_mentor_pool():
             for skill in person.skills:
                 if skill.level >= MENTOR_LEVEL:
                     offered.setdefault(topic_key(skill.name), []).append(person)
