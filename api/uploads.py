@@ -31,6 +31,7 @@ from starlette.types import Message, Receive
 from api.folders import uploads_dir
 from api.settings import Settings
 from indexer.errors import IngestError, InvalidRecord, WhoknowsError
+from indexer.store import Store
 from ingest.readers import read_file, supported
 
 MAX_JSON_DEPTH = 32  # a record is an object of fields, some of them lists of objects
@@ -206,3 +207,16 @@ def check_readable(path: Path, people: bool) -> None:
         raise IngestError(f"{path.name}: {exc}") from exc
     if result.problems:
         raise IngestError(f"{path.name}: " + "; ".join(str(p) for p in result.problems[:5]))
+
+
+def forget(store: Store, settings: Settings, doc_id: str) -> None:
+    """Delete a document, and the uploaded file it was read from when that file held it
+    alone: a file kept under uploads/ would otherwise come back, and stay on disk after
+    its document is gone."""
+    doc = store.get_document(doc_id)
+    alone = doc.source is not None and doc.source in store.single_document_sources([doc.source])
+    store.delete_document(doc_id)
+    if alone and doc.source is not None:
+        path = Path(doc.source)
+        if path.resolve().is_relative_to(uploads_dir(settings)):
+            path.unlink(missing_ok=True)

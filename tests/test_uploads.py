@@ -4,6 +4,7 @@ JSON is a clear 422, and the checks run off the event loop."""
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from conftest import DATA, wait_for_job
@@ -205,3 +206,20 @@ def test_upload_is_checked_off_the_event_loop(client, monkeypatch):
     monkeypatch.setattr(uploads, "read_file", spy)
     upload(client, ("a.md", b"alpha"), ("b.md", b"beta"))
     assert where == ["worker thread", "worker thread"]
+
+
+def test_deleting_an_uploaded_document_removes_its_file(client):
+    """A file left under uploads/ would outlive its document (and keep its text on disk)."""
+    upload(client, ("notes.md", b"kafka retention"))
+    records = [{"id": "r1", "title": "One", "body": "first"},
+               {"id": "r2", "title": "Two", "body": "second"}]
+    r = client.post("/api/admin/documents", json=records)
+    wait_for_job(client, r.json()["id"])
+    store = client.app.state.whoknows.runtime.store
+    source = Path(store.get_document("notes.md").source)
+    assert source.exists()
+    assert client.delete("/api/admin/documents/notes.md").status_code == 200
+    assert not source.exists()
+    shared = Path(store.get_document("r1").source)
+    assert client.delete("/api/admin/documents/r1").status_code == 200
+    assert shared.exists()  # it still holds r2

@@ -50,8 +50,7 @@ async def add_people(request: Request, state: State, caller: Admin) -> dict[str,
 
 @router.delete("/documents/{doc_id:path}")
 def delete_document(doc_id: str, state: State, caller: Admin) -> dict[str, str]:
-    with state.lock:
-        state.runtime.store.delete_document(doc_id)
+    uploads.forget(state.runtime.store, state.runtime.settings, doc_id)
     return {"deleted": doc_id}
 
 
