@@ -6,8 +6,12 @@
 StackExchange: train answers (question title prepended) are documents authored by
 their answerers; test questions (title + body) are the queries. DBLP: every paper
 is a document authored by its authors; topic and paper queries; the ranking is
-scored over the labelled candidates only. Prints MAP, MRR, P@5, nDCG@10 and writes
-bench/results/experts.json.
+scored over the labelled candidates only. Prints MAP, MRR, P@1, P@5, nDCG@10 and writes
+bench/results/experts-<embedder>.json.
+
+The ranking scored is the list the product shows (``SHOWN`` people with evidence about
+the question, best first), then every other candidate in the order of the deep-voting
+score, so MAP still counts the recall of deep voting below what anyone is shown.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, wr
 from search.experts import ExpertRanker
 from search.retrieval import Searcher
 
-METRICS = ["map", "mrr", "precision@5", "ndcg@10"]
+METRICS = ["map", "mrr", "precision@1", "precision@5", "ndcg@10"]
 DEPTH = 1000  # rank every candidate, as trec_eval expects
+SHOWN = 10  # the experts the API and the CLI show by default
 
 
 def person(pid: str) -> dict:
@@ -64,8 +69,11 @@ def run_set(label: str, loaded: tuple, embedder_kind: str) -> dict[str, float]:
     ids = [q for q in queries if q in qrels]
     for qid, vec in zip(ids, embedder.embed([queries[q] for q in ids]), strict=True):
         ranking = searcher.retrieve(queries[qid], query_vector=vec)
-        experts = ranker.rank(queries[qid], ranking, vec, limit=DEPTH)
-        run[qid] = {e.id: e.score for e in experts if keep is None or e.id in keep}
+        shown = [e.id for e in ranker.rank(queries[qid], ranking, vec, limit=SHOWN)]
+        everyone = ranker.rank(queries[qid], ranking, vec, limit=DEPTH, rank_all=True)
+        rest = sorted((e for e in everyone if e.id not in shown), key=lambda e: (-e.score, e.id))
+        order = [p for p in shown + [e.id for e in rest] if keep is None or p in keep]
+        run[qid] = {p: float(len(order) - i) for i, p in enumerate(order)}
     scores = evaluate({q: qrels[q] for q in ids}, run, METRICS)
     print(f"{label:<22} " + "  ".join(f"{m} {v:.4f}" for m, v in scores.items()))
     return scores

@@ -157,7 +157,8 @@ def normalise(scores: dict[str, float], over, how: str) -> dict[str, float]:
 
 def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
             weight="score", lam=1.0, beta=1.0, norm="minmax", act="log",
-            combine="linear", k=60, fnorm="same", mnz=0):
+            combine="linear", k=60, fnorm="same", mnz=0, floor=None, near=500, drop=0,
+            acap=0, agate=0, shown=0):
     """A family around the default formula (``general(d, r, v)`` is the default).
 
     evidence: the sum over the top ``depth`` documents of their vote (``weight``: the fused
@@ -169,6 +170,14 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
     the signals, logminmax = log evidence then min-max); ``fnorm=raw`` keeps focus a
     cosine; ``combine=product`` is log-linear: log evidence + ac * log activity
     + fo * cosine (a multiplicative prior and a von Mises-Fisher focus factor).
+
+    Eligibility (issue 13): with ``floor``, a person is *about the question* when one of
+    their documents in the top ``near`` has a dense cosine to the query of at least
+    ``floor``; they come before everyone else (trec-style), or alone with ``drop``, or
+    (``shown``) the best ``shown`` of them, the list the product shows, come first and
+    everyone else follows in the order of their score.
+    ``acap``: the activity term never exceeds the person's largest other term;
+    ``agate``: activity counts only for people about the question.
     """
     sums: dict[str, float] = {}
     n_votes: dict[str, int] = {}
@@ -214,7 +223,30 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
     f = (normalise(focus(data, vec), cands, norm) if fnorm == "same"
          else {p: max(0.0, c) for p, c in focus(data, vec).items()})
     a = normalise(activity, cands, norm) if activity else dict.fromkeys(cands, 0.0)
-    return {p: ev * e[p] + fo * f[p] + ac * a[p] for p in cands}
+    if floor is None:
+        return {p: ev * e[p] + fo * f[p] + ac * a[p] for p in cands}
+    close = about(data, ranking, floor, near)
+    scores = {}
+    for p in cands:
+        act = ac * a[p] if p in close or not agate else 0.0
+        rest = ev * e[p] + fo * f[p]
+        if acap:
+            act = min(act, max(ev * e[p], fo * f[p]))
+        scores[p] = rest + act
+    if drop:
+        return {p: s for p, s in scores.items() if p in close}
+    if shown:
+        close = set(sorted(close & cands, key=lambda p: (-scores[p], p))[:shown])
+    return {p: s + (EARLIER if p in close else 0.0) for p, s in scores.items()}
+
+
+EARLIER = 100.0  # added to the score of people about the question: they come first
+
+
+def about(data: Data, ranking, floor: float, near: int) -> set[str]:
+    """People with a document in the top ``near`` whose dense cosine is ``floor`` or more."""
+    return {p for doc, _score, dense, _kw in ranking[:near] if dense >= floor
+            for p in data.authors.get(doc, [])}
 
 
 def soft_sum(data: Data, ranking, vec, *, tau: float = 0.1):
@@ -298,7 +330,25 @@ def popularity(data: Data, ranking, vec) -> dict[str, float]:
 # The variants reported in docs/benchmarks.md; any other ``general`` variant can be named
 # on the command line as "key=value,..." (e.g. "depth=1000,weight=rr,ac=0.2").
 VARIANTS: dict[str, Callable] = {
-    "default (0.56 E + 0.16 F + 0.08 A, min-max)": lambda d, r, v: general(d, r, v),
+    "default: deep voting, shown = about the question (cos >= 0.3), activity capped":
+        lambda d, r, v: general(d, r, v, floor=0.3, acap=1, shown=10),
+    # Issue 13: who may be suggested (the rows of docs/benchmarks.md's first table).
+    "deep voting alone (0.56 E + 0.16 F + 0.08 A, min-max; before issue 13)":
+        lambda d, r, v: general(d, r, v),
+    "activity capped at the strongest other signal": lambda d, r, v: general(d, r, v, acap=1),
+    "about the question first, all of them (trec-style)": lambda d, r, v: general(
+        d, r, v, floor=0.3, acap=1),
+    "about the question only (the rest dropped)": lambda d, r, v: general(
+        d, r, v, floor=0.3, acap=1, drop=1),
+    "shown 5 (the answer's experts)": lambda d, r, v: general(
+        d, r, v, floor=0.3, acap=1, shown=5),
+    "close document within the top 100": lambda d, r, v: general(
+        d, r, v, floor=0.3, near=100, acap=1, shown=10),
+    "floor 0.25": lambda d, r, v: general(d, r, v, floor=0.25, acap=1, shown=10),
+    "floor 0.20": lambda d, r, v: general(d, r, v, floor=0.2, acap=1, shown=10),
+    "floor 0.35": lambda d, r, v: general(d, r, v, floor=0.35, acap=1, shown=10),
+    "floor 0.40": lambda d, r, v: general(d, r, v, floor=0.4, acap=1, shown=10),
+    # Sessions 1-4: the score (the rows of the second table).
     "popularity (answer count)": popularity,
     "evidence only (CombSUM, 500 docs)": lambda d, r, v: general(d, r, v, ev=1, fo=0, ac=0),
     "evidence only, 50 docs": lambda d, r, v: general(d, r, v, ev=1, fo=0, ac=0, depth=50),

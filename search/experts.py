@@ -10,7 +10,15 @@ show each signal's share:
   matches the query.
 - ``focus``: how close the query is to the direction of everything they wrote
   (the sum of their documents' vectors).
-- ``activity``: a small prior for people with more written evidence overall.
+- ``activity``: a small prior for people with more written evidence overall; it never
+  counts more than the person's strongest other signal, so it breaks ties, never carries.
+
+Who is suggested: only people with evidence *about the question*: a document of theirs
+among those that vote that is close in meaning to the query (its best passage's cosine
+at least ``close_similarity``), or a declared skill that matches it. Deep voting (500
+documents) makes the score, not the expert: a prolific author collects votes from far
+down any ranking, on documents that share a word with the question (docs/benchmarks.md,
+"Expert finding").
 
 Visibility: people with ``visible: false`` and authors without a person record
 are never suggested. Evidence comes only from the ranking it is given, so a
@@ -59,6 +67,10 @@ class ExpertWeights:
     evidence_depth: int = 500     # top documents that vote
     author_share: float = 1.0     # a vote is divided by n_authors ** author_share
     skill_threshold: float = 0.5  # cosine at which a skill counts as matching the query
+    # A voting document is about the question when its best passage has at least this
+    # cosine with the query: search.answers.WEAK_SIMILARITY, under which nothing found is
+    # close in meaning, so a weak match suggests people only on their declared skills.
+    close_similarity: float = 0.3
     evidence_shown: int = 3
 
 
@@ -113,11 +125,13 @@ class ExpertRanker:
     def rank(self, query: str, ranking: Sequence[DocScore], query_vector: np.ndarray,
              limit: int = 10, departments: Sequence[str] = (),
              locations: Sequence[str] = (),
-             groups: Sequence[str] | None = None) -> list[ExpertHit]:
+             groups: Sequence[str] | None = None, rank_all: bool = False) -> list[ExpertHit]:
         """People ranked for ``query`` from a document ranking (already access-filtered
         to ``groups``, the caller's access groups; None: the caller reads everything).
 
         Every signal is scaled to [0, 1] over the people being ranked, then weighted.
+        Only people with evidence about the question are returned (``about``); with
+        ``rank_all`` (benchmarks, which rank every candidate) the others follow them.
         """
         known = self._refresh()
         w = self.weights
@@ -133,7 +147,7 @@ class ExpertRanker:
         activity = _min_max({p: math.log1p(n) for p, n in counts.items()}, candidates)
         wanted = {d.lower() for d in departments}
         places = {p.lower() for p in locations}
-        hits = []
+        hits, others, close = [], [], {}
         for pid in candidates:
             person = known.people[pid]
             if wanted and (person.department or "").lower() not in wanted:
@@ -141,20 +155,25 @@ class ExpertRanker:
             if places and (person.location or "").lower() not in places:
                 continue
             signals = {"evidence": w.evidence * evidence[pid], "focus": w.focus * focus[pid],
-                       "profile": w.profile * profile.get(pid, 0.0),
-                       "activity": w.activity * activity[pid]}
-            hits.append(ExpertHit(
+                       "profile": w.profile * profile.get(pid, 0.0)}
+            signals["activity"] = min(w.activity * activity[pid], max(signals.values()))
+            hit = ExpertHit(
                 id=pid, name=person.name, score=round(sum(signals.values()), 6),
                 title=person.title, department=person.department, location=person.location,
                 mentoring_available=person.mentoring_available,
                 signals={k: round(v, 6) for k, v in signals.items()},
                 skills=skills.get(pid, []),
-                top_results=sum(v.rank <= TOP_RESULTS for v in votes.get(pid, []))))
+                top_results=sum(v.rank <= TOP_RESULTS for v in votes.get(pid, [])))
+            close[pid] = [v for v in votes.get(pid, []) if about(v, w)]
+            (hits if close[pid] or hit.skills else others).append(hit)
         hits.sort(key=lambda h: (-h.score, h.id))
+        if rank_all:
+            hits += sorted(others, key=lambda h: (-h.score, h.id))
         # Evidence (documents, passages, snippets) only for the people shown.
         for hit in hits[:limit]:
-            hit.evidence = self._evidence(votes.get(hit.id, []), hit.signals["evidence"], query)
-            hit.why = explain(hit)
+            hit.evidence = self._evidence(votes.get(hit.id, []), hit.signals["evidence"],
+                                          query)
+            hit.why = explain(hit, len(close[hit.id]))
         return hits[:limit]
 
     def _votes(self, known: _Profiles, top: Sequence[DocScore]) -> dict[str, list[Vote]]:
@@ -201,11 +220,14 @@ class ExpertRanker:
         return scores, matched
 
     def _evidence(self, votes: list[Vote], signal: float, query: str) -> list[Evidence]:
-        """The documents that voted most, each with its part of the evidence signal."""
+        """The documents about the question, best ranked first, then those that voted
+        most, each with its part of the evidence signal."""
         if not votes:
             return []
         total = sum(v.share for v in votes)
-        top = sorted(votes, key=lambda v: -v.share)[: self.weights.evidence_shown]
+        top = sorted(votes, key=lambda v: (0, v.rank) if about(v, self.weights)
+                     else (1, -v.share))
+        top = top[: self.weights.evidence_shown]
         docs = self.store.get_documents(v.doc.doc_id for v in top)
         chunks = self.store.get_chunks(v.doc.best_chunk for v in top
                                        if v.doc.best_chunk is not None)
@@ -223,6 +245,12 @@ class ExpertRanker:
                                 snippet=snippet,
                                 rank=vote.rank))
         return out
+
+
+def about(vote: Vote, weights: ExpertWeights) -> bool:
+    """The rule for evidence about the question: a voting document whose best passage is
+    close in meaning to the query, not one that only shares words with it."""
+    return vote.doc.dense >= weights.close_similarity
 
 
 def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:
@@ -292,19 +320,19 @@ def _focus_vectors(doc_vectors: dict[str, np.ndarray], by_author: dict[str, list
     return ids, normalise(np.vstack(rows))
 
 
-def explain(hit: ExpertHit) -> str:
-    """One line a person can read: what they wrote about the question, which of their
+def explain(hit: ExpertHit, close: int = 0) -> str:
+    """One line a person can read: what they wrote about the question (``close``: how many
+    of their documents are about it, shown first in ``hit.evidence``), which of their
     skills match it, and, in words, what else weighed (the numbers are in ``signals``)."""
     parts = []
-    if hit.top_results > 1:
-        parts.append(f"wrote {hit.top_results} of the top {TOP_RESULTS} results")
-    elif hit.evidence:
+    if close and hit.evidence:
         first = hit.evidence[0]
-        parts.append(f"wrote '{first.title}' (result #{first.rank})")
+        more = f" and {close - 1} more close to the question" if close > 1 else ""
+        parts.append(f"wrote '{first.title}' (result #{first.rank}){more}")
     if hit.skills:
         parts.append("lists " + ", ".join(f"{s['name']} (level {s['level']})"
                                           for s in hit.skills[:3]))
     shares = hit.shares()
-    if shares.get("focus", 0.0) >= FOCUS_WORTH_SAYING:
+    if parts and shares.get("focus", 0.0) >= FOCUS_WORTH_SAYING:
         parts.append("most of what they write is about this")
-    return "; ".join(parts) if parts else "a profile close to the question"
+    return "; ".join(parts) if parts else "nothing they wrote is close to the question"

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
-from conftest import write
+from conftest import answerer_for, write
 
+from search.answers import WEAK_SIMILARITY
 from search.experts import ExpertRanker, ExpertWeights, _min_max
 from search.retrieval import DocScore
 
@@ -25,8 +26,8 @@ def ranker(tmp_path, ingester, store, embedder):
 
 
 def test_votes_are_shared_among_authors_and_scaled_over_candidates(ranker, embedder):
-    ranking = [DocScore("d1", 1.0), DocScore("d2", 0.5), DocScore("d3", 0.0),
-               DocScore("d4", 0.9)]
+    ranking = [DocScore("d1", 1.0, dense=0.8), DocScore("d2", 0.5, dense=0.6),
+               DocScore("d3", 0.0, dense=0.4), DocScore("d4", 0.9, dense=0.7)]
     hits = ranker.rank("x", ranking, embedder.embed(["x"])[0], limit=10)
     # votes: a = 1.0 + 0.5 / 2 = 1.25, b = 0.5 / 2 = 0.25, c = 0.0 / 2 = 0 (h opted out)
     # min-max over {a, b, c}: a 1.0, b 0.2, c 0.0
@@ -35,13 +36,13 @@ def test_votes_are_shared_among_authors_and_scaled_over_candidates(ranker, embed
     assert [e.rank for e in hits[0].evidence] == [1, 2]
     assert hits[0].evidence[0].contribution == pytest.approx(1.0 / 1.25)
     assert hits[2].evidence[0].contribution == 0.0
-    assert hits[0].why.startswith("wrote 2 of the top 10 results")
+    assert hits[0].why == "wrote 'alpha' (result #1) and 1 more close to the question"
 
 
 def test_a_vote_depth_limits_which_documents_count(store, embedder, ranker):
     shallow = ExpertRanker(store, embedder, ExpertWeights(
         evidence=1.0, focus=0.0, profile=0.0, activity=0.0, evidence_depth=1))
-    ranking = [DocScore("d2", 1.0), DocScore("d1", 0.9)]
+    ranking = [DocScore("d2", 1.0, dense=0.5), DocScore("d1", 0.9, dense=0.5)]
     hits = shallow.rank("x", ranking, embedder.embed(["x"])[0])
     assert [(h.id, h.score) for h in hits] == [("a", 1.0), ("b", 1.0)]
 
@@ -61,9 +62,87 @@ def test_focus_follows_what_people_wrote(tmp_path, ingester, store, embedder):
     ingester.ingest([tmp_path])
     ranker = ExpertRanker(store, embedder, ExpertWeights(evidence=0, focus=1, profile=0,
                                                          activity=0))
-    ranking = [DocScore("x1", 1.0), DocScore("x2", 0.5)]
+    ranking = [DocScore("x1", 1.0, dense=0.7), DocScore("x2", 0.5, dense=0.3)]
     hits = ranker.rank("kafka", ranking, embedder.embed(["kafka"])[0])
     # k's only document shares "kafka" with the query; r's shares nothing (cosine 0).
     assert [h.id for h in hits] == ["k", "r"]
     assert hits[0].signals["focus"] == 1.0 and hits[1].signals["focus"] == 0.0
     assert np.isclose(sum(hits[0].shares().values()), 1.0)
+
+
+@pytest.fixture
+def prolific(tmp_path, ingester, store, embedder):
+    """e wrote one document; p wrote 40 (one on error budgets, with m)."""
+    write(tmp_path, "people.yaml", """
+        - {id: e, type: person, name: E}
+        - {id: p, type: person, name: P}
+        - {id: m, type: person, name: M}
+        - {id: s, type: person, name: S, skills: [{name: dbt, level: 4}]}
+        """)
+    lines = ['{"id": "e1", "body": "dbt incremental models", "authors": ["e"]}',
+             '{"id": "p0", "body": "error budgets", "authors": ["p", "m"]}']
+    lines += [f'{{"id": "p{i}", "body": "release notes {i}", "authors": ["p"]}}'
+              for i in range(1, 40)]
+    write(tmp_path, "docs.jsonl", "\n".join(lines))
+    ingester.ingest([tmp_path])
+    return ExpertRanker(store, embedder)
+
+
+def test_a_prolific_author_is_not_suggested_on_far_evidence(prolific, embedder):
+    # e's document is result #1 and close to the question (cosine 0.7); p's 40 documents
+    # share words only (cosine 0.1, results #2-#41), yet their votes add up to 40 x 0.2
+    # = 8 against e's 1.0: deep voting alone would put p first.
+    ranking = [DocScore("e1", 1.0, dense=0.7)]
+    ranking += [DocScore(f"p{i}", 0.2, dense=0.1) for i in range(40)]
+    vector = embedder.embed(["dbt incremental models"])[0]
+    hits = prolific.rank("dbt incremental models", ranking, vector)
+    assert [h.id for h in hits] == ["e", "s"]  # s lists dbt, named in the question
+    assert hits[0].why == ("wrote 'dbt incremental models' (result #1); "
+                           "most of what they write is about this")
+    assert hits[1].why == "lists dbt (level 4)"
+    # A benchmark ranks every candidate: the others follow, in the order of their score.
+    everyone = prolific.rank("dbt incremental models", ranking, vector, rank_all=True)
+    assert [h.id for h in everyone] == ["e", "s", "p", "m"]
+    assert everyone[2].score > everyone[0].score  # p leads on the deep-voting score
+    assert everyone[2].why == "nothing they wrote is close to the question"
+
+
+def test_activity_alone_never_makes_an_expert(prolific, embedder):
+    # p and m share p0, the one close document besides e1: their evidence ties (0.025
+    # each, the lowest: 0 after min-max), and p wrote 40 documents to m's one (activity
+    # 1 and 0). Uncapped, p's 0.08 of activity would be 94% of p's score (focus 0.005).
+    ranking = [DocScore("e1", 1.0, dense=0.7), DocScore("p0", 0.05, dense=0.35)]
+    hits = prolific.rank("error budgets", ranking, embedder.embed(["error budgets"])[0])
+    assert [h.id for h in hits] == ["e", "m", "p"]  # s lists dbt, not asked about
+    for hit in hits:
+        rest = {k: v for k, v in hit.signals.items() if k != "activity"}
+        assert hit.signals["activity"] <= max(rest.values())
+    # m writes only on error budgets (focus 1), p mostly release notes: focus orders
+    # them, and p's activity is capped at p's focus term.
+    p = hits[2]
+    assert 0 < p.signals["activity"] == p.signals["focus"] < 0.08
+    assert p.why.startswith("wrote 'error budgets' (result #2)")
+
+
+def test_no_confident_expert_list_without_evidence(tmp_path, ingester, store, embedder):
+    write(tmp_path, "people.yaml", """
+        - {id: a, type: person, name: A}
+        - {id: k, type: person, name: K, skills: [{name: Kafka streams, level: 4}]}
+        """)
+    write(tmp_path, "docs.jsonl", '{"id": "d1", "title": "Q3 plan", "body": "quarterly budget'
+          ' planning spreadsheet review", "authors": ["a"]}')
+    ingester.ingest([tmp_path])
+    answerer = answerer_for(store, embedder)
+    # A document under the weak-match floor is never about the question, so a weak match
+    # suggests people only on their declared skills.
+    assert ExpertWeights().close_similarity >= WEAK_SIMILARITY
+    # d1 shares "budget" with the question and nothing else: its cosine is at most
+    # 1 / sqrt(4 x 5) = 0.22, under 0.3, so nothing found is close in meaning.
+    result = answerer.answer("budget for the offsite", articles=False)
+    assert result["weak_match"] is True
+    assert result["experts"] == []
+    # A declared skill the question names is evidence of its own.
+    result = answerer.answer("kafka streams budget", articles=False)
+    assert result["weak_match"] is True
+    assert [e["id"] for e in result["experts"]] == ["k"]
+    assert result["experts"][0]["why"] == "lists Kafka streams (level 4)"
