@@ -258,6 +258,9 @@ def _filters(kind: list[str] | None, tag: list[str] | None, department: list[str
 
 
 def _print_answer(result: dict[str, Any]) -> None:
+    if result.get("corrected_query"):
+        out.print(f"Showing results for [bold]{escape(result['corrected_query'])}[/bold] "
+                  f"(put a word in double quotes to search it as typed)")
     if result.get("weak_match") and (result["articles"] or result["experts"]):
         out.print("[yellow]Nothing found is close in meaning to this query; what follows only "
                   "shares words with it.[/yellow]")

@@ -57,9 +57,14 @@ class SearchResponse(BaseModel):
     articles: list[Article]
     experts: list[Expert]
     total_articles: int | None = None
+    corrected_query: str | None = Field(None, description=(
+        "The query as searched when words the corpus does not know were corrected from "
+        "its own vocabulary and the people's skills (GDRP -> GDPR); null when none was. "
+        "A word in double quotes, or exact=true, is searched as typed."))
     weak_match: bool = Field(False, description=(
         "No document found is close in meaning to the query (the closest passage's cosine "
-        "is under 0.3): the articles and the people's evidence only share words with it."))
+        "is under the model's threshold, 0.40 for all-MiniLM-L6-v2): the articles and the "
+        "people's evidence only share words with it."))
 
 
 class SkillOut(BaseModel):

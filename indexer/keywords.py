@@ -177,6 +177,11 @@ class KeywordIndex:
             self.segments = [sparse.hstack(self.segments, format="csr", dtype=np.float32)]
         return self.segments[0]
 
+    def holds(self, word: str) -> bool:
+        """Whether a passage holds (or held, until the index is rebuilt) a word with
+        ``word``'s stem."""
+        return self._row(word) is not None
+
     def _row(self, term: str) -> int | None:
         """The vocabulary row of one query phrase (None when no passage holds it)."""
         found = tokens(term)

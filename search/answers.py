@@ -14,14 +14,22 @@ from indexer.store import Store
 from indexer.vectors import VectorIndex
 from search.experts import ExpertRanker, ExpertWeights
 from search.retrieval import DocScore, Searcher
+from search.spelling import Speller
 from search.text import clean_query
 
 MAX_LIMIT = 100
 # Below this cosine between the query and the closest passage found, nothing is close in
-# meaning: what was found only shares words with the query. On SciFact's 809 train claims
-# every query's closest passage was at 0.30 or more (its answer is in the corpus; 5th
-# percentile 0.45), so the flag does not fire when an answer is there (docs/benchmarks.md).
+# meaning: what was found only shares words with the query. A cosine's scale belongs to
+# the model, so each embedder has its own: the highest at which no corpus of four
+# (SciFact, android, DBLP, the demo) had over 5% of its own tuning questions flagged
+# (bench/weak_match.py, docs/benchmarks.md). Other embedders (the tests' hashing one)
+# take WEAK_SIMILARITY.
 WEAK_SIMILARITY = 0.3
+WEAK_SIMILARITY_BY_EMBEDDER = {
+    "all-MiniLM-L6-v2": 0.40,
+    "all-MiniLM-L6-v2/onnx-fp32": 0.40,
+    "all-MiniLM-L6-v2/onnx-int8": 0.40,
+}
 
 
 class Answerer:
@@ -32,6 +40,10 @@ class Answerer:
                  keywords: KeywordIndex | None = None) -> None:
         self.searcher = Searcher(store, vectors, embedder, keywords=keywords)
         self.ranker = ExpertRanker(store, embedder, weights)
+        # The BM25 index as the last search left it: a server brings it up to date
+        # before searches, never during one.
+        self.speller = Speller(store, keywords=self.searcher._current_keywords)
+        self.weak_similarity = weak_similarity(embedder.name)
 
     def warm_up(self) -> None:
         """Make the first query as fast as the next ones."""
@@ -40,27 +52,32 @@ class Answerer:
 
     def answer(self, query: str, limit: int = 10, offset: int = 0,
                filters: Filters | None = None, experts: int = 5,
-               articles: bool = True) -> dict[str, Any]:
-        """``{"query", "articles", "experts", "weak_match"}``; with ``articles=False`` only
-        experts. ``weak_match``: nothing found is close in meaning (see ``weak_match``)."""
-        query = clean_query(query)
+               articles: bool = True, exact: bool = False) -> dict[str, Any]:
+        """``{"query", "corrected_query", "articles", "experts", "weak_match"}``; with
+        ``articles=False`` only experts. ``corrected_query``: the query searched, with the
+        words the corpus does not know corrected (None when none was; ``exact`` searches
+        the query as typed). ``weak_match``: nothing found is close in meaning."""
+        typed = clean_query(query)
         _check_limits(limit, offset, experts)
         filters = filters or Filters()
+        corrected = None if exact else self.speller.correct(typed)
+        query = corrected or typed
         vector = self.searcher.embed_query(query)
-        result: dict[str, Any] = {"query": query, "articles": []}
+        result: dict[str, Any] = {"query": typed, "corrected_query": corrected,
+                                  "articles": []}
         ranking = None
         if articles:
             ranking = self.searcher.retrieve(query, filters, query_vector=vector)
             result["total_articles"] = len(ranking)
             result["articles"] = [a.to_dict() for a in
                                   self.searcher.articles(query, ranking, limit, offset)]
-            result["weak_match"] = weak_match(ranking)  # of the articles shown
+            result["weak_match"] = weak_match(ranking, self.weak_similarity)  # articles shown
         # A department filter selects people, not their evidence: an expert's
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
             ranking = self.searcher.retrieve(query, replace(filters, departments=()),
                                              query_vector=vector)
-        result.setdefault("weak_match", weak_match(ranking))  # of the experts' evidence
+        result.setdefault("weak_match", weak_match(ranking, self.weak_similarity))  # evidence
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations,
@@ -68,10 +85,15 @@ class Answerer:
         return result
 
 
-def weak_match(ranking: Sequence[DocScore]) -> bool:
+def weak_similarity(embedder_name: str) -> float:
+    """The cosine under which ``weak_match`` flags a ranking, for the embedder's vectors."""
+    return WEAK_SIMILARITY_BY_EMBEDDER.get(embedder_name, WEAK_SIMILARITY)
+
+
+def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY) -> bool:
     """True when no document found is close in meaning to the query (or none was found):
     the articles and the people's evidence then rest on shared words alone."""
-    return max((d.dense for d in ranking), default=0.0) < WEAK_SIMILARITY
+    return max((d.dense for d in ranking), default=0.0) < threshold
 
 
 def _check_limits(limit: int, offset: int, experts: int) -> None:

@@ -23,6 +23,8 @@ router = APIRouter(prefix="/api", tags=["search"])
 Text = Annotated[str, Query(min_length=1, max_length=10_000, pattern=r"\S",
                            description="The query (not blank).")]
 Many = Annotated[list[str], Query()]
+Exact = Annotated[bool, Query(description=(
+    "Search the query as typed: no word is corrected (see corrected_query)."))]
 # A string with the date format rather than a date: pydantic would also take a number
 # as a timestamp, which the schema (format: date) does not allow.
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$",
@@ -65,14 +67,15 @@ def search(state: State, caller: Reader, q: Text,
            experts: Annotated[int, Query(ge=0, le=100)] = 5,
            kind: Many = [], tag: Many = [], department: Many = [],  # noqa: B006
            language: Many = [], updated_after: Day = None,  # noqa: B006
-           updated_before: Day = None, location: Many = []) -> JSONResponse:  # noqa: B006
+           updated_before: Day = None, location: Many = [],  # noqa: B006
+           exact: Exact = False) -> JSONResponse:
     """Articles and lessons for a query, with the people who know about it
     (``location`` narrows the people only: a document has no place). A filter value
     nothing the caller may read has is a 400 that lists the valid ones."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before, location))
     return _answer(state, q, limit=limit, offset=offset, experts=experts,
-                   filters=filters)
+                   filters=filters, exact=exact)
 
 
 @router.get("/experts", response_model=SearchResponse)
@@ -80,8 +83,9 @@ def experts(state: State, caller: Reader, q: Text,
             limit: Annotated[int, Query(ge=1, le=100)] = 10,
             kind: Many = [], tag: Many = [], department: Many = [],  # noqa: B006
             language: Many = [], updated_after: Day = None,  # noqa: B006
-            updated_before: Day = None, location: Many = []) -> JSONResponse:  # noqa: B006
+            updated_before: Day = None, location: Many = [],  # noqa: B006
+            exact: Exact = False) -> JSONResponse:
     """People who know about a topic, each with the evidence the caller may read."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before, location))
-    return _answer(state, q, limit=limit, filters=filters, articles=False)
+    return _answer(state, q, limit=limit, filters=filters, articles=False, exact=exact)
