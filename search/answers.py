@@ -39,11 +39,15 @@ class Answerer:
                  weights: ExpertWeights | None = None,
                  keywords: KeywordIndex | None = None) -> None:
         self.searcher = Searcher(store, vectors, embedder, keywords=keywords)
+        # The model's weak-match line; a recommended document must pass it too. Expert
+        # evidence keeps its own floor (ExpertWeights.close_similarity, 0.3): at 0.40
+        # expert MAP fell to 0.0875 on android and 0.442 on DBLP papers
+        # (docs/benchmarks.md, "Expert finding").
+        self.weak_similarity = weak_similarity(embedder.name)
         self.ranker = ExpertRanker(store, embedder, weights)
         # The BM25 index as the last search left it: a server brings it up to date
         # before searches, never during one.
         self.speller = Speller(store, keywords=self.searcher._current_keywords)
-        self.weak_similarity = weak_similarity(embedder.name)
 
     def warm_up(self) -> None:
         """Make the first query as fast as the next ones."""

@@ -68,8 +68,9 @@ class ExpertWeights:
     author_share: float = 1.0     # a vote is divided by n_authors ** author_share
     skill_threshold: float = 0.5  # cosine at which a skill counts as matching the query
     # A voting document is about the question when its best passage has at least this
-    # cosine with the query: search.answers.WEAK_SIMILARITY, under which nothing found is
-    # close in meaning, so a weak match suggests people only on their declared skills.
+    # cosine with the query. Chosen on the expert benchmarks (docs/benchmarks.md): the
+    # model's weak-match line (0.40 for MiniLM) cost MAP there (android 0.0875, DBLP
+    # papers 0.442), so a weak match may still list people with evidence above 0.3.
     close_similarity: float = 0.3
     evidence_shown: int = 3
 

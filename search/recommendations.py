@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from indexer.records import Filters, Person
-from search.answers import WEAK_SIMILARITY, Answerer
+from search.answers import Answerer
 from search.mentoring import MentorCatalog, find_mentors
 from search.mentoring_fit import GAP_LEVEL, explain
 from search.mentoring_fit import topics_of as mentoring_topics
@@ -69,7 +69,7 @@ def reading_list(answerer: Answerer, person: Person, topics: list[str],
         result = answerer.answer(topic, limit=per_topic, experts=0, filters=filters)
         for article in result["articles"]:
             if (article["id"] in found or {a.lower() for a in article["authors"]} & own
-                    or article["dense_score"] < WEAK_SIMILARITY):
+                    or article["dense_score"] < answerer.weak_similarity):
                 continue
             found[article["id"]] = {**article, "topic": topic,
                                     "reason": f"matches your goal '{topic}'"}
