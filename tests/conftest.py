@@ -119,3 +119,14 @@ def wait_for_job(client, job_id: str, timeout: float = 30) -> dict:
             return job
         time.sleep(0.1)
     raise AssertionError(f"job {job_id} did not finish: {job}")
+
+
+def ingested(tmp_path: Path, corpus: Path):
+    """A runtime (hashing embedder) over ``corpus``, ingested without a failure."""
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
+    report = Ingester(rt.store, rt.embedder).ingest([corpus])
+    assert report.failed == []
+    return rt

@@ -5,15 +5,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import DATA, write
+from conftest import DATA, ingested, write
 from fastapi.testclient import TestClient
 from pypdf import PdfReader, PdfWriter
 
 from api.app import create_app
-from api.runtime import Runtime
-from api.settings import Settings
 from indexer.records import Filters, Person
-from ingest.pipeline import Ingester
 from ingest.readers import read_file
 from search.markup import markdown_text, safe_link
 from search.snippets import make_snippet
@@ -140,10 +137,7 @@ def corpus(tmp_path) -> Path:
 
 @pytest.fixture
 def runtime(tmp_path, corpus):
-    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
-    report = Ingester(rt.store, rt.embedder).ingest([corpus])
-    assert report.failed == []
-    return rt
+    return ingested(tmp_path, corpus)
 
 
 @pytest.fixture

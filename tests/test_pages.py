@@ -4,15 +4,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import DATA, write
+from conftest import DATA, ingested, write
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.runtime import Runtime
-from api.settings import Settings
 from api.web import body_blocks, highlight
 from indexer.keys import KeyRing
-from ingest.pipeline import Ingester
 
 HTML = {"accept": "text/html"}
 
@@ -56,10 +53,7 @@ def corpus(tmp_path) -> Path:
 
 @pytest.fixture
 def runtime(tmp_path, corpus):
-    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
-    report = Ingester(rt.store, rt.embedder).ingest([corpus])
-    assert report.failed == []
-    return rt
+    return ingested(tmp_path, corpus)
 
 
 @pytest.fixture
