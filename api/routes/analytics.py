@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from api.deps import Admin, State
 from api.mentoring_schemas import ExpertiseMapOut
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
 @router.get("/expertise", response_model=ExpertiseMapOut)
 def expertise(
-    state: State, caller: Admin, request: Request,
+    state: State, caller: Admin,
     min_group_size: Annotated[int, Query(
         ge=MIN_GROUP, le=1000, description="Counts only for groups at least this large")
     ] = MIN_GROUP,

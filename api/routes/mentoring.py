@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from api.deps import Caller, Reader, State, require
 from api.mentoring_schemas import MatchIn, MatchOut, MentorsIn, MentorsOut, ProfileIn
@@ -22,7 +22,7 @@ Mode = Literal["standard", "reverse", "group"]
 
 @router.get("/mentors/{employee_id}", response_model=MentorsOut)
 def mentors_for_employee(
-    employee_id: str, state: State, caller: Lms, request: Request,
+    employee_id: str, state: State, caller: Lms,
     mode: Mode = "standard",
     cross_functional: Annotated[bool, Query(description="Another department only")] = False,
     min_seniority_gap: Annotated[float | None, Query(
@@ -49,8 +49,7 @@ def mentors_for_employee(
 
 
 @router.post("/mentors", response_model=MentorsOut)
-def mentors_for_profile(body: MentorsIn, state: State, caller: Reader,
-                        request: Request) -> dict[str, Any]:
+def mentors_for_profile(body: MentorsIn, state: State, caller: Reader) -> dict[str, Any]:
     """The same for an inline profile (someone not yet indexed)."""
     options = Options(body.mode, **body.constraints.model_dump())
     state.warm_up()
@@ -63,7 +62,7 @@ def mentors_for_profile(body: MentorsIn, state: State, caller: Reader,
 
 
 @router.post("/match", response_model=MatchOut)
-def match(body: MatchIn, state: State, caller: Lms, request: Request) -> dict[str, Any]:
+def match(body: MatchIn, state: State, caller: Lms) -> dict[str, Any]:
     """One global assignment of a cohort's mentees to mentors; see docs/mentoring.md."""
     state.warm_up()
     with state.lock:
