@@ -78,11 +78,8 @@ def clean(values: list[str]) -> tuple[str, ...]:
 
 def facets(store: Store, caller: Caller) -> dict[str, list[str]]:
     """The values the filters offer: only what the caller could find."""
-    visible = [p for p in store.get_people().values() if p.visible]
-    return {"kind": list(KINDS),
-            "department": sorted({p.department for p in visible if p.department}),
-            "location": sorted({p.location for p in visible if p.location}),
-            "language": store.languages(caller.filters())}
+    return {"kind": list(KINDS), "department": store.departments(),
+            "location": store.locations(), "language": store.languages(caller.filters())}
 
 
 def topics(store: Store, limit: int = 8) -> list[str]:

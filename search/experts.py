@@ -290,21 +290,16 @@ def _written_signals(known: _Profiles, candidates: Iterable[str], query_vector: 
     """Per candidate: the cosine between the query and the direction of what they wrote,
     and how many documents they wrote, counting only documents the caller may read."""
     if groups is None:  # reads everything: the precomputed directions
-        sims = known.focus_vectors @ query_vector if known.focus_ids else np.zeros(0)
-        focus = dict(zip(known.focus_ids, sims.tolist(), strict=True))
-        return ({p: focus[p] for p in candidates if p in focus},
-                {p: len(known.written.get(p, [])) for p in candidates})
-    focus, counts = {}, {}
-    for pid in candidates:
-        readable = [d for d in known.written.get(pid, [])
-                    if may_read(known.doc_groups.get(d, ()), groups)]
-        counts[pid] = len(readable)
-        found = [known.doc_vectors[d] for d in readable if d in known.doc_vectors]
-        if found:
-            direction = np.sum(found, axis=0)
-            focus[pid] = float(direction @ query_vector
-                               / max(float(np.linalg.norm(direction)), 1e-12))
-    return focus, counts
+        ids, directions = known.focus_ids, known.focus_vectors
+        written = {p: known.written.get(p, []) for p in candidates}
+    else:
+        written = {p: [d for d in known.written.get(p, [])
+                       if may_read(known.doc_groups.get(d, ()), groups)] for p in candidates}
+        ids, directions = _focus_vectors(known.doc_vectors, written)
+    sims = directions @ query_vector if ids else np.zeros(0)
+    focus = dict(zip(ids, sims.tolist(), strict=True))
+    return ({p: focus[p] for p in candidates if p in focus},
+            {p: len(docs) for p, docs in written.items()})
 
 
 def _focus_vectors(doc_vectors: dict[str, np.ndarray], by_author: dict[str, list[str]]
