@@ -17,8 +17,10 @@ import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-# target.<pid>.<token>.tmp; target.<pid>.tmp is what earlier versions wrote
-_TMP = re.compile(r"^(?P<target>.+)\.(?P<pid>\d+)(?:\.[0-9a-f]+)?\.tmp$")
+# After "<target>.": <pid>.<token>.tmp, or <pid>.tmp (what earlier versions wrote). It is
+# matched after the known target name: a token of hex digits that are all decimal
+# ("11971156") would otherwise read as the pid, and the target name as "<target>.<pid>".
+_WRITER = re.compile(r"(?P<pid>\d+)(?:\.[0-9a-f]+)?\.tmp")
 
 
 @contextlib.contextmanager
@@ -44,8 +46,8 @@ def remove_leftovers(folder: str | Path, names: Iterable[str]) -> list[Path]:
     removed = []
     for name in names:
         for tmp in Path(folder).glob(f"{glob.escape(name)}.*.tmp"):
-            match = _TMP.match(tmp.name)
-            if match and match["target"] == name and not process_alive(int(match["pid"])):
+            match = _WRITER.fullmatch(tmp.name[len(name) + 1:])
+            if match and not process_alive(int(match["pid"])):
                 tmp.unlink(missing_ok=True)
                 removed.append(tmp)
     return removed

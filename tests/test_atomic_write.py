@@ -102,6 +102,19 @@ def test_a_keywords_tmp_of_a_dead_writer_is_removed_at_load(data, dead_pid):
     assert not dead.exists()
 
 
+def test_a_token_of_decimal_digits_is_not_read_as_the_pid(data, dead_pid):
+    """A token is 8 hex digits; about 1 in 43 has no letter. CI once kept such a file
+    (``keywords.npz.29721.11971156.tmp``) because its name parsed as target
+    ``keywords.npz.29721`` written by pid 11971156."""
+    folder, store = data
+    dead = folder / f"{KEYWORDS_FILE}.{dead_pid}.11971156.tmp"
+    live = folder / f"{KEYWORDS_FILE}.{os.getpid()}.11971156.tmp"
+    dead.write_bytes(b"half")
+    live.write_bytes(b"half")
+    KeywordIndex.load(store, folder)
+    assert not dead.exists() and live.exists()
+
+
 def test_only_the_named_indexes_temporary_files_are_touched(tmp_path, dead_pid):
     others = [f"notes.{dead_pid}.tmp", f"{INDEX_FILE}.bak", f"{INDEX_FILE}.x{dead_pid}.tmp",
               f"my{INDEX_FILE}.{dead_pid}.tmp"]
