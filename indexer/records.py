@@ -37,6 +37,13 @@ class Person:
     mentoring_capacity: int = 0
     visible: bool = True
     source: str | None = None
+    # Other names the person's authorship may carry: a Slack or Stack Exchange user id,
+    # another email, a display name. ``indexer.identity`` resolves authors through them.
+    aliases: tuple[str, ...] = ()
+    # The tool an account record was read from ("slack", "stackexchange"), None for a
+    # person from a people file. An account that a person claims (same email, or named
+    # among the person's aliases) is that person, not somebody else.
+    system: str | None = None
 
     def offers_mentoring(self) -> bool:
         """Available to mentor and not opted out: the "unavailable" rule of mentoring."""
@@ -54,7 +61,7 @@ class Person:
         return ". ".join(p for p in parts if p)
 
     def content_hash(self) -> str:
-        return _hash(asdict(self) | {"source": None})
+        return _hash(_without_empty(asdict(self) | {"source": None}, ("aliases", "system")))
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,24 @@ class Document:
     groups: tuple[str, ...] = ()
     source: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # How much the document counts as evidence for each of ``authors`` (same order);
+    # empty: 1 for each. An answer counts more than the question it answers, which
+    # may count 0 (its asker is listed, and is no expert on their own question).
+    author_weights: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.author_weights and len(self.author_weights) != len(self.authors):
+            raise ValueError(f"{len(self.author_weights)} author weights for "
+                             f"{len(self.authors)} authors")
+
+    def weight_of(self) -> dict[str, float]:
+        """author -> evidence weight."""
+        weights = self.author_weights or (1.0,) * len(self.authors)
+        return dict(zip(self.authors, weights, strict=True))
 
     def content_hash(self) -> str:
         # The source path is not content: moving a file must not re-embed it.
-        return _hash(asdict(self) | {"source": None})
+        return _hash(_without_empty(asdict(self) | {"source": None}, ("author_weights",)))
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,12 @@ class ExpertHit:
         d = asdict(self)
         d["shares"] = self.shares()
         return d
+
+
+def _without_empty(data: dict[str, Any], added: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` without the fields in ``added`` that are empty: a field added in a later
+    version changes no hash while it is not used, so nothing is embedded again."""
+    return {k: v for k, v in data.items() if k not in added or v}
 
 
 def _hash(data: dict[str, Any]) -> str:

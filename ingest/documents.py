@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from indexer.errors import InvalidRecord
@@ -42,6 +43,17 @@ def parse_document(record: dict[str, Any], fallback_id: str | None,
         language=(as_text(record.get("language") or record.get("lang")) or "en").lower(),
         updated_at=as_date(record.get("updated_at") or record.get("date")),
         groups=as_list(record.get("groups")), source=source, extra=extra)
+
+
+def weighted_authors(pairs: Iterable[tuple[str, float]]
+                     ) -> tuple[tuple[str, ...], tuple[float, ...]]:
+    """``Document.authors`` and ``author_weights`` from (author, weight) pairs in order of
+    appearance; an author named twice keeps the highest weight (one who asked and then
+    answered counts as an answerer)."""
+    best: dict[str, float] = {}
+    for author, weight in pairs:
+        best[author] = max(weight, best.get(author, weight))
+    return tuple(best), tuple(float(w) for w in best.values())
 
 
 def lesson_body(record: dict[str, Any], body: str) -> tuple[str, dict[str, Any]]:

@@ -47,7 +47,7 @@ def test_json_records_for_people_and_documents(client):
 
 
 @pytest.mark.parametrize("files, status, words", [
-    ([("files", ("x.docx", b"zz", "application/octet-stream"))], 422, "unknown extension"),
+    ([("files", ("x.xyz", b"zz", "application/octet-stream"))], 422, "unknown extension"),
     ([("files", ("bad.pdf", (DATA / "corrupt.pdf").read_bytes(), "application/pdf"))], 422,
      "corrupt or unreadable PDF"),
     ([("files", ("big.txt", b"a " * 600_000, "text/plain"))], 413, "larger than 1 MB"),

@@ -108,7 +108,7 @@ def test_declared_size_over_the_limit_is_refused_before_reading(client):
 # -- refused uploads leave nothing -------------------------------------------------
 
 @pytest.mark.parametrize("files, status", [
-    ([("x.docx", b"zz")], 422),
+    ([("x.xyz", b"zz")], 422),
     ([("ok.md", b"fine text"), ("bad.pdf", (DATA / "corrupt.pdf").read_bytes())], 422),
     ([("empty.jsonl", b"")], 422),
     ([("big.txt", b"a " * 600_000)], 413),
