@@ -31,6 +31,8 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.errors import InvalidQuery, WhoknowsError
 from indexer.records import Filters
+from ingest.exports import SOURCES
+from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport
 from search.filters import check_filters, one_of
 
@@ -74,6 +76,15 @@ def ingest(
         "--sync", help="Remove what came from these folders and is gone now.")] = False,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail, writing nothing, if any file or record is bad.")] = False,
+    source: Annotated[str | None, typer.Option(
+        "--source", help="The team tool whose export the folders are, when their layout "
+                         "does not tell: " + ", ".join(SOURCES) + ".")] = None,
+    people_map: Annotated[Path | None, typer.Option(
+        "--people-map", exists=True, dir_okay=False,
+        help="YAML naming the columns of a people CSV that are not recognised, "
+             "e.g. 'email: Work Mail'.")] = None,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="List every author who matched no person.")] = False,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -81,8 +92,11 @@ def ingest(
     if not paths and not people:
         raise InvalidQuery("nothing to ingest",
                            "give files or folders, e.g. whoknows ingest corpus/")
+    if source is not None and source not in SOURCES:
+        raise InvalidQuery(f"no source {source!r}", f"use one of {', '.join(SOURCES)}")
     runtime = _runtime(data_dir)
-    ingester = Ingester(runtime.store, runtime.embedder)
+    ingester = Ingester(runtime.store, runtime.embedder,
+                        people_map=read_people_map(people_map) if people_map else None)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True,
                   disable=as_json or not err.is_terminal) as bar:
@@ -96,21 +110,31 @@ def ingest(
             bar.update(task, completed=done, total=total, description=what)
 
         report = ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
-                                 progress=progress)
+                                 progress=progress, source=source)
         bar.update(task, description="indexing vectors and keywords")
         runtime.refresh_indexes()
+    if verbose:
+        report.unmatched_authors = runtime.store.unmatched_authors(limit=1000)
     if as_json:
         out.print_json(json.dumps(report.to_dict()))
     else:
-        _print_report(report)
+        _print_report(report, verbose)
 
 
-def _print_report(report: IngestReport) -> None:
+def _print_report(report: IngestReport, verbose: bool = False) -> None:
     out.print(f"documents: {report.documents.summary()}")
     out.print(f"people:    {report.people.summary()}")
     out.print(f"failed:    {len(report.failed)}")
     for problem in report.failed:
         out.print(f"  [red]✗[/red] {escape(str(problem))}")
+    count, top = report.unmatched_authors
+    if count:
+        def named(author: str, documents: int, ambiguous: bool) -> str:
+            return f"{author!r} ×{documents}" + (" (several people)" if ambiguous else "")
+        shown = top if verbose else top[:3]
+        more = "" if verbose else " (--verbose lists them)"
+        out.print(escape(f"authors:   {count} authors in the store matched no person "
+                         f"(top: {', '.join(named(*t) for t in shown)}){more}"))
     seconds = report.timings
     rate = (f" ({report.chunks_embedded / seconds['embed']:.0f}/s while embedding)"
             if seconds["embed"] > 0 and report.chunks_embedded else "")

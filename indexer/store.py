@@ -20,6 +20,7 @@ import numpy as np
 import sqlite_utils
 
 from indexer.errors import IndexMismatch, NotFound
+from indexer.identity import identity_key, resolve
 from indexer.records import Chunk, Document, Filters, Person, Skill, may_read
 
 SCHEMA_VERSION = 1
@@ -65,8 +66,11 @@ class Store:
             yield
             return
         self.db.execute("BEGIN IMMEDIATE")
+        self._local.people_changed = False
         try:
             yield
+            if self._local.people_changed:  # once per transaction, however many people
+                self._rebuild_identities()
         except BaseException:
             if self.db.conn.in_transaction:
                 self.db.execute("ROLLBACK")
@@ -94,15 +98,20 @@ class Store:
                 {"id": int, "doc_id": str, "ordinal": int, "text": str, "start": int,
                  "vector": bytes},
                 pk="id", if_not_exists=True)
-            db["authorship"].create({"doc_id": str, "author": str}, pk=("doc_id", "author"),
+            db["authorship"].create({"doc_id": str, "author": str, "author_key": str,
+                                     "weight": float}, pk=("doc_id", "author"),
+                                    if_not_exists=True)
+            db["identities"].create({"key": str, "person_id": str}, pk="key",
                                     if_not_exists=True)
             db["people"].create(
                 {"id": str, "name": str, "email": str, "title": str, "department": str,
                  "location": str, "timezone": str, "languages": str, "manager_id": str,
                  "seniority": float, "skills": str, "goals": str, "bio": str,
                  "mentoring_available": int, "mentoring_capacity": int, "visible": int,
-                 "source": str, "content_hash": str, "vector": bytes},
+                 "source": str, "content_hash": str, "vector": bytes, "aliases": str,
+                 "system": str, "merged_into": str},
                 pk="id", if_not_exists=True)
+            self._add_identity_columns()
             db["api_keys"].create(
                 {"id": str, "name": str, "role": str, "groups": str, "hash": str,
                  "created_at": str, "revoked_at": str},
@@ -114,6 +123,8 @@ class Store:
                 pk="id", if_not_exists=True)
             db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
             db.execute("CREATE INDEX IF NOT EXISTS authorship_author ON authorship(author)")
+            db.execute("CREATE INDEX IF NOT EXISTS authorship_key ON authorship(author_key)")
+            db.execute("CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id)")
             db.execute("CREATE INDEX IF NOT EXISTS documents_source ON documents(source)")
             db.execute("CREATE INDEX IF NOT EXISTS people_email ON people(email)")
             db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
@@ -123,6 +134,36 @@ class Store:
                 self.set_meta("generation", "0")
             if self.get_meta("next_chunk_id") is None:
                 self._stop_reusing_chunk_ids()
+
+    def _add_identity_columns(self) -> None:
+        """A store from before identities: the new columns, each author's key, and the
+        identities table, once."""
+        people, authorship = self.db["people"], self.db["authorship"]
+        added = False
+        for column in ("aliases", "system", "merged_into"):
+            if column not in people.columns_dict:
+                people.add_column(column, str)
+                added = True
+        for column, kind in (("author_key", str), ("weight", float)):
+            if column not in authorship.columns_dict:
+                authorship.add_column(column, kind)
+                added = True
+        if added:
+            rows = self.db.execute("SELECT DISTINCT author FROM authorship").fetchall()
+            self.db.conn.executemany("UPDATE authorship SET author_key = ? WHERE author = ?",
+                                     [(identity_key(a), a) for (a,) in rows])
+            self._rebuild_identities()
+
+    def _rebuild_identities(self) -> None:
+        """The identities table and merged accounts, from the people as they are now
+        (inside the write transaction that changed them)."""
+        found = resolve(_person_from_row(r) for r in self.db.query("SELECT * FROM people"))
+        self.db.execute("DELETE FROM identities")
+        self.db.conn.executemany("INSERT INTO identities (key, person_id) VALUES (?, ?)",
+                                 list(found.keys.items()))
+        self.db.execute("UPDATE people SET merged_into = NULL WHERE merged_into IS NOT NULL")
+        self.db.conn.executemany("UPDATE people SET merged_into = ? WHERE id = ?",
+                                 [(owner, pid) for pid, owner in found.merged.items()])
 
     def _stop_reusing_chunk_ids(self) -> None:
         """A store from before passage ids were never reused: from now on they are not,
@@ -215,7 +256,8 @@ class Store:
         self._delete_document_rows(doc.id)
         self.db["documents"].insert({**_document_row(doc), "chunking": chunking})
         self.db["authorship"].insert_all(
-            [{"doc_id": doc.id, "author": a} for a in dict.fromkeys(doc.authors)])
+            [{"doc_id": doc.id, "author": a, "author_key": identity_key(a),
+              "weight": None if w == 1 else w} for a, w in doc.weight_of().items()])
         for chunk_id, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True), first_id):
             self.db["chunks"].insert(
                 {"id": chunk_id, "doc_id": doc.id, "ordinal": chunk.ordinal, "text": chunk.text,
@@ -250,12 +292,12 @@ class Store:
             return {}
         marks = ",".join("?" * len(ids))
         authors: dict[str, list[str]] = {}
-        # The authors a reader may see: not those who are (by id or email) a person who
-        # opted out. Every display of a document reads it here.
+        # The authors a reader may see: not those who are a person who opted out (by any
+        # name they answer to). Every display of a document reads it here.
         for row in self.db.query(f"SELECT doc_id, author FROM authorship a WHERE doc_id IN "
-                                 f"({marks}) AND NOT EXISTS (SELECT 1 FROM people p "
-                                 f"WHERE NOT p.visible AND (p.id = a.author OR "
-                                 f"lower(p.email) = lower(a.author))) ORDER BY rowid", ids):
+                                 f"({marks}) AND NOT EXISTS (SELECT 1 FROM identities i "
+                                 f"JOIN people p ON p.id = i.person_id WHERE "
+                                 f"i.key = a.author_key AND NOT p.visible) ORDER BY rowid", ids):
             authors.setdefault(row["doc_id"], []).append(row["author"])
         rows = self.db.query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)
         return {r["id"]: _document_from_row(r, authors.get(r["id"], [])) for r in rows}
@@ -279,8 +321,8 @@ class Store:
                                params).fetchone()[0]
 
     def count_visible_people(self) -> int:
-        """People who may be shown (not opted out)."""
-        return self.db.execute("SELECT count(*) FROM people WHERE visible").fetchone()[0]
+        """People who may be shown (not opted out, not an account merged into someone)."""
+        return self.db.execute(f"SELECT count(*) FROM people WHERE {_LISTED}").fetchone()[0]
 
     # -- chunks and vectors ------------------------------------------------
 
@@ -408,18 +450,25 @@ class Store:
         row["vector"] = None if vector is None else np.asarray(vector, np.float32).tobytes()
         with self.writing():
             self.db["people"].upsert(row, pk="id")
-            self._bump_people_generation()
+            self._people_changed()
 
     def delete_person(self, person_id: str) -> None:
         with self.writing():
             if not self.db.execute("SELECT 1 FROM people WHERE id = ?", [person_id]).fetchone():
                 raise NotFound(f"no person with id {person_id!r}")
             self.db.execute("DELETE FROM people WHERE id = ?", [person_id])
-            self._bump_people_generation()
+            self._people_changed()
+
+    def _people_changed(self) -> None:
+        """Inside a write: caches of people are stale, and identities are rebuilt at commit."""
+        self._bump_people_generation()
+        self._local.people_changed = True
 
     def get_people(self, ids: Iterable[str] | None = None) -> dict[str, Person]:
+        """The people with ``ids``; all of them (accounts merged into a person left out)
+        without."""
         if ids is None:
-            rows = self.db.query("SELECT * FROM people")
+            rows = self.db.query("SELECT * FROM people WHERE merged_into IS NULL")
         else:
             ids = list(dict.fromkeys(ids))
             if not ids:
@@ -432,14 +481,21 @@ class Store:
         """The person; with ``shown``, only one who may be shown (not opted out): one who
         opted out then answers exactly as a missing one."""
         person = self.get_people([person_id]).get(person_id)
+        if person is not None and shown and self._merged_into(person_id):
+            person = None  # listed as the person it was merged into
         if person is None or (shown and not person.visible):
             raise NotFound(f"no person with id {person_id!r}",
                            "check the id with `whoknows experts`")
         return person
 
+    def _merged_into(self, person_id: str) -> str | None:
+        row = self.db.execute("SELECT merged_into FROM people WHERE id = ?",
+                              [person_id]).fetchone()
+        return row[0] if row else None
+
     def profile_vectors(self) -> tuple[list[str], np.ndarray]:
         rows = self.db.execute("SELECT id, vector FROM people WHERE vector IS NOT NULL "
-                               "ORDER BY id").fetchall()
+                               "AND merged_into IS NULL ORDER BY id").fetchall()
         if not rows:
             return [], np.zeros((0, 0), dtype=np.float32)
         return [r[0] for r in rows], np.vstack([np.frombuffer(r[1], np.float32) for r in rows])
@@ -475,7 +531,7 @@ class Store:
 
     def _visible_people_values(self, column: str) -> list[str]:
         return [r[0] for r in self.db.execute(
-            f"SELECT DISTINCT {column} FROM people WHERE visible AND {column} IS NOT NULL "
+            f"SELECT DISTINCT {column} FROM people WHERE {_LISTED} AND {column} IS NOT NULL "
             f"AND {column} != '' ORDER BY {column}")]
 
     def single_document_sources(self, sources: Iterable[str]) -> set[str]:
@@ -492,30 +548,48 @@ class Store:
 
     def documents_of(self, person: Person, filters: Filters | None = None,
                      limit: int = 50) -> list[dict[str, Any]]:
-        """The person's documents and lessons (by id or email), newest first."""
+        """The person's documents and lessons (by any name they answer to), newest first."""
         where, params = document_filter_sql(filters or Filters())
-        authors = [person.id] + ([person.email.lower()] if person.email else [])
-        marks = ",".join("?" * len(authors))
         sql = (f"SELECT DISTINCT d.id, d.title, d.kind, d.updated_at FROM documents d "
-               f"JOIN authorship a ON a.doc_id = d.id WHERE lower(a.author) IN ({marks}) "
+               f"JOIN authorship a ON a.doc_id = d.id JOIN identities i ON "
+               f"i.key = a.author_key WHERE i.person_id = ? "
                f"{where} ORDER BY d.updated_at DESC, d.id LIMIT ?")
-        return list(self.db.query(sql, [*[a.lower() for a in authors], *params, limit]))
+        return list(self.db.query(sql, [person.id, *params, limit]))
 
     def authors_by_document(self, doc_ids: Sequence[str] | None = None) -> dict[str, list[str]]:
-        """doc id -> person ids of its authors (emails resolved to ids)."""
-        sql = ("SELECT a.doc_id, COALESCE(p.id, pe.id, a.author) AS person FROM authorship a "
-               "LEFT JOIN people p ON p.id = a.author "
-               "LEFT JOIN people pe ON p.id IS NULL AND lower(pe.email) = lower(a.author)")
+        """doc id -> its authors as person ids (through ``identities``); an author who is
+        nobody known stays as written."""
+        return {d: [a for a, _ in pairs] for d, pairs in self.authorship(doc_ids).items()}
+
+    def authorship(self, doc_ids: Sequence[str] | None = None
+                   ) -> dict[str, list[tuple[str, float]]]:
+        """doc id -> (person id, or the author as written when nobody known, evidence
+        weight) in the document's order; one entry per person."""
+        sql = ("SELECT a.doc_id, COALESCE(i.person_id, a.author), COALESCE(a.weight, 1.0) "
+               "FROM authorship a LEFT JOIN identities i ON i.key = a.author_key")
         params: list[Any] = []
         if doc_ids is not None:
             if not doc_ids:
                 return {}
             sql += f" WHERE a.doc_id IN ({','.join('?' * len(doc_ids))})"
             params = list(doc_ids)
-        out: dict[str, list[str]] = {}
-        for doc_id, person in self.db.execute(sql + " ORDER BY a.rowid", params):
-            out.setdefault(doc_id, []).append(person)
-        return out
+        out: dict[str, dict[str, float]] = {}
+        for doc_id, person, weight in self.db.execute(sql + " ORDER BY a.rowid", params):
+            mine = out.setdefault(doc_id, {})
+            mine[person] = max(weight, mine.get(person, weight))  # two names of one person
+        return {d: list(pairs.items()) for d, pairs in out.items()}
+
+    def unmatched_authors(self, limit: int = 10) -> tuple[int, list[tuple[str, int, bool]]]:
+        """Authors who are nobody known: how many in all, and the most frequent
+        (as written, documents, ambiguous: a name or email several people share)."""
+        base = ("FROM authorship a LEFT JOIN identities i ON i.key = a.author_key "
+                "WHERE i.person_id IS NULL")
+        total = self.db.execute(f"SELECT count(DISTINCT a.author_key) {base}").fetchone()[0]
+        top = self.db.execute(
+            f"SELECT min(a.author), count(DISTINCT a.doc_id), max(i.key IS NOT NULL) {base} "
+            f"GROUP BY a.author_key ORDER BY count(DISTINCT a.doc_id) DESC, min(a.author) "
+            f"LIMIT ?", [limit]).fetchall()
+        return total, [(a, n, bool(ambiguous)) for a, n, ambiguous in top]
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
@@ -547,8 +621,8 @@ def document_filter_sql(filters: Filters, alias: str = "d") -> tuple[str, list[A
                        f"WHERE lower(value) IN ({among(filters.tags)}))")
     if filters.departments:
         clauses.append(
-            f"{alias}.id IN (SELECT a.doc_id FROM authorship a JOIN people p ON "
-            f"(p.id = a.author OR lower(p.email) = lower(a.author)) "
+            f"{alias}.id IN (SELECT a.doc_id FROM authorship a JOIN identities i ON "
+            f"i.key = a.author_key JOIN people p ON p.id = i.person_id "
             f"WHERE lower(p.department) IN ({among(filters.departments)}))")
     if filters.updated_after:
         clauses.append(f"{alias}.updated_at >= ?")
@@ -566,6 +640,9 @@ def document_filter_sql(filters: Filters, alias: str = "d") -> tuple[str, list[A
 
 
 # -- rows --------------------------------------------------------------------
+
+# People who may be listed: not opted out, and not an account merged into a person.
+_LISTED = "visible AND merged_into IS NULL"
 
 def _indexed_text(title: str, text: str) -> str:
     """What keyword search indexes for a passage (FTS5 and the in-memory index alike)."""
@@ -603,7 +680,9 @@ def _person_row(p: Person) -> dict[str, Any]:
             "goals": json.dumps(list(p.goals)), "bio": p.bio,
             "mentoring_available": int(p.mentoring_available),
             "mentoring_capacity": p.mentoring_capacity, "visible": int(p.visible),
-            "source": p.source, "content_hash": p.content_hash()}
+            "source": p.source, "content_hash": p.content_hash(),
+            "aliases": json.dumps(list(p.aliases)) if p.aliases else None,
+            "system": p.system}
 
 
 def _person_from_row(r: dict[str, Any]) -> Person:
@@ -615,4 +694,5 @@ def _person_from_row(r: dict[str, Any]) -> Person:
                   goals=tuple(json.loads(r["goals"] or "[]")), bio=r["bio"],
                   mentoring_available=bool(r["mentoring_available"]),
                   mentoring_capacity=int(r["mentoring_capacity"] or 0),
-                  visible=bool(r["visible"]), source=r["source"])
+                  visible=bool(r["visible"]), source=r["source"],
+                  aliases=_json_list(r.get("aliases")), system=r.get("system"))

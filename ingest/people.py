@@ -29,7 +29,8 @@ def parse_person(record: dict[str, Any], source: str | None = None) -> Person:
         skills=parse_skills(record.get("skills")), goals=as_list(record.get("goals"), sep=";"),
         bio=as_text(record.get("bio")), mentoring_available=available,
         mentoring_capacity=int(capacity if capacity is not None else (1 if available else 0)),
-        visible=as_bool(record.get("visible"), True), source=source)
+        visible=as_bool(record.get("visible"), True), source=source,
+        aliases=as_list(record.get("aliases")))
 
 
 def parse_skills(value: Any) -> tuple[Skill, ...]:

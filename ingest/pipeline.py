@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from indexer.errors import IngestError, WhoknowsError
 from indexer.records import Chunk, Document, Person
 from indexer.store import Store
 from indexer.tokens import WordPieceCounter
+from ingest import exports
 from ingest.chunker import split_chunks
 from ingest.prefetch import prefetch
 from ingest.readers import Problem, iter_file, size_hint, supported
@@ -51,6 +52,9 @@ class IngestReport:
     people: Counts = field(default_factory=Counts)
     failed: list[Problem] = field(default_factory=list)
     chunks_embedded: int = 0
+    # Authors in the store who are nobody known: how many, and the most frequent
+    # (as written, documents, ambiguous).
+    unmatched_authors: tuple[int, list[tuple[str, int, bool]]] = (0, [])
     # Seconds spent reading and chunking (in the background), embedding, writing, in all.
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("read", "embed", "write", "total"), 0.0))
@@ -63,6 +67,10 @@ class IngestReport:
                 "failed": [{"file": p.file, "line": p.line, "reason": p.reason}
                            for p in self.failed],
                 "chunks_embedded": self.chunks_embedded,
+                "unmatched_authors": {
+                    "count": self.unmatched_authors[0],
+                    "top": [{"author": a, "documents": n, "ambiguous": amb}
+                            for a, n, amb in self.unmatched_authors[1]]},
                 "seconds": {k: round(v, 3) for k, v in self.timings.items()}}
 
 
@@ -71,14 +79,18 @@ class SourceFile:
     path: Path
     file_id: str
     people: bool
+    export: str | None = None  # a team tool's export folder, read as a whole
 
 
-def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] = ()
-               ) -> tuple[list[SourceFile], list[Problem]]:
+def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] = (),
+               source: str | None = None) -> tuple[list[SourceFile], list[Problem]]:
     """Expand files and folders into source files (hidden ones skipped), with stable ids.
 
     A file reached twice (or through a link) is read once; reached through
-    ``people_paths`` it is read as people. What is skipped is reported with the reason.
+    ``people_paths`` it is read as people. A folder laid out as a team tool's export
+    (``ingest.exports``) is one source, at any depth; ``source`` names the tool of the
+    folders given, when their layout alone does not tell. What is skipped is reported
+    with the reason.
     """
     found: dict[Path, SourceFile] = {}
     problems: dict[Path, Problem] = {}
@@ -88,9 +100,16 @@ def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] =
             if not root.exists():
                 problems[root] = Problem(str(raw), "no such file or folder")
                 continue
+            if source is not None and root.is_dir():
+                found[root] = SourceFile(root, root.name, False, exports.module(source).NAME)
+                continue
             for path in _walk(root):
                 if isinstance(path, Problem):
                     problems[Path(path.file)] = path
+                elif isinstance(path, tuple):  # (an export folder, its tool)
+                    folder, tool = path
+                    found[folder] = SourceFile(folder, folder.relative_to(root.parent)
+                                               .as_posix(), False, tool)
                 elif not supported(path):
                     problems[path] = Problem(str(path), f"unknown extension "
                                              f"{path.suffix or '(none)'!r}: skipped")
@@ -103,15 +122,19 @@ def find_files(paths: Iterable[str | Path], people_paths: Iterable[str | Path] =
     return list(found.values()), list(problems.values())
 
 
-def _walk(root: Path) -> Iterator[Path | Problem]:
+def _walk(root: Path) -> Iterator[Path | tuple[Path, str] | Problem]:
     """The regular files under ``root`` in path order, hidden ones skipped, and a problem
-    for each entry that is skipped otherwise. Links to files inside ``root`` are
+    for each entry that is skipped otherwise; a folder that is a team tool's export
+    comes whole, as (folder, tool), its files not walked. Links to files inside ``root`` are
     followed; links to files outside it are not (a link planted in a folder the server
     may read must not widen what it reads), nor are links to folders (a link back up
     would loop, one elsewhere would widen what is read beyond the folder given), nor
     anything that is not a regular file (a pipe would block the read for ever)."""
     if not root.is_dir():
         yield root if root.is_file() else Problem(str(root), "not a regular file: skipped")
+        return
+    if tool := exports.detect(root):
+        yield root, tool
         return
     folders = [iter(_entries(root))]
     while folders:
@@ -121,7 +144,10 @@ def _walk(root: Path) -> Iterator[Path | Problem]:
         elif isinstance(entry, Problem) or entry.is_symlink():
             yield entry if isinstance(entry, Problem) else _link(entry, root)
         elif entry.is_dir():
-            folders.append(iter(_entries(entry)))
+            if tool := exports.detect(entry):
+                yield entry, tool
+            else:
+                folders.append(iter(_entries(entry)))
         elif entry.is_file():
             yield entry
         else:
@@ -190,8 +216,10 @@ class Ingester:
 
     def __init__(self, store: Store, embedder: Embedder, max_words: int = 180,
                  overlap: int = 30, batch_passages: int = EMBED_BATCH,
-                 tokens: WordPieceCounter | None = None) -> None:
+                 tokens: WordPieceCounter | None = None,
+                 people_map: Mapping[str, str] | None = None) -> None:
         self.store = store
+        self.people_map = people_map  # people CSVs' column names (ingest.hr)
         self.embedder = embedder
         self.max_words = max_words
         self.overlap = overlap
@@ -205,11 +233,13 @@ class Ingester:
 
     def ingest(self, paths: Sequence[str | Path], people_paths: Sequence[str | Path] = (),
                sync: bool = False, strict: bool = False,
-               progress: Progress | None = None) -> IngestReport:
+               progress: Progress | None = None, source: str | None = None) -> IngestReport:
+        """``source``: the team tool whose export the folders in ``paths`` are, when
+        their layout alone does not tell (see ``ingest.exports``)."""
         started = time.perf_counter()
         report = IngestReport()
-        files, report.failed = find_files(paths, people_paths)
-        total = sum(size_hint(f.path) for f in files)  # records, about: for progress
+        files, report.failed = find_files(paths, people_paths, source)
+        total = sum(_size_hint(f) for f in files)  # records, about: for progress
         if strict:  # a first pass that writes nothing: any problem fails the whole run
             problems = [*report.failed, *self._check(files, total, progress)]
             if problems:
@@ -226,6 +256,7 @@ class Ingester:
         if sync:
             roots = [Path(p).resolve() for p in [*paths, *people_paths] if Path(p).is_dir()]
             self._remove_missing(roots, seen, report)
+        report.unmatched_authors = self.store.unmatched_authors()
         report.timings["total"] = time.perf_counter() - started
         return report
 
@@ -239,11 +270,15 @@ class Ingester:
         for source in files:
             path = str(source.path)
             try:
-                for item in iter_file(source.path, source.file_id, source.people):
+                items = (exports.read_export(source.path, source.file_id, source.export)
+                         if source.export else
+                         iter_file(source.path, source.file_id, source.people,
+                                   self.people_map))
+                for item in items:
                     read += 1
                     if isinstance(item, Problem):
                         failed.append(item)
-                        seen.failed_sources.add(path)
+                        seen.failed_sources.update((path, item.file))
                         continue
                     ids = seen.people if isinstance(item, Person) else seen.documents
                     if item.id in ids:
@@ -358,8 +393,9 @@ class Ingester:
     def _remove_missing(self, roots: list[Path], seen: Seen, report: IngestReport) -> None:
         """Delete what came from a synced folder and is gone now (a failed file keeps its own)."""
         def gone(source: str | None) -> bool:
-            return (source is not None and source not in seen.failed_sources
-                    and any(Path(source).is_relative_to(root) for root in roots))
+            file = source_file(source) if source is not None else None
+            return (file is not None and file not in seen.failed_sources
+                    and any(Path(file).is_relative_to(root) for root in roots))
 
         for doc_id, (_, source, _) in self.store.document_hashes().items():
             if doc_id not in seen.documents and gone(source):
@@ -369,6 +405,25 @@ class Ingester:
             if person_id not in seen.people and gone(source):
                 self.store.delete_person(person_id)
                 report.people.removed.append(person_id)
+
+
+def _size_hint(source: SourceFile) -> int:
+    """Roughly how many records a source holds: its files, for an export."""
+    if source.export:
+        return max(sum(1 for p in source.path.rglob("*") if p.is_file()), 1)
+    return size_hint(source.path)
+
+
+def source_file(source: str) -> str:
+    """The file a record's source lies in. A zip member's source is "<zip>#<member>" (in a
+    zip inside it, "<zip>#<inner zip>#<member>") and lies in the longest part before a
+    "#" that is a file; any other source, or one whose zip is gone, is its own file."""
+    head = source
+    while "#" in head:
+        head = head.rpartition("#")[0]
+        if os.path.isfile(head):
+            return head
+    return source
 
 
 def passage_text(title: str, text: str) -> str:

@@ -82,7 +82,7 @@ class _Profiles:
 
     key: tuple[int, int]
     people: dict[str, Person]
-    authors: dict[str, list[str]]          # doc id -> eligible and other author ids
+    authors: dict[str, list[tuple[str, float]]]  # doc id -> (author id, weight > 0)
     written: dict[str, list[str]]          # eligible person id -> their document ids
     doc_vectors: dict[str, np.ndarray]     # doc id -> unit mean of its passages
     doc_groups: dict[str, tuple[str, ...]]  # doc id -> its access groups
@@ -183,9 +183,10 @@ class ExpertRanker:
             people = known.authors.get(scored.doc_id, [])
             if not people:
                 continue
+            # An answer's author counts more than the asker of its question (weights).
             share = scored.score / len(people) ** self.weights.author_share
-            for pid in people:
-                votes.setdefault(pid, []).append(Vote(scored, share, rank))
+            for pid, weight in people:
+                votes.setdefault(pid, []).append(Vote(scored, share * weight, rank))
         return votes
 
     def _profile_scores(self, known: _Profiles, query: str, query_vector: np.ndarray
@@ -267,10 +268,12 @@ def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:
 
 def _load_profiles(store: Store, embedder: Embedder, key: tuple[int, int]) -> _Profiles:
     people = store.get_people()
-    authors = store.authors_by_document()
+    # Evidence only: an author of weight 0 (who asked the question) is no expert on it.
+    authors = {doc_id: kept for doc_id, pairs in store.authorship().items()
+               if (kept := [(pid, w) for pid, w in pairs if w > 0])}
     written: dict[str, list[str]] = {}
-    for doc_id, ids in authors.items():
-        for pid in ids:
+    for doc_id, pairs in authors.items():
+        for pid, _ in pairs:
             person = people.get(pid)
             if person is not None and person.visible:
                 written.setdefault(pid, []).append(doc_id)

@@ -219,10 +219,12 @@ def test_undated_file_has_no_date(client, runtime):
 
 def test_undated_documents_sort_last_and_fall_outside_date_ranges(runtime):
     store, plain = runtime.store, ids(runtime)["plain.txt"]
-    with store.db.conn:
-        store.db.conn.executemany("INSERT INTO authorship (doc_id, author) VALUES (?, 'p-x')",
-                                  [("md1",), ("evil",), (plain,)])
     person = Person(id="p-x", name="X")
+    store.write_person(person, None)
+    with store.db.conn:
+        store.db.conn.executemany(
+            "INSERT INTO authorship (doc_id, author, author_key) VALUES (?, 'p-x', 'p-x')",
+            [("md1",), ("evil",), (plain,)])
     # Newest first, the undated after them (by id): SQLite sorts NULL lowest.
     assert [d["id"] for d in store.documents_of(person)] == ["md1", *sorted(["evil", plain])]
     dated = store.documents_of(person, Filters(updated_after="2025-01-01"))

@@ -10,7 +10,7 @@ Markdown never pays for the Office libraries.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from indexer.errors import IngestError
@@ -52,11 +52,13 @@ def read_file(path: Path, file_id: str, people: bool = False) -> FileResult:
     return reader_for(path)(path, file_id, people)
 
 
-def iter_file(path: Path, file_id: str, people: bool = False
+def iter_file(path: Path, file_id: str, people: bool = False,
+              people_map: Mapping[str, str] | None = None
               ) -> Iterator[Document | Person | Problem]:
-    """Read one file as a stream of records and problems (record files record by record)."""
+    """Read one file as a stream of records and problems (record files record by record).
+    ``people_map``: a people CSV's column names (``ingest.hr``)."""
     if FORMATS.get(path.suffix.lower()) == "records":
-        yield from records.iter_records(path, file_id, people)
+        yield from records.iter_records(path, file_id, people, people_map)
         return
     result = read_file(path, file_id, people)
     yield from result.problems

@@ -13,12 +13,13 @@ import codecs
 import csv
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from indexer.errors import IngestError, InvalidRecord
 from indexer.records import Document, Person
+from ingest import hr
 from ingest.documents import parse_document
 from ingest.people import parse_person
 from ingest.readers.base import (
@@ -46,12 +47,14 @@ def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     return result
 
 
-def iter_records(path: Path, file_id: str, people: bool = False
+def iter_records(path: Path, file_id: str, people: bool = False,
+                 people_map: Mapping[str, str] | None = None
                  ) -> Iterator[Document | Person | Problem]:
     """The file's records one at a time; JSON lines and CSV are read as a stream, so a
-    file larger than memory can be ingested."""
+    file larger than memory can be ingested. A people CSV's columns are mapped by
+    ``ingest.hr`` (HR systems' column names, and ``people_map``)."""
     found = False
-    for position, (line, record) in enumerate(_records(path), start=1):
+    for position, (line, record) in enumerate(_records(path, people, people_map), start=1):
         found = True
         try:
             if isinstance(record, Problem):
@@ -71,7 +74,8 @@ def iter_records(path: Path, file_id: str, people: bool = False
         raise IngestError("no records found", "the file is empty")
 
 
-def _records(path: Path) -> Iterator[tuple[int | None, Any]]:
+def _records(path: Path, people: bool, people_map: Mapping[str, str] | None
+             ) -> Iterator[tuple[int | None, Any]]:
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         yield from _json_lines(path)
@@ -81,7 +85,7 @@ def _records(path: Path) -> Iterator[tuple[int | None, Any]]:
         for data in load_yaml(read_text(path)):
             yield from ((None, r) for r in (data if isinstance(data, list) else [data]))
     else:
-        yield from _csv_records(path)
+        yield from _csv_records(path, people, people_map)
 
 
 def _json_records(text: str) -> list[Any]:
@@ -138,13 +142,17 @@ def _json_line(path: Path, number: int, line: str) -> Any:
         return Problem(str(path), "the JSON is nested too deeply", number)
 
 
-def _csv_records(path: Path) -> Iterator[tuple[int, Any]]:
+def _csv_records(path: Path, people: bool = False,
+                 people_map: Mapping[str, str] | None = None) -> Iterator[tuple[int, Any]]:
     bad: dict[int, str] = {}
     reader = csv.DictReader(_lines(path, bad))
     if not reader.fieldnames:
         raise IngestError("the CSV file has no header row")
     if bad:
         raise IngestError(f"the header row: {bad[min(bad)]}")
+    # Checked before any row is read: a file missing a column is refused whole.
+    fields = hr.column_fields([f.strip() for f in reader.fieldnames], people_map) if (
+        people) else None
     done = reader.line_num
     for row in reader:
         # A row may span lines (a quoted cell with line ends): any bad line spoils it.
@@ -155,4 +163,5 @@ def _csv_records(path: Path) -> Iterator[tuple[int, Any]]:
         elif None in row or any(v is None for v in row.values()):
             yield reader.line_num, f"expected {len(reader.fieldnames)} columns"
         else:
-            yield reader.line_num, {k.strip(): v for k, v in row.items() if k}
+            record = {k.strip(): v for k, v in row.items() if k}
+            yield reader.line_num, hr.person_record(record, fields) if fields else record

@@ -158,7 +158,8 @@ DAMAGES = {
                                   store_ok, "1 documents without passages: 'n-3'"),
     "passage without document": (sql("DELETE FROM documents WHERE id = 'n-4'"),
                                  store_ok, "1 passages without a document"),
-    "authorship of nothing": (sql("INSERT INTO authorship VALUES ('ghost', 'p-1')"),
+    "authorship of nothing": (sql("INSERT INTO authorship (doc_id, author) "
+                                  "VALUES ('ghost', 'p-1')"),
                               store_ok, "authorship of missing documents: 'ghost'"),
     "passage id about to be reused": (sql("UPDATE meta SET value = '1' WHERE "
                                           "key = 'next_chunk_id'"),
