@@ -4,13 +4,15 @@ Every reader decodes text and parses YAML through the helpers here, so the rules
 for hostile input live in one place: text must be UTF-8 (a BOM is allowed) and must
 look like text; a file larger than a reader's limit is refused before it is read;
 YAML aliases are refused and YAML nesting is bounded, so a few hundred bytes cannot
-expand into gigabytes ("billion laughs").
+expand into gigabytes ("billion laughs"); a zip (an Office file, an archive) is refused
+before anything is unpacked if it would unpack to too much ("zip bomb").
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,17 @@ MAX_TEXT_BYTES = 64 << 20  # a text, Markdown or JSON file read whole
 MAX_YAML_CHARS = 8 << 20  # YAML is parsed in Python: ~0.5 s per MB
 MAX_YAML_DEPTH = 64  # records are 3 or 4 levels deep; Python recursion is not unbounded
 SNIFF_BYTES = 1 << 16  # how much of a streamed file is looked at before it is read
+MAX_ZIP_TOTAL = 1 << 30  # bytes a zip may unpack to, all its members together
+MAX_ZIP_RATIO = 200  # unpacked bytes per packed byte, all members together...
+ZIP_RATIO_FLOOR = 1 << 20  # ...once it unpacks to more than this: small files cannot hurt
+MAX_ZIP_MEMBERS = 10_000
+_BOMB_HINT = "a zip bomb looks like this; if the file is genuine, split it"
+# What writing tools put in a title, author or keywords field that nobody filled in
+# (compared lower-cased): such a value says nothing about the file.
+PLACEHOLDERS = frozenset({
+    "anonymous", "unknown", "unspecified", "untitled", "author", "user", "admin",
+    "administrator", "windows user", "microsoft office user", "python-docx", "python-pptx",
+    "openpyxl", "word document", "powerpoint presentation"})
 # Bytes no text file holds (all C0 controls but tab, newline, vertical tab, form feed,
 # carriage return and escape, plus DEL).
 _CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
@@ -63,6 +76,45 @@ def check_size(path: Path, limit: int) -> None:
     if size > limit:
         raise IngestError(f"the file is too large ({size / 2**20:.1f} MB; at most "
                           f"{limit / 2**20:.0f} MB is read)", "split it into smaller files")
+
+
+def check_zip(source: Path | zipfile.ZipFile, max_total: int | None = None,
+              max_ratio: float | None = None, max_members: int | None = None) -> None:
+    """Refuse a zip before anything is unpacked: more than ``max_members`` members, more
+    than ``max_total`` bytes unpacked, or (past ZIP_RATIO_FLOOR) packed tighter than
+    ``max_ratio`` to 1. Limits left out are the module's MAX_ZIP_* values, read at call time.
+
+    The sizes are those the zip declares, and they hold: Python's zipfile never yields
+    more than a member's declared size, and fails its CRC check if the data disagrees,
+    so they bound what any reader built on zipfile can unpack."""
+    if not isinstance(source, zipfile.ZipFile):
+        try:
+            with zipfile.ZipFile(source) as package:
+                check_zip(package, max_total, max_ratio, max_members)
+        except (zipfile.BadZipFile, ValueError, EOFError) as exc:
+            raise IngestError(f"not a zip file, or a damaged one: {exc}") from exc
+        return
+    members = source.infolist()
+    limit = MAX_ZIP_MEMBERS if max_members is None else max_members
+    if len(members) > limit:
+        raise IngestError(f"the zip holds {len(members):,} files (at most {limit:,} are read)",
+                          "split it into smaller zips")
+    total = sum(m.file_size for m in members)
+    packed = max(sum(m.compress_size for m in members), 1)
+    limit = MAX_ZIP_TOTAL if max_total is None else max_total
+    if total > limit:
+        raise IngestError(f"the zip would unpack to {total / 2**20:.1f} MB (at most "
+                          f"{limit / 2**20:.0f} MB is unpacked)", _BOMB_HINT)
+    ratio = MAX_ZIP_RATIO if max_ratio is None else max_ratio
+    if total > ZIP_RATIO_FLOOR and total > packed * ratio:
+        raise IngestError(f"the zip is packed {total / packed:,.0f} to 1 (at most "
+                          f"{ratio:,.0f} to 1 is unpacked)", _BOMB_HINT)
+
+
+def filled_in(value: object) -> str | None:
+    """``value`` as stripped text, or None if it is blank or a writing tool's placeholder."""
+    text = str(value or "").strip()
+    return text if text and text.lower() not in PLACEHOLDERS else None
 
 
 def decode_text(data: bytes) -> str:

@@ -10,11 +10,9 @@ from pypdf.errors import PdfReadError
 
 from indexer.errors import IngestError
 from ingest.documents import parse_document
-from ingest.readers.base import FileResult, first_line, require_text
+from ingest.readers.base import FileResult, filled_in, first_line, require_text
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
-# What PDF writers put in the info fields when nobody filled them in.
-_PLACEHOLDERS = {"anonymous", "unknown", "unspecified", "author"}
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
@@ -29,11 +27,10 @@ def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise IngestError(f"corrupt or unreadable PDF: {exc}") from exc
     body = require_text("\n\n".join(p.strip() for p in pages if p.strip()), path)
-    record = {"title": str(info.get("/Title") or "").strip() or first_line(body) or path.stem,
+    record = {"title": filled_in(info.get("/Title")) or first_line(body) or path.stem,
               "body": body, "updated_at": _pdf_date(info.get("/CreationDate"))}
     for key, field in (("/Author", "authors"), ("/Keywords", "tags")):
-        value = str(info.get(key) or "").strip()
-        if value and value.lower() not in _PLACEHOLDERS:
+        if value := filled_in(info.get(key)):
             record[field] = value
     return FileResult(documents=[parse_document(record, file_id, str(path))])
 
