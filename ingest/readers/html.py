@@ -111,6 +111,11 @@ def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     return FileResult(documents=[parse_document(record, file_id, str(path))])
 
 
+def page_text(markup: str) -> str:
+    """The visible text of an HTML string, paragraphs apart: the body a page gets."""
+    return "\n\n".join(parse_page(markup).paragraphs)
+
+
 def parse_page(text: str) -> _Page:
     """The page, parsed in time linear in its length."""
     # HTMLParser scans from each "<" to the end of the text when no ">" follows it,
