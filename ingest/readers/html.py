@@ -118,14 +118,20 @@ def page_text(markup: str) -> str:
 
 def parse_page(text: str) -> _Page:
     """The page, parsed in time linear in its length."""
+    page = _Page()
+    feed(page, text)
+    return page
+
+
+def feed(parser: HTMLParser, text: str) -> None:
+    """Give ``parser`` the whole of ``text`` and close it, in time linear in its length;
+    markup too malformed to parse is an IngestError."""
     # HTMLParser scans from each "<" to the end of the text when no ">" follows it,
     # which is quadratic; after the last ">" a "<" can only be text anyway.
     last = text.rfind(">")
     text = text[:last + 1] + text[last + 1:].replace("<", "&lt;")
-    page = _Page()
     try:
-        page.feed(text)
-        page.close()
+        parser.feed(text)
+        parser.close()
     except AssertionError as exc:  # _markupbase asserts on some malformed declarations
         raise IngestError(f"unreadable HTML: {exc}") from exc
-    return page
