@@ -93,7 +93,8 @@ def ingest(
         raise InvalidQuery("nothing to ingest",
                            "give files or folders, e.g. whoknows ingest corpus/")
     if source is not None and source not in SOURCES:
-        raise InvalidQuery(f"no source {source!r}", f"use one of {', '.join(SOURCES)}")
+        raise InvalidQuery(f"no source {source!r}",
+                           f"use one of {', '.join(sorted(SOURCES))}")
     runtime = _runtime(data_dir)
     ingester = Ingester(runtime.store, runtime.embedder,
                         people_map=read_people_map(people_map) if people_map else None)
@@ -133,7 +134,8 @@ def _print_report(report: IngestReport, verbose: bool = False) -> None:
             return f"{author!r} ×{documents}" + (" (several people)" if ambiguous else "")
         shown = top if verbose else top[:3]
         more = "" if verbose else " (--verbose lists them)"
-        out.print(escape(f"authors:   {count} authors in the store matched no person "
+        out.print(escape(f"authors:   {count} author{'s' if count != 1 else ''} in the "
+                         f"store matched no person "
                          f"(top: {', '.join(named(*t) for t in shown)}){more}"))
     seconds = report.timings
     rate = (f" ({report.chunks_embedded / seconds['embed']:.0f}/s while embedding)"
