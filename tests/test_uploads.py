@@ -223,3 +223,37 @@ def test_deleting_an_uploaded_document_removes_its_file(client):
     shared = Path(store.get_document("r1").source)
     assert client.delete("/api/admin/documents/r1").status_code == 200
     assert shared.exists()  # it still holds r2
+
+
+# -- every format, through the API ---------------------------------------------------
+
+def test_office_files_mail_and_a_zipped_export_upload_and_are_found(client, tmp_path):
+    import io
+    import zipfile
+
+    import docx
+    document = docx.Document()
+    document.core_properties.author = "Ana Lima"
+    document.add_heading("Rebooking carriers", 1)
+    document.add_paragraph("Carrier rebooking cut late deliveries by a third.")
+    word = io.BytesIO()
+    document.save(word)
+    mail = (b"From: Bo <bo@acme.example>\r\nSubject: Freezer alarms\r\n"
+            b"Date: Mon, 03 Mar 2025 10:00:00 +0000\r\n\r\nReset the freezer alarm twice.\r\n")
+    export = io.BytesIO()
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.writestr("users.json", json.dumps([{"id": "U1", "name": "cy"}]))
+        archive.writestr("channels.json", json.dumps([{"id": "C1", "name": "ops"}]))
+        archive.writestr("ops/2024-03-14.json", json.dumps([
+            {"type": "message", "user": "U1", "ts": "1710400000.000100",
+             "text": "Pallet scanners need a firmware update before Friday."}]))
+    job = upload(client, ("rebooking.docx", word.getvalue()), ("alarm.eml", mail),
+                 ("slack.zip", export.getvalue()))
+    assert job["state"] == "done" and job["errors"] == [], job
+    assert job["summary"]["documents"]["added"] == 3
+    for query, title in (("carrier rebooking", "Rebooking carriers"),
+                         ("freezer alarm", "Freezer alarms"),
+                         ("pallet scanner firmware", "Pallet scanners need a firmware update "
+                                                     "before Friday.")):
+        found = client.get("/api/search", params={"q": query}).json()["articles"]
+        assert found[0]["title"] == title, (query, found[:2])
