@@ -128,6 +128,9 @@ def _print_report(report: IngestReport, verbose: bool = False) -> None:
     out.print(f"failed:    {len(report.failed)}")
     for problem in report.failed:
         out.print(f"  [red]✗[/red] {escape(str(problem))}")
+    if report.merged_accounts:
+        out.print(f"accounts:  {report.merged_accounts} tool accounts in the store are people "
+                  f"of the people files (same email or alias)")
     count, top = report.unmatched_authors
     if count:
         def named(author: str, documents: int, ambiguous: bool) -> str:

@@ -579,6 +579,11 @@ class Store:
             mine[person] = max(weight, mine.get(person, weight))  # two names of one person
         return {d: list(pairs.items()) for d, pairs in out.items()}
 
+    def merged_accounts(self) -> int:
+        """Tool accounts that are a person of the people files (``indexer.identity``)."""
+        return self.db.execute("SELECT count(*) FROM people WHERE merged_into IS NOT NULL"
+                               ).fetchone()[0]
+
     def unmatched_authors(self, limit: int = 10) -> tuple[int, list[tuple[str, int, bool]]]:
         """Authors who are nobody known: how many in all, and the most frequent
         (as written, documents, ambiguous: a name or email several people share)."""

@@ -55,6 +55,7 @@ class IngestReport:
     # Authors in the store who are nobody known: how many, and the most frequent
     # (as written, documents, ambiguous).
     unmatched_authors: tuple[int, list[tuple[str, int, bool]]] = (0, [])
+    merged_accounts: int = 0  # tool accounts in the store that are people of people files
     # Seconds spent reading and chunking (in the background), embedding, writing, in all.
     timings: dict[str, float] = field(default_factory=lambda: dict.fromkeys(
         ("read", "embed", "write", "total"), 0.0))
@@ -67,6 +68,7 @@ class IngestReport:
                 "failed": [{"file": p.file, "line": p.line, "reason": p.reason}
                            for p in self.failed],
                 "chunks_embedded": self.chunks_embedded,
+                "merged_accounts": self.merged_accounts,
                 "unmatched_authors": {
                     "count": self.unmatched_authors[0],
                     "top": [{"author": a, "documents": n, "ambiguous": amb}
@@ -257,6 +259,7 @@ class Ingester:
             roots = [Path(p).resolve() for p in [*paths, *people_paths] if Path(p).is_dir()]
             self._remove_missing(roots, seen, report)
         report.unmatched_authors = self.store.unmatched_authors()
+        report.merged_accounts = self.store.merged_accounts()
         report.timings["total"] = time.perf_counter() - started
         return report
 

@@ -57,6 +57,7 @@ def test_slack_answers_count_for_the_people_who_gave_them(cli, company):  # noqa
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["documents"]["added"] == 3 and report["failed"] == []
+    assert report["merged_accounts"] == 2  # Ana's and Bo's Slack accounts
     # Ana by email and by name, Bo through his alias; Cy, who asked, is a Slack account
     # of nobody in the people file: a person of their own. J. Smith is nobody.
     assert report["unmatched_authors"] == {
