@@ -1,7 +1,7 @@
 """Search throughput over HTTP with 1, 2, 4 and 8 concurrent clients, and latency while
 a re-index runs: do searches run side by side, or queue behind each other?
 
-    python bench/throughput_http.py --corpus demo       # the demo company (428 passages)
+    python bench/throughput_http.py --corpus demo       # the demo company (corpus/)
     python bench/throughput_http.py --corpus 100k       # 100k passages (bench/latency_inprocess.py)
     python bench/throughput_http.py --corpus demo --server-workers 2
 
