@@ -150,20 +150,26 @@ def test_a_broken_daily_file_is_a_problem_and_the_rest_is_read(tmp_path):
     })
     people, docs, problems = records(folder, "slack")
     assert [p.file for p in problems] == [str(folder / "general" / "2024-03-14.json")]
-    assert "unreadable" in problems[0].reason
+    assert problems[0].reason.startswith("invalid JSON")
     assert [d.id for d in docs] == [f"ex/general/{DAY2}.000100"] and len(people) == 3
 
 
 def test_only_public_channels_inside_the_export_are_read(tmp_path):
     text = "Deploys freeze from Friday noon onwards."
-    slack_export(tmp_path / "other", {"x/2024-03-14": [msg("U3", text, f"{DAY1}.000300")]})
+    other = slack_export(tmp_path / "other", {"x/2024-03-14": [msg("U3", text, f"{DAY1}.3")]})
     folder = slack_export(
         tmp_path / "ws", {"general/2024-03-14": [msg("U3", text, f"{DAY1}.000100")],
                           "secret/2024-03-14": [msg("U3", text, f"{DAY1}.000200")]},
-        channels=[{"id": "C1", "name": "general"}, {"id": "C2", "name": "../other/x"}])
+        channels=[{"id": "C1", "name": "general"}, {"id": "C2", "name": "../other/x"},
+                  {"id": "C3", "name": "linked"}, {"id": "C4", "name": ".."}])
     (folder / "groups.json").write_text(json.dumps([{"id": "G1", "name": "secret"}]))
-    _, docs, _ = records(folder, "slack")
+    (folder / "linked").symlink_to(other / "x")
+    (folder / "general" / "2024-03-15.json").symlink_to(other / "x" / "2024-03-14.json")
+    _, docs, problems = records(folder, "slack")
     assert [d.id for d in docs] == [f"ex/general/{DAY1}.000100"]
+    # A link inside the export is not followed, and says so.
+    assert [(p.file, p.reason) for p in problems] == [
+        (str(folder / "general" / "2024-03-15.json"), "a link inside an export: not followed")]
 
 
 def test_slack_detection(tmp_path):

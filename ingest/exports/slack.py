@@ -23,9 +23,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from indexer.errors import WhoknowsError
+from indexer.errors import IngestError, WhoknowsError
 from indexer.records import Document, Person
 from ingest.documents import parse_document, weighted_authors
+from ingest.exports.files import attempt, walk
 from ingest.fields import as_text
 from ingest.readers.base import Problem, read_text
 
@@ -73,15 +74,22 @@ def read(folder: Path, file_id: str) -> Iterator[Document | Person | Problem]:
     channels = [c for c in channels if isinstance(c, dict) and isinstance(c.get("name"), str)]
     markup = Markup({u["id"]: display_name(u) for u in users},
                     {str(c.get("id")): c["name"] for c in channels})
-    root = folder.resolve()
     for channel in channels:
-        day_folder = folder / channel["name"]
-        if not _inside(day_folder, root) or day_folder.resolve() == root or (
-                not day_folder.is_dir()):
+        day_folder = channel_folder(folder, channel["name"])
+        if day_folder is None:
             continue
-        messages = yield from _channel_messages(day_folder, root)
+        messages = yield from _channel_messages(day_folder)
         for thread in threads(messages):
             yield from _document(thread, channel["name"], file_id, markup, accounts)
+
+
+def channel_folder(folder: Path, name: str) -> Path | None:
+    """The folder of channel ``name``, if it is a folder of the export: a name that
+    climbs out of it (``../x``) or a link is not followed (``ingest.exports.files``)."""
+    path = folder / name
+    if name in ("", ".", "..") or Path(name).name != name or path.is_symlink():
+        return None
+    return path if path.is_dir() else None
 
 
 def is_account(user: dict[str, Any]) -> bool:
@@ -181,16 +189,16 @@ def _document(thread: list[Message], channel: str, file_id: str, markup: Markup,
     yield replace(doc, authors=authors, author_weights=weights)
 
 
-def _channel_messages(day_folder: Path, root: Path
-                      ) -> Generator[Problem, None, list[Message]]:
+def _channel_messages(day_folder: Path) -> Generator[Problem, None, list[Message]]:
     """The people's messages of one channel, from all its daily files (a broken file
     is a problem; the others are still read)."""
     messages: list[Message] = []
-    for path in sorted(day_folder.iterdir()):
-        if not _DAY.fullmatch(path.name) or not _inside(path, root) or not path.is_file():
-            continue
-        day = yield from _load_list(path)
-        messages += (m for raw in day if (m := message(raw, path)) is not None)
+    for path in walk(day_folder):
+        if isinstance(path, Problem):
+            yield path
+        elif path.parent == day_folder and _DAY.fullmatch(path.name):
+            day = yield from _load_list(path)
+            messages += (m for raw in day if (m := message(raw, path)) is not None)
     return messages
 
 
@@ -223,23 +231,20 @@ def _date(ts: Decimal) -> str:
     return dt.datetime.fromtimestamp(float(ts), tz=dt.UTC).date().isoformat()
 
 
-def _inside(path: Path, root: Path) -> bool:
-    """Whether ``path`` (links resolved) is inside the export: a channel named
-    ``../x`` or a linked daily file must not widen what is read."""
-    return path.resolve().is_relative_to(root)
-
-
 def _load_list(path: Path) -> Generator[Problem, None, list[Any]]:
     """The JSON list in ``path``; an unreadable file is a problem and reads as empty."""
-    try:
-        data = json.loads(read_text(path))
-    except FileNotFoundError:
-        yield Problem(str(path), "missing from the Slack export")
-        return []
-    except (WhoknowsError, ValueError, RecursionError) as exc:
-        yield Problem(str(path), f"unreadable: {exc}")
+    data = attempt(path, _read_json, path)
+    if isinstance(data, Problem):
+        yield data
         return []
     if not isinstance(data, list):
         yield Problem(str(path), "expected a JSON list")
         return []
     return data
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(read_text(path))
+    except (ValueError, RecursionError) as exc:
+        raise IngestError(f"invalid JSON: {exc}") from exc

@@ -23,7 +23,7 @@ from indexer.records import Document, Person
 from ingest.documents import parse_document
 from ingest.fields import as_text
 from ingest.readers.base import Problem
-from ingest.readers.html import parse_page
+from ingest.readers.html import page_text
 
 NAME = "stackexchange"
 QUESTION, ANSWER = "1", "2"  # PostTypeId; the other types (tag wikis, ...) are skipped
@@ -107,18 +107,13 @@ def tags(value: str | None) -> tuple[str, ...]:
     return tuple(t.strip() for t in found if t.strip())
 
 
-def html_text(markup: str | None) -> str:
-    """A post's HTML as paragraphs of plain text."""
-    return "\n\n".join(parse_page(markup).paragraphs) if markup else ""
-
-
 def _users(path: Path) -> Iterator[Person | Problem]:
     for row in _rows(path, report=True):
         if isinstance(row, Problem):
             yield row
         elif (user_id := row.get("Id")) and user_id != COMMUNITY:
             try:
-                bio = html_text(row.get("AboutMe")) or None
+                bio = page_text(row.get("AboutMe") or "") or None
             except WhoknowsError:
                 bio = None  # a profile's unreadable "about me" is no reason to lose it
             yield account(user_id, row.get("DisplayName"), str(path), bio,
@@ -153,7 +148,7 @@ def _post(row: dict[str, str], questions: dict[str, Question], file_id: str,
                    "tags": list(question.tags), "score": score, "accepted": accepted}
         weight = answer_weight(accepted, score)
     try:
-        doc = parse_document(record | {"body": html_text(row.get("Body"))}, None, source)
+        doc = parse_document(record | {"body": page_text(row.get("Body") or "")}, None, source)
     except WhoknowsError as exc:
         yield Problem(source, f"post {post_id}: {exc}")
         return
