@@ -82,6 +82,25 @@ def facets(store: Store, caller: Caller) -> dict[str, list[str]]:
             "location": store.locations(), "language": store.languages(caller.filters())}
 
 
+def my_language(accept_language: str | None, available: list[str]) -> str | None:
+    """The reader's language that documents are written in: the first of the browser's
+    languages (``Accept-Language``, by preference) that ``available`` holds."""
+    wanted = []
+    for part in (accept_language or "").split(","):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        code = tag.strip().split("-")[0].lower()
+        if code and code != "*" and quality > 0:
+            wanted.append((-quality, len(wanted), code))
+    have = {a.lower() for a in available}
+    return next((code for _, _, code in sorted(wanted) if code in have), None)
+
+
 def topics(store: Store, limit: int = 8) -> list[str]:
     """Skills that several visible people list: good first searches on any corpus."""
     counts: dict[str, int] = {}

@@ -2,6 +2,10 @@
 
 A snippet is plain text: Markdown markup is read away first (``search.markup``), so a
 snippet shows what the rendered page shows, and highlights fall on that text.
+
+Scripts written without spaces (Chinese, Japanese, Thai) count each character as a
+token here, so a window is measured in characters there and a query's characters
+are highlighted where they occur.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import re
 from search.markup import snippet_text
 from search.text import stem, terms
 
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}]+", re.UNICODE)
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
 MARGIN = 6  # tokens read on each side of the window, so that it can move in plain text
 LINE_SLACK = 120  # characters to the line's start or end still worth reading for context
 MAX_PARSED = 20_000  # a short text is read whole, up to this
@@ -21,7 +27,7 @@ def make_snippet(text: str, query: str, width: int = 40, markdown: bool = True
                  ) -> tuple[str, list[tuple[int, int]]]:
     """(snippet, highlight spans within the snippet) for ``text`` against ``query``;
     ``markdown``: the text may carry Markdown markup, which the snippet leaves out."""
-    wanted = {stem(t) for t in terms(query)}
+    wanted = _wanted(query)
     text, before, after = _plain(text, wanted, width) if markdown else (text, False, False)
     tokens = [(m.start(), m.end(), stem(m.group())) for m in _TOKEN.finditer(text)]
     if not tokens:
@@ -78,8 +84,22 @@ def _best_window(hits: list[tuple[int, str]], n: int, width: int) -> int:
 
 def highlight_spans(text: str, query: str) -> list[tuple[int, int]]:
     """Where the query's terms (or words with the same stem) occur in ``text``."""
-    return _highlights(text, {stem(t) for t in terms(query)})
+    return _highlights(text, _wanted(query))
+
+
+def _wanted(query: str) -> set[str]:
+    """The stems of the query's words, and its characters of unspaced scripts."""
+    return {stem(t) for t in terms(query)} | set(_UNSPACED_CHAR.findall(query))
 
 
 def _highlights(snippet: str, wanted: set[str]) -> list[tuple[int, int]]:
-    return [(m.start(), m.end()) for m in _TOKEN.finditer(snippet) if stem(m.group()) in wanted]
+    """Spans of the tokens in ``wanted``; touching spans (characters of one unspaced
+    word) are one."""
+    spans: list[tuple[int, int]] = []
+    for m in _TOKEN.finditer(snippet):
+        if stem(m.group()) in wanted:
+            if spans and spans[-1][1] == m.start():
+                spans[-1] = (spans[-1][0], m.end())
+            else:
+                spans.append((m.start(), m.end()))
+    return spans

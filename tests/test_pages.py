@@ -276,3 +276,26 @@ def test_a_reader_cannot_pick_an_employee(runtime, client):
 def test_static_files(client):
     assert client.get("/static/style.css").status_code == 200
     assert client.get("/static/../app.py").status_code == 404
+
+
+def test_only_in_my_language_follows_the_browser(client):
+    german = client.get("/", params={"q": "kafka"},
+                        headers={"accept-language": "fr-CH, de;q=0.9, en;q=0.5"}).text
+    assert 'name="language" value="de"' in german and "Only in my language (German)" in german
+    assert '<span class="lang">German</span>' in german  # each result says its language
+    english = client.get("/", params={"q": "kafka"}, headers={"accept-language": "en-GB"}).text
+    assert "Only in my language (English)" in english
+    none = client.get("/", params={"q": "kafka"}, headers={"accept-language": "ja"}).text
+    assert "Only in my language" not in none  # no document is in Japanese
+    mine = client.get("/", params={"q": "kafka", "language": "de"},
+                      headers={"accept-language": "de"}).text
+    assert 'value="de" checked' in mine
+    assert 'href="/documents/d2' in mine and 'href="/documents/d1' not in mine
+
+
+def test_my_language_reads_preferences():
+    from api.views import my_language
+    assert my_language("pt-BR;q=0.4, de;q=0.8", ["en", "de", "pt"]) == "de"
+    assert my_language("*, xx", ["en"]) is None
+    assert my_language(None, ["en"]) is None
+    assert my_language("en;q=0, de", ["en", "de"]) == "de"

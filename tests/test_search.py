@@ -171,3 +171,12 @@ def test_weak_match_flags_a_question_the_corpus_does_not_cover(demo_answerer, qu
     result = demo_answerer.answer(query)
     assert result["articles"]  # something always shares a word
     assert result["weak_match"] is not covered
+
+
+def test_snippets_and_highlights_in_scripts_without_spaces_and_right_to_left():
+    from search.snippets import highlight_spans, make_snippet
+    text = "车辆路线优化方法可以减少里程。" * 12
+    snippet, spans = make_snippet(text, "路线优化")
+    assert len(snippet) < len(text) and [snippet[a:b] for a, b in spans][0] == "路线优化"
+    arabic = "تحسين المسارات يقلل المسافة المقطوعة"
+    assert [arabic[a:b] for a, b in highlight_spans(arabic, "المسارات")] == ["المسارات"]

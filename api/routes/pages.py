@@ -40,9 +40,10 @@ def search_page(request: Request, state: State, caller: PageReader, q: str = "",
                   "people": store.count_visible_people()}
         topics = [] if form.q else views.topics(store)
     result = views.search(state, caller, form) if form.q else None
+    mine = views.my_language(request.headers.get("accept-language"), facets["language"])
     return render(request, "search.html", {
         "caller": caller, "form": form, "facets": facets, "result": result,
-        "counts": counts, "topics": topics, "page_size": views.PAGE_SIZE})
+        "counts": counts, "topics": topics, "page_size": views.PAGE_SIZE, "mine": mine})
 
 
 @router.get("/people/{person_id}")
