@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.settings import Settings
-from indexer.embedder import DEFAULT_EMBEDDER, Embedder, kind_of, make_embedder
+from indexer.embedders import DEFAULT_EMBEDDER, Embedder, kind_of, make_embedder
 from indexer.errors import IndexMismatch
 from indexer.keywords import KeywordIndex
 from indexer.store import Store

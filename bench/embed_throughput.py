@@ -30,7 +30,7 @@ from pathlib import Path
 
 from common import BENCH_DATA, CACHE, ROOT, read_jsonl, write_results
 
-from indexer.embedder import make_embedder, token_counter
+from indexer.embedders import make_embedder, token_counter
 from indexer.store import Store
 from ingest.pipeline import EMBED_BATCH, Ingester, passage_text
 from ingest.readers import iter_file
@@ -67,7 +67,7 @@ def token_counts(texts: list[str]) -> list[int]:
     """Model tokens (with [CLS] and [SEP]) of each text, uncut."""
     from tokenizers import Tokenizer
 
-    from indexer.embedder import packaged_model_path
+    from indexer.embedders.minilm_torch import packaged_model_path
 
     tokenizer = Tokenizer.from_file(str(Path(packaged_model_path()) / "tokenizer.json"))
     tokenizer.no_truncation()

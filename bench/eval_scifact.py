@@ -11,6 +11,7 @@ import argparse
 
 from common import evaluate, scifact_index, write_results
 
+from indexer.embedders import embed_queries
 from search.retrieval import DENSE_WEIGHT, Searcher
 
 METRICS = ["ndcg@10", "recall@100"]
@@ -26,7 +27,7 @@ def main() -> None:
     cached = {}
     for _split, qrels in splits.items():
         texts = [queries[q] for q in qrels]
-        for qid, vec in zip(qrels, embedder.embed(texts), strict=True):
+        for qid, vec in zip(qrels, embed_queries(embedder, texts), strict=True):
             cached[qid] = vec
 
     def run(qrels: dict, mode: str, weight: float = DENSE_WEIGHT) -> dict:

@@ -37,6 +37,7 @@ import numpy as np
 from common import BENCH_DATA, CACHE, ROOT, build_index, evaluate, read_jsonl, write_results
 from eval_experts import METRICS, dblp, stackexchange
 
+from indexer.embedders import embed_queries
 from search.experts import _min_max
 from search.retrieval import Searcher
 
@@ -80,7 +81,7 @@ def collect(name: str) -> None:
     searcher = Searcher(store, vectors, embedder)
     ids = [q for q in queries if q in qrels]
     runs = {}
-    for qid, vec in zip(ids, embedder.embed([queries[q] for q in ids]), strict=True):
+    for qid, vec in zip(ids, embed_queries(embedder, [queries[q] for q in ids]), strict=True):
         ranking = searcher.retrieve(queries[qid], query_vector=vec)
         runs[qid] = ([(d.doc_id, d.score, d.dense, d.keyword) for d in ranking], vec)
     people = set(store.get_people())

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from common import BENCH_DATA, CACHE, read_jsonl, write_results
 
-from indexer.embedder import make_embedder
+from indexer.embedders import make_embedder
 from indexer.records import Document
 from ingest.exports import read_export
 from ingest.pipeline import EMBED_BATCH, Ingester, find_files, passage_text

@@ -28,7 +28,7 @@ import yaml
 from common import CACHE, ROOT, write_results
 from latency_http import QUERIES
 
-from indexer.embedder import make_embedder, normalise
+from indexer.embedders import embed_queries, make_embedder, normalise
 from indexer.keywords import KeywordIndex
 from indexer.records import Chunk, Document
 from indexer.store import Store
@@ -106,7 +106,7 @@ def main() -> None:
     for _ in range(args.queries):
         query = rng.choice(QUERIES)
         started = time.perf_counter()
-        embedder.embed([query])
+        embed_queries(embedder, [query])
         embed.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         answerer.answer(query, limit=10, experts=5)

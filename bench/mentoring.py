@@ -21,7 +21,7 @@ from collections import Counter
 import numpy as np
 from common import write_results
 
-from indexer.embedder import make_embedder
+from indexer.embedders import make_embedder
 from indexer.records import Person, Skill
 from search.matching import greedy, match_cohort, solve, total
 from search.mentoring_fit import DocInfo, Expertise, FitModel

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.embedder import Embedder
+from indexer.embedders import Embedder
 from indexer.errors import WhoknowsError
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store

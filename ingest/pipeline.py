@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from indexer.embedder import Embedder, token_counter
+from indexer.embedders import Embedder, token_counter
 from indexer.errors import IngestError, WhoknowsError
 from indexer.records import Chunk, Document, Person
 from indexer.store import Store

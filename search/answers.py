@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from indexer.embedder import Embedder
+from indexer.embedders import Embedder
 from indexer.errors import InvalidQuery
 from indexer.keywords import KeywordIndex
 from indexer.records import Filters

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.embedder import Embedder, normalise
+from indexer.embedders import Embedder, embed_queries, normalise
 from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
 from search.markup import may_hold_markdown
@@ -282,7 +282,9 @@ def _load_profiles(store: Store, embedder: Embedder, key: tuple[int, int]) -> _P
     profile_ids, profile_vectors = store.profile_vectors()
     focus_ids, focus_vectors = _focus_vectors(doc_vectors, written)
     names = sorted({s.name for p in people.values() for s in p.skills})
-    vectors = embedder.embed(names) if names else np.zeros((0, 0), np.float32)
+    # A skill name is a few words matched against a query: read as a query too (e5
+    # reads short texts compared with each other that way).
+    vectors = embed_queries(embedder, names) if names else np.zeros((0, 0), np.float32)
     return _Profiles(key, people, authors, written, doc_vectors, groups, profile_ids,
                      profile_vectors, focus_ids, focus_vectors,
                      dict(zip(names, vectors, strict=True)))

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.embedder import Embedder
+from indexer.embedders import Embedder
 from indexer.records import Filters, Person, may_read
 from indexer.store import Store
 from search.mentoring_fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from indexer.embedder import Embedder
+from indexer.embedders import Embedder, embed_queries
 from indexer.records import Person
 from search.mentoring_rules import codes, share_any, timezone_matrix
 from search.text import stem, terms
@@ -127,11 +127,13 @@ class FitModel:
         self._vectors: dict[str, np.ndarray] = {}
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors for ``texts``, embedding only the ones not seen before."""
+        """Unit vectors for ``texts`` (goals, gaps and skill names: short texts compared
+        with each other and with documents, read as queries), embedding only the ones
+        not seen before."""
         known = self._vectors  # another thread may replace the cache meanwhile
         new = [t for t in dict.fromkeys(texts) if t not in known]
         if new:
-            found = dict(zip(new, self.embedder.embed(new), strict=True))
+            found = dict(zip(new, embed_queries(self.embedder, new), strict=True))
             if len(known) + len(new) > self.cache_size:
                 self._vectors = found
             else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.embedder import Embedder
+from indexer.embedders import Embedder, embed_queries
 from indexer.keywords import KeywordIndex
 from indexer.records import ArticleHit, Filters
 from indexer.store import Store
@@ -70,7 +70,7 @@ class Searcher:
         self.sync_on_query = True
 
     def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed([clean_query(query)])[0]
+        return embed_queries(self.embedder, [clean_query(query)])[0]
 
     def retrieve(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
                  query_vector: np.ndarray | None = None, depth: int | None = None

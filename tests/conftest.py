@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from indexer.embedder import HashingEmbedder
+from indexer.embedders import HashingEmbedder
 from indexer.store import Store
 from indexer.vectors import VectorIndex
 from ingest.pipeline import Ingester

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.embedder import HashingEmbedder
+from indexer.embedders import HashingEmbedder
 from indexer.records import Chunk, Document, Filters
 from indexer.store import Store
 from indexer.vectors import VectorIndex

@@ -109,7 +109,7 @@ CASES: list[tuple[str, str, str | bytes | Callable[[Path], None], str | None]] =
 # report says, how long it took and how much the peak memory grew.
 CHILD = """
 import json, resource, sys, time
-from indexer.embedder import HashingEmbedder
+from indexer.embedders import HashingEmbedder
 from indexer.store import Store
 from ingest.pipeline import Ingester
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.embedder import HashingEmbedder
+from indexer.embedders import HashingEmbedder
 from indexer.errors import Conflict, InvalidQuery
 from indexer.records import Person, Skill
 from search.matching import greedy, match_cohort, solve, total

@@ -173,7 +173,7 @@ def test_a_long_document_is_chunked_past_the_model_window(tmp_path, ingester, st
 
 
 def test_passages_fit_the_model_window_in_word_pieces(tmp_path, store, embedder):
-    from indexer.embedder import model_token_counter
+    from indexer.embedders.minilm_torch import model_token_counter
     from ingest.pipeline import Ingester, passage_text
 
     # Words of many pieces (about 5 each): 180 of them would be some 900 pieces.

@@ -1,0 +1,49 @@
+"""What an embedder is, and the helpers every caller of one shares.
+
+An embedder turns texts into L2-normalised float32 vectors. ``embed`` is for
+what is stored (passages, profiles). A model trained to read the two sides
+differently (multilingual-e5 wants "query: " and "passage: " before a text)
+also has ``embed_queries``; code that embeds what someone asks goes through
+:func:`embed_queries`, which falls back to ``embed`` for every other model.
+Both extras are optional, found by name, so that a thin wrapper (a memo in a
+benchmark, a counting embedder in the tests) stays an embedder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from indexer.tokens import WordPieceCounter
+
+
+class Embedder(Protocol):
+    name: str  # recorded by a data folder: vectors of two names never mix
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, dim) float32 array of unit vectors."""
+        ...
+
+
+def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """The vectors of ``texts`` read as queries: the embedder's ``embed_queries`` where
+    its model tells queries from passages, else its ``embed``."""
+    method = getattr(embedder, "embed_queries", None)
+    return method(texts) if callable(method) else embedder.embed(texts)
+
+
+def token_counter(embedder: Embedder) -> WordPieceCounter | None:
+    """The word pieces of the window ``embedder`` reads, for sizing passages; None for an
+    embedder that reads whole texts (the hashing one of the tests)."""
+    make = getattr(embedder, "token_counter", None)
+    return make() if callable(make) else None
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1 (an all-zero row stays zero), as float32."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
