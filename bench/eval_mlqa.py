@@ -1,0 +1,71 @@
+"""Search across languages on MLQA-R: questions in 7 languages, Wikipedia paragraphs.
+
+    python bench/eval_mlqa.py --embedder onnx-int8         # today's English MiniLM
+    python bench/eval_mlqa.py --embedder e5-int8           # multilingual-e5-small
+
+The whole pool (3,646 paragraphs in ar, de, en, es, hi, vi, zh) is ingested as the
+product ingests documents: title and text, no language given (ingest detects it).
+Questions are asked as a user asks them, with no language given. Two tasks
+(../shared/bench/README.md): ``-en``, the question against the English paragraphs
+only (the ranking restricted to them), and ``-any``, against the whole pool, where
+every language's version of the answering paragraph counts. nDCG@10 and Recall@10
+per query language, for the dense retriever alone and for the product's default
+(hybrid: dense and BM25 fused), and the mean over the six languages other than
+English. Writes bench/results/mlqa-<embedder>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
+
+from indexer.embedders import embed_queries
+from search.retrieval import Searcher
+
+LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
+METRICS = ["ndcg@10", "recall@10"]
+DEPTH = 100  # documents ranked per question before restricting to English
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--embedder", default="onnx-int8")
+    parser.add_argument("--modes", default="dense,hybrid")
+    args = parser.parse_args()
+    data = BENCH_DATA / "mlqa-r"
+    records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
+               for d in read_jsonl(data / "corpus.jsonl")]
+    store, vectors, embedder = build_index("mlqa-r", records, args.embedder)
+    searcher = Searcher(store, vectors, embedder)
+    queries = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
+    vectors_of = dict(zip(queries, embed_queries(embedder, list(queries.values())),
+                          strict=True))
+    results: dict = {"embedder": embedder.name}
+    for mode in args.modes.split(","):
+        runs = {}
+        for qid, text in queries.items():
+            ranking = searcher.retrieve(text, mode=mode, query_vector=vectors_of[qid],
+                                        depth=DEPTH * 4)[:DEPTH]
+            runs[qid] = {d.doc_id: d.score for d in ranking}
+        for task in ("en", "any"):
+            table = {}
+            for language in LANGUAGES:
+                qrels = read_qrels(data / "qrels" / f"{language}-{task}.tsv")
+                run = {q: ({d: s for d, s in runs[q].items() if d.startswith("en-")}
+                           if task == "en" else runs[q]) for q in qrels}
+                table[language] = evaluate(qrels, run, METRICS)
+            others = [table[lang]["ndcg@10"] for lang in LANGUAGES if lang != "en"]
+            table["mean_non_english_ndcg@10"] = sum(others) / len(others)
+            table["min_non_english_ndcg@10"] = min(others)
+            results[f"{mode}-{task}"] = table
+            print(f"{mode:<7} -{task:<3} " + "  ".join(
+                f"{lang} {table[lang]['ndcg@10']:.3f}/{table[lang]['recall@10']:.3f}"
+                for lang in LANGUAGES)
+                + f"  | mean non-en nDCG@10 {table['mean_non_english_ndcg@10']:.3f}, "
+                  f"min {table['min_non_english_ndcg@10']:.3f}")
+    print("wrote", write_results(f"mlqa-{args.embedder}", results))
+
+
+if __name__ == "__main__":
+    main()
