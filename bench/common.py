@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from indexer.embedder import Embedder, make_embedder  # noqa: E402
+from indexer.embedders import Embedder, make_embedder  # noqa: E402
 from indexer.store import Store  # noqa: E402
 from indexer.vectors import VectorIndex  # noqa: E402
 from ingest.pipeline import Ingester  # noqa: E402
@@ -47,10 +47,18 @@ def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
     with open(source, "w") as handle:
         for record in records:
             handle.write(json.dumps(record) + "\n")
-    store = Store.open(data_dir)
     embedder = make_embedder(embedder_kind, cache_dir=CACHE / "models")
+    store, vectors = index_paths(name, data_dir, [source], embedder)
+    return store, vectors, embedder
+
+
+def index_paths(name: str, data_dir: Path, paths: list[Path], embedder: Embedder
+                ) -> tuple[Store, VectorIndex]:
+    """Ingest ``paths`` (files, folders, exports) into ``data_dir``; what is stored there
+    unchanged is not embedded again."""
+    store = Store.open(data_dir)
     started = time.perf_counter()
-    report = Ingester(store, embedder).ingest([source])
+    report = Ingester(store, embedder).ingest(paths)
     if report.chunks_embedded:
         print(f"[{name}] ingested {len(report.documents.added)} documents, "
               f"{report.chunks_embedded} passages in {time.perf_counter() - started:.0f} s",
@@ -59,7 +67,7 @@ def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
         print(f"[{name}] {len(report.failed)} records failed, first: {report.failed[0]}",
               file=sys.stderr)
     vectors = VectorIndex.load(store, data_dir, int(store.get_meta("dim") or embedder.dim))
-    return store, vectors, embedder
+    return store, vectors
 
 
 def scifact_index(embedder_kind: str) -> tuple[Store, VectorIndex, Embedder, dict[str, str],

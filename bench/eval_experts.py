@@ -21,6 +21,9 @@ import csv
 
 from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
 
+from indexer.embedders import Embedder, embed_queries
+from indexer.store import Store
+from indexer.vectors import VectorIndex
 from search.experts import ExpertRanker
 from search.retrieval import Searcher
 
@@ -63,20 +66,29 @@ def dblp(kind: str) -> tuple[str, list[dict], dict[str, str], dict, set[str] | N
 def run_set(label: str, loaded: tuple, embedder_kind: str) -> dict[str, float]:
     name, records, queries, qrels, keep = loaded
     store, vectors, embedder = build_index(name, records, embedder_kind)
+    ids = [q for q in queries if q in qrels]
+    run = expert_run(store, vectors, embedder, {q: queries[q] for q in ids}, keep)
+    scores = evaluate({q: qrels[q] for q in ids}, run, METRICS)
+    print(f"{label:<22} " + "  ".join(f"{m} {v:.4f}" for m, v in scores.items()))
+    return scores
+
+
+def expert_run(store: Store, vectors: VectorIndex, embedder: Embedder, queries: dict[str, str],
+               keep: set[str] | None) -> dict[str, dict[str, float]]:
+    """query id -> {person id: score}: the people shown, then everyone else by score
+    (over ``keep`` only, when given), as the run ranx scores."""
     searcher = Searcher(store, vectors, embedder)
     ranker = ExpertRanker(store, embedder)
     run = {}
-    ids = [q for q in queries if q in qrels]
-    for qid, vec in zip(ids, embedder.embed([queries[q] for q in ids]), strict=True):
+    ids = list(queries)
+    for qid, vec in zip(ids, embed_queries(embedder, [queries[q] for q in ids]), strict=True):
         ranking = searcher.retrieve(queries[qid], query_vector=vec)
         shown = [e.id for e in ranker.rank(queries[qid], ranking, vec, limit=SHOWN)]
         everyone = ranker.rank(queries[qid], ranking, vec, limit=DEPTH, rank_all=True)
         rest = sorted((e for e in everyone if e.id not in shown), key=lambda e: (-e.score, e.id))
         order = [p for p in shown + [e.id for e in rest] if keep is None or p in keep]
         run[qid] = {p: float(len(order) - i) for i, p in enumerate(order)}
-    scores = evaluate({q: qrels[q] for q in ids}, run, METRICS)
-    print(f"{label:<22} " + "  ".join(f"{m} {v:.4f}" for m, v in scores.items()))
-    return scores
+    return run
 
 
 def main() -> None:

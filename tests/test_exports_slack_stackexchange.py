@@ -292,20 +292,35 @@ def test_stackexchange_detection(tmp_path):
     assert detect(tmp_path / "a") == "stackexchange"
 
 
-@given(accepted=st.booleans(), low=st.integers(-10**6, 10**6), high=st.integers(-10**6, 10**6))
-def test_answer_weights_are_positive_and_monotone(accepted, low, high):
+@given(accepted=st.booleans(), low=st.integers(-10**6, 10**6), high=st.integers(-10**6, 10**6),
+       bonus=st.sampled_from([None, 0.0, 0.5]), scale=st.sampled_from([None, 0.0, 0.25]))
+def test_answer_weights_are_positive_and_monotone(accepted, low, high, bonus, scale):
     low, high = sorted((low, high))
-    weight = stackexchange.answer_weight
+
+    def weight(accepted: bool, score: int) -> float:
+        return stackexchange.answer_weight(accepted, score, bonus, scale)
+
     assert 0 < weight(accepted, low) <= weight(accepted, high)
-    assert weight(True, low) > weight(False, low)
     assert math.isfinite(weight(accepted, high))
+    assert weight(True, low) >= weight(False, low)
+    if bonus:
+        assert weight(True, low) > weight(False, low)
+    if low < 0 <= high:
+        assert weight(accepted, low) < weight(accepted, high)  # a downvote always costs
 
 
 def test_answer_weight_values():
-    # 1 for a plain answer; votes add SCORE_SCALE * ln(1 + score); acceptance adds the bonus.
+    # 1 for a plain answer; votes add scale * ln(1 + score); acceptance adds the bonus.
     weight = stackexchange.answer_weight
     assert weight(False, 0) == 1.0
     assert weight(False, 3, scale=0.5) == pytest.approx(1 + 0.5 * math.log(4))
     assert weight(True, 3, bonus=0.4, scale=0.5) == pytest.approx(1.4 + 0.5 * math.log(4))
     # A negative score divides instead: less than a plain answer, never 0.
-    assert weight(False, -3, scale=0.5) == pytest.approx(1 / (1 + 0.5 * math.log(4)))
+    assert weight(False, -3, downvote=0.5) == pytest.approx(1 / (1 + 0.5 * math.log(4)))
+
+
+def test_default_answer_weights():
+    # Chosen on dev: acceptance and upvotes add nothing; a downvote still costs.
+    weight = stackexchange.answer_weight
+    assert weight(True, 264) == weight(False, 4) == 1.0
+    assert weight(False, -3) == pytest.approx(1 / (1 + math.log(4)))
