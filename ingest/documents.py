@@ -1,4 +1,8 @@
-"""Document and lesson-learned records (pure): a field mapping in, a Document out."""
+"""Document and lesson-learned records (pure): a field mapping in, a Document out.
+
+A document's language is the one its record gives (``language`` or ``lang``: front
+matter, an HTML page's ``lang``), else the one detected in its body, else None: no
+language is assumed, since a German file called English is filtered out of German."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from indexer.errors import InvalidRecord
 from indexer.records import KINDS, Document
 from ingest.fields import as_date, as_list, as_text, require_id
+from ingest.language import document_language
 
 LESSON_SECTIONS = ("context", "lesson", "recommendation")
 _KNOWN = {"id", "type", "kind", "title", "body", "text", "content", "authors", "author",
@@ -40,7 +45,8 @@ def parse_document(record: dict[str, Any], fallback_id: str | None,
         id=require_id(record.get("id"), fallback_id), title=title, body=body, kind=kind,
         authors=tuple(dict.fromkeys(authors)),
         tags=as_list(record.get("tags") or record.get("keywords")),
-        language=(as_text(record.get("language") or record.get("lang")) or "en").lower(),
+        language=document_language(as_text(record.get("language") or record.get("lang")),
+                                   body),
         updated_at=as_date(record.get("updated_at") or record.get("date")),
         groups=as_list(record.get("groups")), source=source, extra=extra)
 

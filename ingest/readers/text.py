@@ -7,11 +7,12 @@ from pathlib import Path
 
 from indexer.records import Document
 from ingest.fields import clean_text
+from ingest.language import detect_language
 from ingest.readers.base import FileResult, first_line, read_text, require_text
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
     body = clean_text(require_text(read_text(path), path))
     doc = Document(id=file_id, title=first_line(body) or path.stem, body=body,
-                   source=str(path))
+                   language=detect_language(body), source=str(path))
     return FileResult(documents=[doc])
