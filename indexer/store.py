@@ -376,24 +376,25 @@ class Store:
                        np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
 
     def iter_passages(self, chunk_ids: np.ndarray | None = None, batch: int = 20_000
-                      ) -> Iterator[tuple[int, str, str]]:
-        """(chunk id, document id, title and text as the FTS5 table holds them), by
-        ascending chunk id: every passage, or those of ``chunk_ids`` still stored."""
-        select = ("SELECT c.id, c.doc_id, d.title, c.text FROM chunks c "
+                      ) -> Iterator[tuple[int, str, str, str | None]]:
+        """(chunk id, document id, title and text as the FTS5 table holds them, the
+        document's language), by ascending chunk id: every passage, or those of
+        ``chunk_ids`` still stored."""
+        select = ("SELECT c.id, c.doc_id, d.title, c.text, d.language FROM chunks c "
                   "JOIN documents d ON d.id = c.doc_id WHERE ")
         if chunk_ids is None:
             last = -1
             while rows := self.db.execute(select + "c.id > ? ORDER BY c.id LIMIT ?",
                                           [last, batch]).fetchall():
                 last = rows[-1][0]
-                yield from ((r[0], r[1], _indexed_text(r[2], r[3])) for r in rows)
+                yield from ((r[0], r[1], _indexed_text(r[2], r[3]), r[4]) for r in rows)
             return
         wanted = np.sort(np.asarray(chunk_ids, dtype=np.int64))
         for start in range(0, len(wanted), batch):
             part = wanted[start:start + batch].tolist()
             rows = self.db.execute(select + f"c.id IN ({','.join('?' * len(part))}) "
                                    "ORDER BY c.id", part).fetchall()
-            yield from ((r[0], r[1], _indexed_text(r[2], r[3])) for r in rows)
+            yield from ((r[0], r[1], _indexed_text(r[2], r[3]), r[4]) for r in rows)
 
     def sample_vectors(self, n: int, seed: int = 0) -> np.ndarray:
         """``n`` stored chunk vectors picked at random (to train an IVF index)."""

@@ -32,8 +32,9 @@ from dataclasses import dataclass
 
 from symspellpy import SymSpell, Verbosity
 
-from indexer.keywords import KeywordIndex, tokens
+from indexer.keywords import KeywordIndex
 from indexer.store import Store
+from indexer.tokenizer import tokens
 
 MIN_LENGTH = 4
 # A word of up to SHORT_WORD letters is corrected only by swapping two neighbouring
@@ -80,7 +81,7 @@ def _substitution(word: str, other: str) -> bool:
 def build_vocabulary(store: Store) -> Vocabulary:
     """Count the words of every passage (once each) and of every skill name."""
     counts: Counter[str] = Counter()
-    for _, _, text in store.iter_passages():
+    for _, _, text, _ in store.iter_passages():
         counts.update(set(_WORD.findall(text.lower())))
     for person in store.get_people().values():
         counts.update({w for s in person.skills for w in _WORD.findall(s.name.lower())})

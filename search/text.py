@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import functools
-import re
 
 from indexer.errors import InvalidQuery
+from indexer.tokenizer import words as written_words
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 MAX_TERMS = 64
 _STOPWORD_TEXT = """
 a about above after again against all am an and any are as at be because been before being
@@ -32,8 +31,9 @@ def clean_query(query: str | None) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Distinct lowercase content words, in order of first appearance."""
-    words = (w.lower() for w in _WORD.findall(text))
+    """Distinct lowercase content words, in order of first appearance (a word keeps its
+    combining marks: Hindi and Thai words are not cut at their vowel signs)."""
+    words = (w.lower() for w in written_words(text))
     return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
 
 

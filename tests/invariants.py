@@ -21,13 +21,13 @@ from typing import Any
 
 import faiss
 import numpy as np
-from scipy import sparse
 
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer import keywords, vectors
-from indexer.keywords import KeywordIndex, tokens
+from indexer.keywords import KeywordIndex
 from indexer.store import Store
+from indexer.tokenizer import tokens
 from indexer.vectors import VectorIndex
 
 SAMPLE = 50  # passages whose vector and words are compared one by one
@@ -93,7 +93,7 @@ def check_store(store: Store, sample: int = SAMPLE, seed: int = 0) -> None:
 
 def _check_fts_text(store: Store, ids: np.ndarray) -> None:
     """The FTS row of each passage holds its title and text, as keyword search reads them."""
-    for chunk_id, _, text in store.iter_passages(ids):
+    for chunk_id, _, text, _ in store.iter_passages(ids):
         row = store.db.execute("SELECT text FROM chunks_fts WHERE rowid = ?",
                                [chunk_id]).fetchone()
         assert row is not None and row[0] == text, (
@@ -143,13 +143,7 @@ def check_saved_indexes(store: Store, data_dir: str | Path, sample: int = SAMPLE
 
 def read_keywords(data_dir: Path) -> KeywordIndex:
     """The saved BM25 index as it is (``KeywordIndex.load`` would rebuild a bad file)."""
-    with np.load(data_dir / keywords.INDEX_FILE) as saved:
-        matrix = sparse.csr_matrix((saved["data"], saved["indices"], saved["indptr"]),
-                                   shape=tuple(int(n) for n in saved["shape"]))
-        return KeywordIndex({t: i for i, t in enumerate(saved["terms"].tolist())}, matrix,
-                            saved["ids"], saved["lengths"], saved["doc_index"],
-                            saved["doc_names"].tolist(), saved["alive"],
-                            int(saved["generation"]))
+    return KeywordIndex.read(data_dir / keywords.INDEX_FILE)
 
 
 def _check_same_ids(what: str, held: np.ndarray, stored: np.ndarray) -> None:
@@ -199,18 +193,18 @@ def check_keywords(store: Store, index: KeywordIndex, sample: int = SAMPLE,
     them the column holds the passage's tokens (title and text, as FTS5 indexes them)
     with their counts, its length, and its document."""
     columns = len(index.ids)
-    shapes = (len(index.lengths), len(index.doc_index), len(index.alive),
-              sum(m.shape[1] for m in index.segments))
-    assert shapes == (columns,) * 4, (
+    shapes = (len(index.lengths), len(index.doc_index), len(index.languages),
+              len(index.alive), sum(m.shape[1] for m in index.segments))
+    assert shapes == (columns,) * 5, (
         f"the keyword index's arrays disagree on its number of columns: {columns}, {shapes}")
     assert (np.diff(index.ids) > 0).all(), "the keyword index's passage ids are not ascending"
     _check_same_ids("keyword index", index.ids[index.alive], store.chunk_ids())
     terms = {row: term for term, row in index.vocab.items()}
     wanted = _sample(store.chunk_ids(), sample, seed)
     held = _columns(index, np.searchsorted(index.ids, wanted))
-    for chunk_id, doc_id, text in store.iter_passages(wanted):
+    for chunk_id, doc_id, text, language in store.iter_passages(wanted):
         column = int(np.searchsorted(index.ids, chunk_id))
-        words = Counter(tokens(text))
+        words = Counter(tokens(text, language))
         found = {terms[row]: count for row, count in held[column].items()}
         assert found == words, (
             f"passage {chunk_id}: the keyword index holds other words than the store "
@@ -219,6 +213,9 @@ def check_keywords(store: Store, index: KeywordIndex, sample: int = SAMPLE,
         assert index.lengths[column] == sum(words.values()), (
             f"passage {chunk_id}: the keyword index counts {index.lengths[column]} tokens, "
             f"the text has {sum(words.values())}")
+        assert index.language_names[index.languages[column]] == (language or ""), (
+            f"passage {chunk_id}: the keyword index holds it as language "
+            f"{index.language_names[index.languages[column]]!r}, the store as {language!r}")
         assert index.doc_names[index.doc_index[column]] == doc_id, (
             f"passage {chunk_id}: the keyword index files it under "
             f"{index.doc_names[index.doc_index[column]]!r}, the store under {doc_id!r}")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer.keywords import INDEX_FILE, KeywordIndex, tokens
+from indexer.keywords import INDEX_FILE, KeywordIndex
 from indexer.records import Chunk, Document
 from indexer.store import Store
+from indexer.tokenizer import tokens
 
 TEXTS = [
     "Technology assembly of the routing engine; possibly the fastest assembly yet.",
