@@ -1,5 +1,6 @@
 # whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
 # `make chaos` kills ingest, reindex, a worker and the server at random points (minutes).
+# `make multilingual` tests the multilingual embedders (a one-time e5 export, ~1 min).
 # `make screenshots` refreshes docs/screenshots/ through the browser tests (tests alone
 # never change a tracked file).
 # All install what they need first (torch's CPU build before anything that wants torch).
@@ -7,7 +8,7 @@ PYTHON ?= python3
 DATA ?= whoknows-data
 WHOKNOWS = $(PYTHON) -m api.cli
 
-.PHONY: install demo test chaos screenshots bench lint
+.PHONY: install demo test chaos multilingual screenshots bench lint
 
 install:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -25,6 +26,9 @@ test: install
 
 chaos: install
 	$(PYTHON) -m pytest -q -m chaos
+
+multilingual: install
+	$(PYTHON) -m pytest -q -m multilingual
 
 screenshots: install
 	WHOKNOWS_SCREENSHOTS=docs/screenshots $(PYTHON) -m pytest -q tests/test_browser.py

