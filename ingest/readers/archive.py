@@ -59,14 +59,7 @@ class _Refused(Exception):
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
-    result = FileResult()
-    for item in _read_zip(path, file_id, people, _Budget(MAX_TOTAL_BYTES), depth=0):
-        if isinstance(item, Problem):
-            result.problems.append(item)
-        elif isinstance(item, Person):
-            result.people.append(item)
-        else:
-            result.documents.append(item)
+    result = FileResult.of(_read_zip(path, file_id, people, _Budget(MAX_TOTAL_BYTES), depth=0))
     if not (result.documents or result.people or result.problems):
         raise IngestError("nothing to read in the zip", "it holds no files, or only hidden ones")
     return result

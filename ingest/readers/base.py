@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,19 @@ class FileResult:
     documents: list[Document] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, items: Iterable[Document | Person | Problem]) -> FileResult:
+        """A stream of records and problems, sorted into their lists."""
+        result = cls()
+        for item in items:
+            if isinstance(item, Problem):
+                result.problems.append(item)
+            elif isinstance(item, Person):
+                result.people.append(item)
+            else:
+                result.documents.append(item)
+        return result
 
 
 def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:

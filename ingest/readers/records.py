@@ -36,15 +36,7 @@ _LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # a line end on its own, as old Mac fil
 
 
 def read(path: Path, file_id: str, people: bool = False) -> FileResult:
-    result = FileResult()
-    for item in iter_records(path, file_id, people):
-        if isinstance(item, Problem):
-            result.problems.append(item)
-        elif isinstance(item, Person):
-            result.people.append(item)
-        else:
-            result.documents.append(item)
-    return result
+    return FileResult.of(iter_records(path, file_id, people))
 
 
 def iter_records(path: Path, file_id: str, people: bool = False,
