@@ -24,8 +24,8 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.errors import IngestError, InvalidQuery, NotFound
 from ingest.readers.base import load_yaml
-from search.mentoring import MentorCatalog, find_mentors
-from search.mentoring_rules import Options
+from search.mentoring.mentors import MentorCatalog, find_mentors
+from search.mentoring.rules import Options
 
 out = Console(soft_wrap=True)
 DataDir = Annotated[Path | None, typer.Option(

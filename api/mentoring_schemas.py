@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
-from search.mentoring_rules import valid_timezone
+from indexer.records import Person, Skill
+from search.mentoring.fit import FitWeights
+from search.mentoring.rules import Options, valid_timezone
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 # No ASCII white space in an id. Spelled out: "\S" means different characters to the
@@ -73,6 +75,20 @@ class ProfileIn(Strict):
     mentoring_capacity: Capacity | None = Field(
         None, description="Default: 1 for a mentor")
 
+    def to_person(self, available: bool = False) -> Person:
+        """The profile as a person record (``available``: the default for a mentor)."""
+        capacity = self.mentoring_capacity
+        return Person(
+            id=self.id, name=self.name, department=self.department,
+            location=self.location, timezone=self.timezone,
+            languages=tuple(x.casefold() for x in self.languages),
+            manager_id=self.manager_id, seniority=self.seniority,
+            skills=tuple(Skill(s.name, s.level) for s in self.skills),
+            goals=tuple(self.goals),
+            mentoring_available=available if self.mentoring_available is None
+            else self.mentoring_available,
+            mentoring_capacity=(1 if available else 0) if capacity is None else capacity)
+
 
 class ConstraintsIn(Strict):
     """Hard constraints: a pair that breaks one is never chosen."""
@@ -116,6 +132,22 @@ class MatchIn(Strict):
     past_pairs: list[PastPair] = Field(default_factory=list, max_length=100_000)
     objective: Literal["best_fit", "most_matched"] = "best_fit"
     min_fit: float = Field(0.0, ge=0, le=10, description="A pair must fit better than this")
+
+    def arguments(self) -> dict[str, Any]:
+        """The request as the arguments of ``search.mentoring.cohort.match_people``."""
+        return {
+            "mentees": [_person_or_id(x, False) for x in self.mentees],
+            "mentors": None if self.mentors is None
+            else [_person_or_id(x, True) for x in self.mentors],
+            "options": Options(self.mode, **self.constraints.model_dump()),
+            "capacities": self.capacities,
+            "past_pairs": [(p.mentee, p.mentor) for p in self.past_pairs],
+            "objective": self.objective, "min_fit": self.min_fit,
+            "weights": FitWeights(**self.weights.model_dump())}
+
+
+def _person_or_id(item: str | ProfileIn, mentor: bool) -> str | Person:
+    return item if isinstance(item, str) else item.to_person(available=mentor)
 
 
 class MentorsIn(Strict):

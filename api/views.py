@@ -21,15 +21,15 @@ from indexer.store import Store
 from ingest.people import parse_person
 from search.filters import check_filters
 from search.markup import renders_markdown
-from search.mentoring import MentorCatalog
-from search.mentoring import find_mentors as mentors_for
+from search.mentoring.mentors import MentorCatalog
+from search.mentoring.mentors import find_mentors as mentors_for
 from search.recommendations import reading_list
 
 PAGE_SIZE = 10
 EXPERTS_SHOWN = 6
 MAX_PAGE = 1000  # the API allows offsets up to 10,000
 SIMILAR_SHOWN = 5
-# Why colleagues were not considered as mentors (search.mentoring_rules.RULES), short.
+# Why colleagues were not considered as mentors (search.mentoring.rules.RULES), short.
 LEFT_OUT = {"self": "the employee", "manager_chain": "in their manager chain or reports",
             "unavailable": "not available to mentor", "capacity": "with no place left",
             "past_pair": "mentored them before"}
@@ -276,8 +276,8 @@ def goals_profile(text: str) -> Person:
 def find_mentors(state: ServerState, caller: Caller, mentee: Person,
                  catalog: MentorCatalog) -> dict[str, Any]:
     """Mentors for ``mentee``, each with the topics they cover and how, and reading for
-    the same topics. The one place the pages ask for mentors: search.mentoring, the
-    same answer as GET /api/mentoring/mentors/{id} (its hard rules, its reasons)."""
+    the same topics. The one place the pages ask for mentors: search.mentoring.mentors,
+    the same answer as GET /api/mentoring/mentors/{id} (its hard rules, its reasons)."""
     answerer = state.current()
     with state.lock:
         people = catalog.people()

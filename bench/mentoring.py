@@ -23,9 +23,9 @@ from common import write_results
 
 from indexer.embedders import make_embedder
 from indexer.records import Person, Skill
-from search.matching import greedy, match_cohort, solve, total
-from search.mentoring_fit import DocInfo, Expertise, FitModel
-from search.mentoring_rules import Options, feasible, rule_matrices, violations
+from search.mentoring.cohort import greedy, match_cohort, solve, total
+from search.mentoring.fit import DocInfo, Expertise, FitModel
+from search.mentoring.rules import Options, feasible, rule_matrices, violations
 
 SKILLS = """Kafka, Kubernetes, Terraform, AWS, Go, Rust, Python, Java, PostgreSQL, SQL, dbt,
 Airflow, Spark, Machine Learning, MLOps, Statistics, Time Series, Demand Forecasting,

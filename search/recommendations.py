@@ -1,7 +1,7 @@
 """Recommendations for one employee: mentors, articles and lessons for their goals.
 
 "Who can mentor me in X" has one answer everywhere: the mentors are those of
-``search.mentoring.find_mentors`` (the hard rules of mentoring, the fit to each
+``search.mentoring.mentors.find_mentors`` (the hard rules of mentoring, the fit to each
 goal and the reasons), whether the LMS asks the recommendations endpoint, the
 mentoring endpoint or the page. Reading is ``reading_list``: for each goal (and
 each skill held only at level 1-2, a gap) the best articles and lessons that are
@@ -17,10 +17,10 @@ from typing import Any
 
 from indexer.records import Filters, Person
 from search.answers import Answerer
-from search.mentoring import MentorCatalog, find_mentors
-from search.mentoring_fit import GAP_LEVEL, explain
-from search.mentoring_fit import topics_of as mentoring_topics
-from search.mentoring_rules import Options, manager_chain
+from search.mentoring.fit import GAP_LEVEL, explain
+from search.mentoring.fit import topics_of as mentoring_topics
+from search.mentoring.mentors import MentorCatalog, find_mentors
+from search.mentoring.rules import Options, manager_chain
 
 __all__ = ["GAP_LEVEL", "Recommendation", "manager_chain", "reading_list", "recommend",
            "topics_of"]

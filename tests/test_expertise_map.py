@@ -3,8 +3,8 @@
 import pytest
 
 from indexer.records import Person, Skill
-from search.expertise_map import expertise_map, goal_topic, topic_key
-from search.mentoring_fit import DocInfo
+from search.mentoring.expertise_map import expertise_map, goal_topic, topic_key
+from search.mentoring.fit import DocInfo
 
 
 def person(pid, dept, loc, skills=(), goals=(), mentor=0, **kw):

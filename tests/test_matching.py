@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from indexer.embedders import HashingEmbedder
 from indexer.errors import Conflict, InvalidQuery
 from indexer.records import Person, Skill
-from search.matching import greedy, match_cohort, solve, total
-from search.mentoring_fit import FitModel
-from search.mentoring_rules import Options, feasible, rule_matrices, violations
+from search.mentoring.cohort import greedy, match_cohort, solve, total
+from search.mentoring.fit import FitModel
+from search.mentoring.rules import Options, feasible, rule_matrices, violations
 
 
 def brute_force(scores, allowed, caps, objective):

@@ -7,9 +7,9 @@ from conftest import write
 from indexer.errors import InvalidQuery
 from indexer.records import Filters, Person, Skill
 from ingest.pipeline import Ingester
-from search.mentoring import MentorCatalog, find_mentors
-from search.mentoring_fit import DocInfo, Expertise, FitModel, FitWeights, topics_of
-from search.mentoring_rules import Options
+from search.mentoring.fit import DocInfo, Expertise, FitModel, FitWeights, topics_of
+from search.mentoring.mentors import MentorCatalog, find_mentors
+from search.mentoring.rules import Options
 
 # me (Eng, Berlin, 3 years) wants kafka and has Rust at level 1 (a gap).
 PEOPLE = """

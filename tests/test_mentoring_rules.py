@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.records import Person
-from search.mentoring_rules import (
+from search.mentoring.rules import (
     Options,
     manager_chain,
     rule_matrices,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Admin, State
 from api.mentoring_schemas import ExpertiseMapOut
-from search.expertise_map import EXPERT_LEVEL, MIN_GROUP, expertise_map
+from search.mentoring.expertise_map import EXPERT_LEVEL, MIN_GROUP, expertise_map
 
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 

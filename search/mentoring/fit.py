@@ -32,7 +32,7 @@ from scipy import sparse
 
 from indexer.embedders import Embedder, embed_queries
 from indexer.records import Person
-from search.mentoring_rules import codes, share_any, timezone_matrix
+from search.mentoring.rules import codes, share_any, timezone_matrix
 from search.text import stem, terms
 
 GAP_LEVEL = 2  # a skill held at this level or below is something to grow

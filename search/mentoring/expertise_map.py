@@ -24,8 +24,8 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 from typing import Any
 
 from indexer.records import Person
-from search.mentoring_fit import TEACH_LEVEL as MENTOR_LEVEL
-from search.mentoring_fit import DocInfo
+from search.mentoring.fit import TEACH_LEVEL as MENTOR_LEVEL
+from search.mentoring.fit import DocInfo
 
 MIN_GROUP = 5
 EXPERT_LEVEL = 4

@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from indexer.errors import Conflict, InvalidQuery
-from indexer.records import Person
-from search.mentoring_fit import Expertise, Fit, FitModel, FitWeights, stems
-from search.mentoring_rules import RULES, Options, feasible, rule_matrices
+from indexer.errors import Conflict, InvalidQuery, NotFound
+from indexer.records import Filters, Person
+from search.mentoring.fit import Expertise, Fit, FitModel, FitWeights, stems
+from search.mentoring.mentors import MentorCatalog
+from search.mentoring.rules import RULES, Options, feasible, rule_matrices
 
 OBJECTIVES = ("best_fit", "most_matched")
 MAX_CELLS = 25_000_000  # mentees x (slots + mentees): about 200 MB of costs
@@ -103,6 +104,50 @@ def match_cohort(model: FitModel, mentees: Sequence[Person], mentors: Sequence[P
                         "total_fit": round(total(assignment, fit.values), 4),
                         "mean_fit": round(total(assignment, fit.values) / len(pairs), 4)
                         if pairs else 0.0}}
+
+
+def match_people(catalog: MentorCatalog, mentees: Sequence[str | Person],
+                 mentors: Sequence[str | Person] | None, options: Options | None = None,
+                 capacities: Mapping[str, int] | None = None,
+                 past_pairs: Iterable[tuple[str, str]] = (), objective: str = "best_fit",
+                 min_fit: float = 0.0, filters: Filters | None = None,
+                 weights: FitWeights | None = None) -> dict[str, Any]:
+    """A cohort match by ids of indexed people or inline profiles (``Person`` records not
+    in the store); no ``mentors``: everyone in the mentor pool. The API and the CLI call
+    this; ``filters`` is the caller's reach into the written evidence."""
+    stored = catalog.people()
+    found_mentees = resolve(mentees, stored, "mentee")
+    if mentors is None:
+        found_mentors = sorted((p for p in stored.values() if p.in_mentor_pool()),
+                               key=lambda p: p.id)
+    else:
+        found_mentors = resolve(mentors, stored, "mentor")
+    return match_cohort(catalog.model, found_mentees, found_mentors, stored, options,
+                        capacities, past_pairs, objective, min_fit,
+                        catalog.expertise(filters), weights)
+
+
+def resolve(items: Sequence[str | Person], stored: Mapping[str, Person],
+            role: str) -> list[Person]:
+    """People from ids (indexed) or inline profiles; unknown ids are one clear error."""
+    out, unknown = [], []
+    for item in items:
+        if isinstance(item, str):
+            if item in stored:
+                out.append(stored[item])
+            else:
+                unknown.append(item)
+        elif item.id in stored:
+            raise Conflict(f"inline {role} {item.id!r} has the id of an indexed person",
+                           "refer to indexed people by id, or give the profile a new id")
+        else:
+            out.append(item)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:10])
+        more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+        raise NotFound(f"unknown {role} id(s): {shown}{more}",
+                       "check the ids with GET /api/people/{id}, or give inline profiles")
+    return out
 
 
 def _capacities(mentors: Sequence[Person], given: Mapping[str, int], objective: str,

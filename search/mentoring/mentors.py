@@ -2,7 +2,7 @@
 
 ``MentorCatalog`` reads people and the written evidence from the store once per
 store change; ``find_mentors`` ranks every other visible person who passes the
-rules (``search.mentoring_rules``) by fit (``search.mentoring_fit``). Modes:
+rules (``search.mentoring.rules``) by fit (``search.mentoring.fit``). Modes:
 
 - ``standard``: the mentor covers the employee's goals and skill gaps;
 - ``reverse``: a junior mentors the senior employee on skills where the junior
@@ -23,8 +23,8 @@ import numpy as np
 from indexer.embedders import Embedder
 from indexer.records import Filters, Person, may_read
 from indexer.store import Store
-from search.mentoring_fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of
-from search.mentoring_rules import RULES, Options, feasible, rule_matrices, violations
+from search.mentoring.fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of
+from search.mentoring.rules import RULES, Options, feasible, rule_matrices, violations
 
 
 @dataclass(frozen=True)
