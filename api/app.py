@@ -18,10 +18,12 @@ from api.routes import (
     analytics,
     apidocs,
     documents,
+    feedback,
     health,
     mentoring,
     pages,
     people,
+    profiles,
     recommendations,
     search,
 )
@@ -81,7 +83,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.whoknows = state
     errors.install(app, html=web.render_error)
     for module in (health, search, people, documents, recommendations, mentoring, analytics,
-                   admin):
+                   admin, feedback, profiles):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
     app.include_router(apidocs.router)

@@ -63,4 +63,5 @@ class Runtime:
         return index
 
     def answerer(self) -> Answerer:
-        return Answerer(self.store, self.vectors(), self.embedder, keywords=self.keywords())
+        return Answerer(self.store, self.vectors(), self.embedder, keywords=self.keywords(),
+                        **self.settings.answer_options())

@@ -19,6 +19,9 @@ class Article(BaseModel):
     dense_score: float = 0.0
     keyword_score: float = 0.0
     highlights: list[list[int]] = []
+    why: str = Field("", description=(
+        "What readers said of this result for this question and similar ones, e.g. "
+        "'3 colleagues said this helped'; empty when nobody did."))
 
 
 class EvidenceItem(BaseModel):
@@ -61,6 +64,9 @@ class SearchResponse(BaseModel):
         "The query as searched when words the corpus does not know were corrected from "
         "its own vocabulary and the people's skills (GDRP -> GDPR); null when none was. "
         "A word in double quotes, or exact=true, is searched as typed."))
+    best_similarity: float = Field(0.0, description=(
+        "The cosine between the query and the closest passage found (weak_match compares "
+        "it with the model's threshold)."))
     weak_match: bool = Field(False, description=(
         "No document found is close in meaning to the query (the closest passage's cosine "
         "is under the model's threshold, 0.40 for all-MiniLM-L6-v2): the articles and the "

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from indexer.ann import DEFAULT_ANN_THRESHOLD
 
@@ -22,6 +23,16 @@ class Settings:
     reindex_roots: tuple[Path, ...] = ()
     max_job_attempts: int = 3  # a job that failed to finish this often is dead, with its reason
     job_stale_after_s: float = 30.0  # a running job silent this long lost its worker
+    # The learning loop (docs/feedback-and-analytics.md): evidence ageing (0: off), how far
+    # readers' verdicts may move a score and how fast they fade, how long searches are
+    # kept for analytics, how many askers a topic needs before analytics show it, and
+    # whether the expert list spreads questions among comparable experts.
+    evidence_half_life_days: float = 0.0
+    feedback_bound: float = 0.1
+    feedback_half_life_days: float = 180.0
+    query_log_days: int = 90
+    min_askers: int = 3
+    spread_experts: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -36,7 +47,8 @@ class Settings:
                    max_job_attempts=int(env.get("WHOKNOWS_MAX_JOB_ATTEMPTS")
                                         or cls.max_job_attempts),
                    job_stale_after_s=float(env.get("WHOKNOWS_JOB_STALE_AFTER_S")
-                                           or cls.job_stale_after_s))
+                                           or cls.job_stale_after_s),
+                   **_learning_from_env(env))
 
     def to_env(self) -> dict[str, str]:
         """The environment ``from_env`` reads these settings back from (for the processes
@@ -50,7 +62,35 @@ class Settings:
                "WHOKNOWS_JOB_STALE_AFTER_S": str(self.job_stale_after_s)}
         if self.embedder:
             env["WHOKNOWS_EMBEDDER"] = self.embedder
+        env.update({f"WHOKNOWS_{name.upper()}": str(int(value) if isinstance(value, bool)
+                                                  else value)
+                    for name, value in ((n, getattr(self, n)) for n in LEARNING)})
         return env
 
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self
+
+    def answer_options(self) -> dict[str, Any]:
+        """What the answerer takes from these settings: evidence ageing and feedback."""
+        from search.feedback import FeedbackSettings
+        from search.recency import Recency
+
+        return {"recency": Recency(self.evidence_half_life_days),
+                "feedback": FeedbackSettings(bound=self.feedback_bound,
+                                             half_life_days=self.feedback_half_life_days)}
+
+
+# The learning-loop settings, each read from WHOKNOWS_<NAME> (a bool as 0 or 1).
+LEARNING = {"evidence_half_life_days": float, "feedback_bound": float,
+            "feedback_half_life_days": float, "query_log_days": int, "min_askers": int,
+            "spread_experts": bool}
+
+
+def _learning_from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, kind in LEARNING.items():
+        text = env.get(f"WHOKNOWS_{name.upper()}")
+        if text:
+            out[name] = (text.strip().lower() in ("1", "true", "yes", "on") if kind is bool
+                         else kind(text))
+    return out

@@ -12,6 +12,14 @@ show each signal's share:
   (the sum of their documents' vectors).
 - ``activity``: a small prior for people with more written evidence overall; it never
   counts more than the person's strongest other signal, so it breaks ties, never carries.
+- ``feedback``: what readers said of them for this question and similar ones ("helped
+  me", "not an expert on this"), bounded and fading (search/feedback.py); it may be
+  negative, and it is present only where someone gave feedback.
+
+Evidence ages (search/recency.py): with a half-life set, a document's vote is weighed by
+its age, and "why" says how recent the evidence is. People's own choices apply
+(search/profile.py): confirmed and "ask me about" topics count as declared skills, and
+a person is never suggested for a topic they hid or opted out of.
 
 Who is suggested: only people with evidence *about the question*: a document of theirs
 among those that vote that is close in meaning to the query (its best passage's cosine
@@ -30,14 +38,19 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from indexer.dates import document_dates
 from indexer.embedders import Embedder, embed_queries, normalise
+from indexer.profiles import ProfileBook
 from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
+from search.feedback import Effect, Feedback
 from search.markup import may_hold_markdown
+from search.profile import apply_choices, excluded_topics
+from search.recency import Recency, describe, parse_day
 from search.retrieval import DocScore
 from search.snippets import make_snippet
 from search.text import stem, terms
@@ -80,7 +93,7 @@ class _Profiles:
     """What ranking reads about people, derived from the store once per change and
     replaced whole, so queries running side by side never see half of a refresh."""
 
-    key: tuple[int, int]
+    key: tuple
     people: dict[str, Person]
     authors: dict[str, list[tuple[str, float]]]  # doc id -> (author id, weight > 0)
     written: dict[str, list[str]]          # eligible person id -> their document ids
@@ -90,7 +103,10 @@ class _Profiles:
     profile_vectors: np.ndarray
     focus_ids: list[str]                   # everything each person wrote (unrestricted)
     focus_vectors: np.ndarray
-    skill_vectors: dict[str, np.ndarray]
+    skill_vectors: dict[str, np.ndarray]  # skill names and excluded topics
+    fresh: dict[str, float] = field(default_factory=dict)  # doc id -> recency weight < 1
+    dates: dict[str, str] = field(default_factory=dict)    # doc id -> updated_at
+    excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)  # person -> topics
 
     def eligible(self, pid: str) -> bool:
         """Only people with a record who have not opted out are ever suggested."""
@@ -100,10 +116,14 @@ class _Profiles:
 
 class ExpertRanker:
     def __init__(self, store: Store, embedder: Embedder,
-                 weights: ExpertWeights | None = None) -> None:
+                 weights: ExpertWeights | None = None, recency: Recency | None = None,
+                 feedback: Feedback | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.weights = weights or ExpertWeights()
+        self.recency = recency or Recency()
+        self.feedback = feedback  # None: no feedback moves people
+        self.book = ProfileBook(store)
         self._profiles: _Profiles | None = None
         self._refreshing = threading.Lock()
 
@@ -113,14 +133,16 @@ class ExpertRanker:
 
     def _refresh(self) -> _Profiles:
         """People, their documents and vectors, rebuilt when documents or people change."""
-        key = (self.store.generation, self.store.people_generation)
+        key = (self.store.generation, self.store.people_generation, self.book.generation,
+               self.recency.today() if self.recency.on else None)
         current = self._profiles
         if current is not None and current.key == key:
             return current
         with self._refreshing:
             if self._profiles is not None and self._profiles.key == key:
                 return self._profiles
-            self._profiles = _load_profiles(self.store, self.embedder, key)
+            self._profiles = _load_profiles(self.store, self.embedder, key, self.book,
+                                            self.recency)
             return self._profiles
 
     def rank(self, query: str, ranking: Sequence[DocScore], query_vector: np.ndarray,
@@ -141,7 +163,10 @@ class ExpertRanker:
         profile, skills = self._profile_scores(known, query, query_vector)
         # Focus and activity describe what a person wrote that the caller may read, and
         # only count for people with evidence for this query, or a matching profile.
-        candidates = votes.keys() | profile.keys()
+        candidates = {p for p in votes.keys() | profile.keys()
+                      if not self._excluded(known, p, query, query_vector)}
+        said = (self.feedback.effects(query_vector, "person", query)
+                if self.feedback is not None else {})
         evidence = _min_max({p: sum(v.share for v in vs) for p, vs in votes.items()}, candidates)
         focus_raw, counts = _written_signals(known, candidates, query_vector, groups)
         focus = _min_max(focus_raw, candidates)
@@ -158,6 +183,8 @@ class ExpertRanker:
             signals = {"evidence": w.evidence * evidence[pid], "focus": w.focus * focus[pid],
                        "profile": w.profile * profile.get(pid, 0.0)}
             signals["activity"] = min(w.activity * activity[pid], max(signals.values()))
+            if pid in said:
+                signals["feedback"] = said[pid].adjustment
             hit = ExpertHit(
                 id=pid, name=person.name, score=round(sum(signals.values()), 6),
                 title=person.title, department=person.department, location=person.location,
@@ -174,8 +201,35 @@ class ExpertRanker:
         for hit in hits[:limit]:
             hit.evidence = self._evidence(votes.get(hit.id, []), hit.signals["evidence"],
                                           query)
-            hit.why = explain(hit, len(close[hit.id]))
+            hit.why = explain(hit, len(close[hit.id]), said.get(hit.id),
+                              self._freshness(known, votes.get(hit.id, [])))
         return hits[:limit]
+
+    def _excluded(self, known: _Profiles, pid: str, query: str,
+                  query_vector: np.ndarray) -> bool:
+        """The person hid a skill or opted out of a topic that this query is about (the
+        rule that matches a declared skill to a query)."""
+        topics = known.excluded.get(pid)
+        if not topics:
+            return False
+        query_stems = {stem(t) for t in terms(query)}
+        for topic in topics:
+            topic_stems = {stem(t) for t in terms(topic)}
+            if topic_stems and topic_stems <= query_stems:
+                return True
+            vector = known.skill_vectors.get(topic)
+            if vector is not None and float(vector @ query_vector) >= self.weights.skill_threshold:
+                return True
+        return False
+
+    def _freshness(self, known: _Profiles, votes: list[Vote]) -> str:
+        """'latest evidence May 2025 (6 months ago)' over the documents about the
+        question (all that voted when none is), when ageing is on and they have dates."""
+        if not self.recency.on:
+            return ""
+        close = [v for v in votes if about(v, self.weights)] or votes
+        days = [d for v in close if (d := parse_day(known.dates.get(v.doc.doc_id)))]
+        return describe(max(days), self.recency.today()) if days else ""
 
     def _votes(self, known: _Profiles, top: Sequence[DocScore]) -> dict[str, list[Vote]]:
         votes: dict[str, list[Vote]] = {}
@@ -184,7 +238,8 @@ class ExpertRanker:
             if not people:
                 continue
             # An answer's author counts more than the asker of its question (weights).
-            share = scored.score / len(people) ** self.weights.author_share
+            share = (scored.score / len(people) ** self.weights.author_share
+                     * known.fresh.get(scored.doc_id, 1.0))
             for pid, weight in people:
                 votes.setdefault(pid, []).append(Vote(scored, share * weight, rank))
         return votes
@@ -266,8 +321,11 @@ def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:
     return {p: (v - lo) / (hi - lo) for p, v in values.items()}
 
 
-def _load_profiles(store: Store, embedder: Embedder, key: tuple[int, int]) -> _Profiles:
-    people = store.get_people()
+def _load_profiles(store: Store, embedder: Embedder, key: tuple, book: ProfileBook,
+                   recency: Recency) -> _Profiles:
+    choices = book.choices()
+    people = {pid: apply_choices(p, choices.get(pid)) for pid, p in store.get_people().items()}
+    excluded = {pid: topics for pid, c in choices.items() if (topics := excluded_topics(c))}
     # Evidence only: an author of weight 0 (who asked the question) is no expert on it.
     authors = {doc_id: kept for doc_id, pairs in store.authorship().items()
                if (kept := [(pid, w) for pid, w in pairs if w > 0])}
@@ -281,13 +339,16 @@ def _load_profiles(store: Store, embedder: Embedder, key: tuple[int, int]) -> _P
     groups = {d: labels[2] for d, labels in store.document_labels().items()}
     profile_ids, profile_vectors = store.profile_vectors()
     focus_ids, focus_vectors = _focus_vectors(doc_vectors, written)
-    names = sorted({s.name for p in people.values() for s in p.skills})
+    names = sorted({s.name for p in people.values() for s in p.skills}
+                   | {t for topics in excluded.values() for t in topics})
     # A skill name is a few words matched against a query: read as a query too (e5
     # reads short texts compared with each other that way).
     vectors = embed_queries(embedder, names) if names else np.zeros((0, 0), np.float32)
+    dates = document_dates(store)
     return _Profiles(key, people, authors, written, doc_vectors, groups, profile_ids,
                      profile_vectors, focus_ids, focus_vectors,
-                     dict(zip(names, vectors, strict=True)))
+                     dict(zip(names, vectors, strict=True)), recency.weights(dates), dates,
+                     excluded)
 
 
 def _written_signals(known: _Profiles, candidates: Iterable[str], query_vector: np.ndarray,
@@ -321,10 +382,12 @@ def _focus_vectors(doc_vectors: dict[str, np.ndarray], by_author: dict[str, list
     return ids, normalise(np.vstack(rows))
 
 
-def explain(hit: ExpertHit, close: int = 0) -> str:
+def explain(hit: ExpertHit, close: int = 0, said: Effect | None = None,
+            fresh: str = "") -> str:
     """One line a person can read: what they wrote about the question (``close``: how many
     of their documents are about it, shown first in ``hit.evidence``), which of their
-    skills match it, and, in words, what else weighed (the numbers are in ``signals``)."""
+    skills match it, and, in words, what else weighed (the numbers are in ``signals``):
+    how recent the evidence is (``fresh``) and what colleagues said (``said``)."""
     parts = []
     if close and hit.evidence:
         first = hit.evidence[0]
@@ -336,4 +399,10 @@ def explain(hit: ExpertHit, close: int = 0) -> str:
     shares = hit.shares()
     if parts and shares.get("focus", 0.0) >= FOCUS_WORTH_SAYING:
         parts.append("most of what they write is about this")
-    return "; ".join(parts) if parts else "nothing they wrote is close to the question"
+    if not parts:
+        parts.append("nothing they wrote is close to the question")
+    if fresh:
+        parts.append(fresh)
+    if said is not None and (text := said.why("person")):
+        parts.append(text)
+    return "; ".join(parts)

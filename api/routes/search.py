@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from api.deps import Reader, State
+from api.deps import Caller, Reader, State
+from api.learning import record_search
 from api.schemas import SearchResponse
 from indexer.errors import InvalidRecord
 from indexer.records import Filters
@@ -50,11 +51,13 @@ def _day(name: str, value: str | None) -> str | None:
                                "use YYYY-MM-DD, e.g. 2025-01-31") from exc
 
 
-def _answer(state: State, query: str, filters: Filters, **options: Any) -> JSONResponse:
+def _answer(state: State, caller: Caller, query: str, filters: Filters,
+            **options: Any) -> JSONResponse:
     answerer = state.current()
     with state.lock:
         check_filters(state.runtime.store, filters)
         result = answerer.answer(query, filters=filters, **options)
+    record_search(state, caller, result)  # for analytics, without who asked
     # Returned as is: the answer is built to the SearchResponse shape (the schema tests
     # check every response against it), and re-validating it costs milliseconds a query.
     return JSONResponse(result)
@@ -74,7 +77,7 @@ def search(state: State, caller: Reader, q: Text,
     nothing the caller may read has is a 400 that lists the valid ones."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before, location))
-    return _answer(state, q, limit=limit, offset=offset, experts=experts,
+    return _answer(state, caller, q, limit=limit, offset=offset, experts=experts,
                    filters=filters, exact=exact)
 
 
@@ -88,4 +91,4 @@ def experts(state: State, caller: Reader, q: Text,
     """People who know about a topic, each with the evidence the caller may read."""
     filters = caller.filters(_filters(kind, tag, department, language, updated_after,
                                       updated_before, location))
-    return _answer(state, q, limit=limit, filters=filters, articles=False, exact=exact)
+    return _answer(state, caller, q, limit=limit, filters=filters, articles=False, exact=exact)

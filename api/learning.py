@@ -1,0 +1,52 @@
+"""The learning loop at the edge: who a caller is for feedback and their own profile,
+and the search log written after each search (docs/feedback-and-analytics.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from api.deps import Caller, Forbidden
+from api.state import ServerState
+from indexer.feedback import pseudonym
+from indexer.profiles import ProfileBook
+from indexer.query_log import QueryLog
+
+log = logging.getLogger("whoknows.api")
+
+
+def voter(state: ServerState, caller: Caller) -> str:
+    """The caller as feedback and the search log know them: a pseudonym of their key
+    (everyone is one voter on an open server, which has no keys)."""
+    return pseudonym(state.runtime.store, caller.key_id or "open")
+
+
+def may_edit_profile(state: ServerState, caller: Caller, person_id: str) -> None:
+    """A person's profile is theirs (a key bound to them), or the LMS's and an admin's on
+    their behalf; anyone else is refused."""
+    if caller.can("lms"):
+        return
+    if ProfileBook(state.runtime.store).person_of(caller.key_id) == person_id:
+        return
+    raise Forbidden("only the person (with a key bound to them), the LMS or an admin may "
+                    "see and change this profile",
+                    "an admin binds a key with `whoknows keys add --role reader --person ID`")
+
+
+def record_search(state: ServerState, caller: Caller, result: dict[str, Any]) -> None:
+    """Log a search for analytics (without who asked: a pseudonym that only counts
+    askers) and forget entries past the retention. A failure to log never fails a search."""
+    settings = state.runtime.settings
+    try:
+        queries = QueryLog(state.runtime.store)
+        assert state.answerer is not None
+        vector = state.answerer.searcher.embed_query(result["corrected_query"]
+                                                     or result["query"])
+        queries.record(result["query"], vector, float(result.get("best_similarity", 0.0)),
+                       bool(result.get("weak_match")), int(result.get("total_articles") or 0),
+                       [e["id"] for e in result.get("experts", [])], voter(state, caller))
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.query_log_days)
+        queries.forget_before(cutoff.isoformat(timespec="seconds"))
+    except Exception:  # noqa: BLE001 - analytics must not cost a search
+        log.exception("could not log a search")

@@ -1,0 +1,118 @@
+"""The learning loop over HTTP: feedback, a person's own profile, analytics."""
+
+import pytest
+from conftest import write
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.runtime import Runtime
+from api.settings import Settings
+from indexer.keys import KeyRing
+from indexer.profiles import ProfileBook
+from ingest.pipeline import Ingester
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048",
+                               min_askers=2))
+    root = tmp_path / "corpus"
+    write(root, "people.yaml", """
+        - {id: p-ana, type: person, name: Ana, department: Data, location: Oslo,
+           skills: [{name: Kafka, level: 5}]}
+        - {id: p-cy, type: person, name: Cy, department: Security, location: Paris}
+        """)
+    write(root, "docs.jsonl", "\n".join([
+        '{"id": "d1", "title": "Kafka retention", "body": "kafka retention for audit",'
+        ' "authors": ["p-ana"], "tags": ["kafka"], "updated_at": "2025-01-10"}',
+        '{"id": "d2", "title": "Kafka lag", "body": "kafka consumer lag",'
+        ' "authors": ["p-cy"], "tags": ["kafka"], "updated_at": "2025-02-10"}',
+        '{"id": "s1", "title": "Kafka pentest", "body": "kafka pentest findings secret",'
+        ' "authors": ["p-cy"], "groups": ["security"]}']))
+    Ingester(rt.store, rt.embedder).ingest([root])
+    return rt
+
+
+@pytest.fixture
+def keys(runtime):
+    ring = KeyRing(runtime.store)
+    admin = ring.add("admin")[1]
+    ana_key, ana = ring.add("reader", name="ana")
+    ProfileBook(runtime.store).bind_key(ana_key.id, "p-ana")
+    return {"admin": admin, "ana": ana, "other": ring.add("reader")[1],
+            "lms": ring.add("lms")[1]}
+
+
+def auth(key):
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def client(runtime, keys):
+    with TestClient(create_app(runtime=runtime)) as c:
+        c.app.state.whoknows.warm_up()
+        yield c
+
+
+def test_feedback_shows_in_why_and_moves_the_next_search(client, keys):
+    def articles():
+        r = client.get("/api/search", params={"q": "kafka"}, headers=auth(keys["other"]))
+        return {a["id"]: (a["score"], a["why"]) for a in r.json()["articles"]}
+    before = articles()
+    last = min(before, key=lambda d: before[d][0])  # fused scores: 1.0 and 0.0
+    for who in ("admin", "ana", "other"):
+        r = client.post("/api/feedback", json={"query": "kafka", "verdict": "helped",
+                                               "id": last}, headers=auth(keys[who]))
+        assert r.status_code == 201 and r.json()["target"] == "document"
+    after = articles()
+    # three voters: 0.1 * tanh(3 / 3) = 0.0762 added, too little to pass a score of 1.0
+    assert after[last] == (pytest.approx(before[last][0] + 0.0762, abs=1e-4),
+                           "3 colleagues said this helped")
+    r = client.post("/api/feedback", json={"query": "kafka", "verdict": "not_expert",
+                                           "id": "p-ana"}, headers=auth(keys["other"]))
+    assert r.status_code == 201
+    expert = client.get("/api/experts", params={"q": "kafka"},
+                        headers=auth(keys["other"])).json()["experts"]
+    ana = next(e for e in expert if e["id"] == "p-ana")
+    assert ana["signals"]["feedback"] < 0
+    assert "1 colleague said they are not an expert on this" in ana["why"]
+
+
+def test_feedback_on_what_the_caller_cannot_see_is_refused(client, keys):
+    r = client.post("/api/feedback", json={"query": "kafka", "verdict": "helped", "id": "s1"},
+                    headers=auth(keys["other"]))
+    assert r.status_code == 404
+    r = client.post("/api/feedback", json={"query": "kafka", "verdict": "thumbs", "id": "d1"},
+                    headers=auth(keys["other"]))
+    assert r.status_code == 422
+
+
+def test_a_person_controls_their_own_profile(client, keys):
+    me = client.get("/api/profile/me", headers=auth(keys["ana"]))
+    assert me.status_code == 200
+    skills = {s["name"]: s for s in me.json()["skills"]}
+    assert skills["Kafka"]["state"] == "declared"
+    # the declared skill and the tag of her document are one topic, with its evidence
+    assert [e["id"] for e in skills["Kafka"]["evidence"]] == ["d1"]
+    r = client.post("/api/profile/p-ana/choices", json={"kind": "hide", "topic": "Kafka"},
+                    headers=auth(keys["ana"]))
+    assert r.status_code == 200
+    assert {s["name"]: s["state"] for s in r.json()["skills"]}["Kafka"] == "hidden"
+    client.post("/api/profile/p-ana/choices", json={"kind": "learn", "topic": "rust"},
+                headers=auth(keys["ana"]))
+    people = client.get("/api/experts", params={"q": "kafka"},
+                        headers=auth(keys["other"])).json()["experts"]
+    assert "p-ana" not in [e["id"] for e in people]  # hidden: never counts
+    assert client.get("/api/profile/p-ana", headers=auth(keys["other"])).status_code == 403
+    by_lms = client.delete("/api/profile/p-ana/choices/hide", params={"topic": "kafka"},
+                           headers=auth(keys["lms"]))
+    assert by_lms.status_code == 200 and by_lms.json()["learn"] == ["rust"]
+    assert client.get("/api/profile/me", headers=auth(keys["other"])).status_code == 404
+    out = client.put("/api/profile/p-ana/opt-out", json={"opted_out": True},
+                     headers=auth(keys["ana"]))
+    assert out.json()["opted_out"] is True
+    assert client.get("/api/people/p-ana", headers=auth(keys["other"])).status_code == 404
+    assert client.put("/api/profile/p-ana/opt-out", json={"opted_out": False},
+                      headers=auth(keys["ana"])).json()["opted_out"] is False
+    assert client.get("/api/people/p-ana", headers=auth(keys["other"])).status_code == 200
+
