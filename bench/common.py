@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from indexer.embedders import Embedder, make_embedder  # noqa: E402
+from indexer.indexes import DerivedIndexes  # noqa: E402
 from indexer.store import Store  # noqa: E402
-from indexer.vectors import VectorIndex  # noqa: E402
 from ingest.pipeline import Ingester  # noqa: E402
 
 BENCH_DATA = Path(os.environ.get("WHOKNOWS_BENCH_DATA", ROOT.parent / "shared" / "bench"))
@@ -39,7 +39,7 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
-                ) -> tuple[Store, VectorIndex, Embedder]:
+                ) -> tuple[Store, DerivedIndexes, Embedder]:
     """Ingest records (written as a JSONL file) into a cached data folder, once."""
     data_dir = CACHE / f"{name}-{embedder_kind}"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -48,12 +48,12 @@ def build_index(name: str, records: list[dict], embedder_kind: str = "minilm"
         for record in records:
             handle.write(json.dumps(record) + "\n")
     embedder = make_embedder(embedder_kind, cache_dir=CACHE / "models")
-    store, vectors = index_paths(name, data_dir, [source], embedder)
-    return store, vectors, embedder
+    store, indexes = index_paths(name, data_dir, [source], embedder)
+    return store, indexes, embedder
 
 
 def index_paths(name: str, data_dir: Path, paths: list[Path], embedder: Embedder
-                ) -> tuple[Store, VectorIndex]:
+                ) -> tuple[Store, DerivedIndexes]:
     """Ingest ``paths`` (files, folders, exports) into ``data_dir``; what is stored there
     unchanged is not embedded again."""
     store = Store.open(data_dir)
@@ -66,21 +66,21 @@ def index_paths(name: str, data_dir: Path, paths: list[Path], embedder: Embedder
     if report.failed:
         print(f"[{name}] {len(report.failed)} records failed, first: {report.failed[0]}",
               file=sys.stderr)
-    vectors = VectorIndex.load(store, data_dir, int(store.get_meta("dim") or embedder.dim))
-    return store, vectors
+    indexes = DerivedIndexes.load(store, int(store.get_meta("dim") or embedder.dim), data_dir)
+    return store, indexes
 
 
-def scifact_index(embedder_kind: str) -> tuple[Store, VectorIndex, Embedder, dict[str, str],
+def scifact_index(embedder_kind: str) -> tuple[Store, DerivedIndexes, Embedder, dict[str, str],
                                                 dict[str, dict[str, dict[str, int]]]]:
     """SciFact's abstracts indexed (once) with ``embedder_kind``, its claims by id and the
     qrels of both splits (``{"train": ..., "test": ...}``)."""
     data = BENCH_DATA / "scifact"
     records = [{"id": d["_id"], "title": d["title"], "body": d["text"]}
                for d in read_jsonl(data / "corpus.jsonl")]
-    store, vectors, embedder = build_index("scifact", records, embedder_kind)
+    store, indexes, embedder = build_index("scifact", records, embedder_kind)
     claims = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
     splits = {s: read_qrels(data / "qrels" / f"{s}.tsv") for s in ("train", "test")}
-    return store, vectors, embedder, claims, splits
+    return store, indexes, embedder, claims, splits
 
 
 def evaluate(qrels: dict, run: dict, metrics: list[str]) -> dict[str, float]:

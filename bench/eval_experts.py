@@ -22,8 +22,8 @@ import csv
 from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
 
 from indexer.embedders import Embedder, embed_queries
+from indexer.indexes import DerivedIndexes
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from search.experts import ExpertRanker
 from search.retrieval import Searcher
 
@@ -65,19 +65,19 @@ def dblp(kind: str) -> tuple[str, list[dict], dict[str, str], dict, set[str] | N
 
 def run_set(label: str, loaded: tuple, embedder_kind: str) -> dict[str, float]:
     name, records, queries, qrels, keep = loaded
-    store, vectors, embedder = build_index(name, records, embedder_kind)
+    store, indexes, embedder = build_index(name, records, embedder_kind)
     ids = [q for q in queries if q in qrels]
-    run = expert_run(store, vectors, embedder, {q: queries[q] for q in ids}, keep)
+    run = expert_run(store, indexes, embedder, {q: queries[q] for q in ids}, keep)
     scores = evaluate({q: qrels[q] for q in ids}, run, METRICS)
     print(f"{label:<22} " + "  ".join(f"{m} {v:.4f}" for m, v in scores.items()))
     return scores
 
 
-def expert_run(store: Store, vectors: VectorIndex, embedder: Embedder, queries: dict[str, str],
+def expert_run(store: Store, indexes: DerivedIndexes, embedder: Embedder, queries: dict[str, str],
                keep: set[str] | None) -> dict[str, dict[str, float]]:
     """query id -> {person id: score}: the people shown, then everyone else by score
     (over ``keep`` only, when given), as the run ranx scores."""
-    searcher = Searcher(store, vectors, embedder)
+    searcher = Searcher(store, indexes, embedder)
     ranker = ExpertRanker(store, embedder)
     run = {}
     ids = list(queries)

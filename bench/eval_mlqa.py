@@ -38,8 +38,8 @@ def main() -> None:
     data = BENCH_DATA / "mlqa-r"
     records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
                for d in read_jsonl(data / "corpus.jsonl")]
-    store, vectors, embedder = build_index("mlqa-r", records, args.embedder)
-    searcher = Searcher(store, vectors, embedder)
+    store, indexes, embedder = build_index("mlqa-r", records, args.embedder)
+    searcher = Searcher(store, indexes, embedder)
     queries = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
     vectors_of = dict(zip(queries, embed_queries(embedder, list(queries.values())),
                           strict=True))
@@ -48,7 +48,7 @@ def main() -> None:
         runs = {}
         for qid, text in queries.items():
             ranking = searcher.retrieve(text, mode=mode, query_vector=vectors_of[qid],
-                                        depth=len(vectors))
+                                        depth=len(indexes.vectors))
             runs[qid] = {d.doc_id: d.score for d in ranking}
         for task in ("en", "any"):
             table = {}

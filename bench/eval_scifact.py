@@ -21,8 +21,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="minilm")
     args = parser.parse_args()
-    store, vectors, embedder, queries, splits = scifact_index(args.embedder)
-    searcher = Searcher(store, vectors, embedder)
+    store, indexes, embedder, queries, splits = scifact_index(args.embedder)
+    searcher = Searcher(store, indexes, embedder)
     # Each query is embedded once; every mode and weight reuses its vector and lists.
     cached = {}
     for _split, qrels in splits.items():

@@ -77,8 +77,8 @@ def loader(name: str) -> Callable[[], tuple]:
 
 def collect(name: str) -> None:
     index, records, queries, qrels, keep = loader(name)()
-    store, vectors, embedder = build_index(index, records, "minilm")
-    searcher = Searcher(store, vectors, embedder)
+    store, indexes, embedder = build_index(index, records, "minilm")
+    searcher = Searcher(store, indexes, embedder)
     ids = [q for q in queries if q in qrels]
     runs = {}
     for qid, vec in zip(ids, embed_queries(embedder, [queries[q] for q in ids]), strict=True):

@@ -55,9 +55,9 @@ def mlqa(given: bool) -> dict:
     records = [{"id": d["_id"], "title": d["title"], "body": d["text"]}
                | ({"language": d["metadata"]["language"]} if given else {})
                for d in read_jsonl(data / "corpus.jsonl")]
-    store, vectors, embedder = build_index("mlqa-r" + ("-given" if given else ""),
+    store, indexes, embedder = build_index("mlqa-r" + ("-given" if given else ""),
                                            records, EMBEDDER)
-    searcher = Searcher(store, vectors, embedder)
+    searcher = Searcher(store, indexes, embedder)
     questions = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
     results: dict = {"stored_languages": {
         str(r["language"]): r["n"] for r in store.db.query(
@@ -77,8 +77,8 @@ def mlqa(given: bool) -> dict:
 
 
 def scifact() -> dict:
-    store, vectors, embedder, claims, splits = scifact_index(EMBEDDER)
-    run = keyword_run(Searcher(store, vectors, embedder),
+    store, indexes, embedder, claims, splits = scifact_index(EMBEDDER)
+    run = keyword_run(Searcher(store, indexes, embedder),
                       {q: claims[q] for q in splits["test"]})
     scores = evaluate(splits["test"], run, METRICS)
     print(f"scifact test keyword: nDCG@10 {scores['ndcg@10']:.4f}  run {fingerprint(run)}")

@@ -29,10 +29,9 @@ from common import CACHE, ROOT, write_results
 from latency_http import QUERIES
 
 from indexer.embedders import embed_queries, make_embedder, normalise
-from indexer.keywords import KeywordIndex
+from indexer.indexes import DerivedIndexes
 from indexer.records import Chunk, Document
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from ingest.people import parse_person
 from ingest.pipeline import passage_text
 from search.answers import Answerer
@@ -91,14 +90,12 @@ def main() -> None:
         build(store, args.embedder, args.chunks, args.pool)
     embedder = make_embedder(args.embedder, cache_dir=CACHE / "models")
     started = time.perf_counter()
-    vectors = VectorIndex.load(store, data, embedder.dim)
-    print(f"{vectors.kind} index of {len(vectors)} chunks loaded in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
-    started = time.perf_counter()
-    keywords = KeywordIndex.load(store, data)  # built and saved on the first run
-    print(f"keyword index of {len(keywords)} chunks ({len(keywords.vocab)} terms) ready in "
-          f"{time.perf_counter() - started:.1f} s", flush=True)
-    answerer = Answerer(store, vectors, embedder, keywords=keywords)
+    indexes = DerivedIndexes.load(store, embedder.dim, data)  # built and saved the first run
+    vectors, keywords = indexes.vectors, indexes.keywords
+    print(f"{vectors.kind} index of {len(vectors)} chunks and keyword index "
+          f"({len(keywords.vocab)} terms) loaded in {time.perf_counter() - started:.1f} s",
+          flush=True)
+    answerer = Answerer(store, indexes, embedder)
     rng = random.Random(11)
     for q in QUERIES:  # warm-up: model, caches
         answerer.answer(q, limit=10, experts=5)

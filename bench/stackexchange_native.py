@@ -187,9 +187,9 @@ def score(split: Split, reader: Reader, candidates: list[str], embedder: MemoEmb
         dump.mkdir()
         write_dump(dump, split, users)
         with configured(reader):
-            store, vectors = index_paths("se-native", Path(tmp) / "data", [dump], embedder)
+            store, indexes = index_paths("se-native", Path(tmp) / "data", [dump], embedder)
         keep = {f"se-{c}" for c in candidates}  # scored over the candidates, as eval_experts
-        run = expert_run(store, vectors, embedder, split.queries, keep)
+        run = expert_run(store, indexes, embedder, split.queries, keep)
     # The accounts are se-<user id>; the qrels name the user ids.
     run = {q: {p.removeprefix("se-"): s for p, s in people.items()} for q, people in run.items()}
     qrels = {q: split.qrels[q] for q in split.queries}

@@ -64,8 +64,8 @@ def main() -> None:
     parser.add_argument("--embedder", default="onnx-int8")
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
-    store, vectors, embedder, claims, splits = scifact_index(args.embedder)
-    answerer = Answerer(store, vectors, embedder)
+    store, indexes, embedder, claims, splits = scifact_index(args.embedder)
+    answerer = Answerer(store, indexes, embedder)
     answerer.warm_up()
     results: dict = {"embedder": args.embedder, "seed": args.seed, "speller": {
         k: getattr(spelling, k) for k in ("MIN_LENGTH", "SHORT_WORD", "LONG_WORD",

@@ -35,8 +35,8 @@ from common import BENCH_DATA, CACHE, ROOT, build_index, read_jsonl, scifact_ind
 from latency_http import QUERIES
 
 from indexer.embedders import embed_queries, make_embedder
+from indexer.indexes import DerivedIndexes
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from ingest.pipeline import Ingester
 from search.answers import weak_similarity
 from search.retrieval import Searcher
@@ -52,9 +52,9 @@ Queries = tuple[list[str], list[set[str]]]
 class Corpus:
     """One corpus's searcher and speller, with its questions for tuning and for the report."""
 
-    def __init__(self, store: Store, vectors: VectorIndex, embedder, tune: Queries,
+    def __init__(self, store: Store, indexes: DerivedIndexes, embedder, tune: Queries,
                  report: Queries) -> None:
-        self.searcher = Searcher(store, vectors, embedder)
+        self.searcher = Searcher(store, indexes, embedder)
         self.speller = Speller(store)
         self.embedder = embedder
         self.queries = {"tune": tune, "report": report}
@@ -74,9 +74,9 @@ class Corpus:
 
 
 def scifact(kind: str) -> Corpus:
-    store, vectors, embedder, claims, splits = scifact_index(kind)
+    store, indexes, embedder, claims, splits = scifact_index(kind)
     tune, report = ([claims[q] for q in splits[s]] for s in ("train", "test"))
-    return Corpus(store, vectors, embedder, (tune, [set()] * len(tune)),
+    return Corpus(store, indexes, embedder, (tune, [set()] * len(tune)),
                   (report, [set()] * len(report)))
 
 
@@ -90,10 +90,10 @@ def android(kind: str) -> Corpus:
         if q and q["split"] == "train":
             records.append({"id": f"a{a['aid']}", "title": q["title"], "body": a["text"]})
             answers.setdefault(a["qid"], set()).add(f"a{a['aid']}")
-    store, vectors, embedder = build_index("weak-android", records, kind)
+    store, indexes, embedder = build_index("weak-android", records, kind)
     train = [q for q in questions.values() if q["split"] == "train" and q["qid"] in answers]
     test = [q for q in questions.values() if q["split"] == "test"]
-    return Corpus(store, vectors, embedder,
+    return Corpus(store, indexes, embedder,
                   ([q["title"] for q in train], [answers[q["qid"]] for q in train]),
                   ([q["title"] for q in test], [set()] * len(test)))
 
@@ -101,11 +101,11 @@ def android(kind: str) -> Corpus:
 def dblp(kind: str) -> Corpus:
     data = BENCH_DATA / "dblp"
     records = [{"id": d["_id"], "body": d["text"]} for d in read_jsonl(data / "corpus.jsonl")]
-    store, vectors, embedder = build_index("weak-dblp", records, kind)
+    store, indexes, embedder = build_index("weak-dblp", records, kind)
     papers = list(read_jsonl(data / "queries_docs.jsonl"))
     halves = papers[0::2], papers[1::2]
     tune, report = (([p["text"] for p in h], [{p["_id"]} for p in h]) for h in halves)
-    return Corpus(store, vectors, embedder, tune, report)
+    return Corpus(store, indexes, embedder, tune, report)
 
 
 def demo(kind: str) -> Corpus:
@@ -114,9 +114,9 @@ def demo(kind: str) -> Corpus:
     store = Store.open(folder)
     embedder = make_embedder(kind, cache_dir=CACHE / "models")
     Ingester(store, embedder).ingest([ROOT / "corpus"])
-    vectors = VectorIndex.load(store, folder, embedder.dim)
+    indexes = DerivedIndexes.load(store, embedder.dim, folder)
     both = (list(QUERIES), [set()] * len(QUERIES))
-    return Corpus(store, vectors, embedder, both, both)
+    return Corpus(store, indexes, embedder, both, both)
 
 
 def measure(corpora: dict[str, Corpus], split: str) -> dict[tuple[str, str], np.ndarray]:

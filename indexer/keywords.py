@@ -43,7 +43,7 @@ import numpy as np
 from scipy import sparse
 
 from indexer import tokenizer
-from indexer.files import atomic_write, remove_leftovers
+from indexer.files import atomic_write
 from indexer.store import Store
 
 INDEX_FILE = "keywords.npz"
@@ -178,12 +178,16 @@ class KeywordIndex:
     # -- building and keeping it in step with the store ------------------------
 
     @classmethod
+    def empty(cls) -> KeywordIndex:
+        return cls({}, sparse.csr_matrix((0, 0), dtype=np.float32), np.zeros(0, np.int64),
+                   np.zeros(0, np.float32), np.zeros(0, np.int32), [], np.zeros(0, np.int32),
+                   [])
+
+    @classmethod
     def build(cls, store: Store) -> KeywordIndex:
         """A fresh index from every stored passage (title and text, as FTS5 holds them,
         in its document's language)."""
-        index = cls({}, sparse.csr_matrix((0, 0), dtype=np.float32), np.zeros(0, np.int64),
-                    np.zeros(0, np.float32), np.zeros(0, np.int32), [], np.zeros(0, np.int32),
-                    [])
+        index = cls.empty()
         index._append(store.iter_passages())
         index.generation = store.generation
         return index
@@ -284,19 +288,10 @@ class KeywordIndex:
                        int(saved["generation"]))
 
     @classmethod
-    def load(cls, store: Store, data_dir: str | Path) -> KeywordIndex:
-        """Open the saved index, or build it when there is none, it is damaged, or its
-        terms were cut by another version of the tokenizer; bring it up to date with the
-        store (and save it) when it is stale."""
-        remove_leftovers(data_dir, (INDEX_FILE,))  # from killed writers
+    def read_saved(cls, data_dir: str | Path) -> KeywordIndex | None:
+        """The index saved in ``data_dir``, or None when there is none, it is damaged, or
+        its terms were cut by another version of the tokenizer."""
         try:
-            index: KeywordIndex | None = cls.read(Path(data_dir) / INDEX_FILE)
+            return cls.read(Path(data_dir) / INDEX_FILE)
         except (OSError, ValueError, KeyError):
-            index = None
-        if index is None or index.generation < store.indexes_valid_from:
-            index = cls.build(store)
-            index.save(data_dir)
-        elif index.generation != store.generation:
-            index.sync(store)
-            index.save(data_dir)
-        return index
+            return None

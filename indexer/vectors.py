@@ -5,7 +5,7 @@ cosine): exact below a size threshold, an IVF index above it (indexer/ann.py
 says which and why). It is saved to a temporary file and renamed into place, and
 a manifest records the store generation it reflects; an index that does not
 match the store is brought up to date from the stored vectors, never by
-re-embedding.
+re-embedding (indexer/indexes.py decides when, for both derived indexes).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import faiss
 import numpy as np
 
 from indexer import ann
-from indexer.files import atomic_write, remove_leftovers
+from indexer.files import atomic_write
 from indexer.store import Store
 
 INDEX_FILE = "vectors.faiss"
@@ -126,26 +126,17 @@ class VectorIndex:
             tmp.write_text(json.dumps(manifest))
 
     @classmethod
-    def load(cls, store: Store, data_dir: str | Path, dim: int,
-             ann_threshold: int = ann.DEFAULT_ANN_THRESHOLD) -> VectorIndex:
-        """Open the saved index; bring it up to date with the store when it is stale,
-        rebuild it when the store outgrew its kind."""
+    def read(cls, data_dir: str | Path, dim: int) -> VectorIndex | None:
+        """The index saved in ``data_dir`` as it is, or None when there is none, it is
+        damaged, or its vectors have another dimension (indexer/indexes.py decides what
+        to do with it)."""
         data_dir = Path(data_dir)
-        remove_leftovers(data_dir, (INDEX_FILE, MANIFEST_FILE))  # from killed writers
-        index = None
         try:
             manifest = json.loads((data_dir / MANIFEST_FILE).read_text())
             raw = faiss.read_index(str(data_dir / INDEX_FILE))
-            if raw.d == dim:
-                index = cls(dim, raw, int(manifest.get("generation", -1)),
-                            int(manifest.get("trained_count", 0)))
         except (OSError, ValueError, RuntimeError):
-            index = None
-        if (index is None or index.generation < store.indexes_valid_from
-                or index.outgrown(store.count("chunks"), ann_threshold)):
-            index = cls.build(store, dim, ann_threshold)
-            index.save(data_dir)
-        elif index.generation != store.generation or len(index) != store.count("chunks"):
-            index.sync(store)
-            index.save(data_dir)
-        return index
+            return None
+        if raw.d != dim:
+            return None
+        return cls(dim, raw, int(manifest.get("generation", -1)),
+                   int(manifest.get("trained_count", 0)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from indexer.embedders import Embedder, embed_queries
+from indexer.indexes import DerivedIndexes
 from indexer.keywords import KeywordIndex
 from indexer.records import ArticleHit, Filters
 from indexer.store import Store
@@ -54,20 +55,27 @@ class DocScore:
 class Searcher:
     """Finds documents for a query. ``mode`` is ``hybrid``, ``dense``, ``keyword`` or ``rrf``."""
 
-    def __init__(self, store: Store, vectors: VectorIndex, embedder: Embedder,
+    def __init__(self, store: Store, indexes: DerivedIndexes, embedder: Embedder,
                  dense_weight: float = DENSE_WEIGHT, depth: int = CANDIDATE_CHUNKS,
-                 min_similarity: float = MIN_DENSE_SIMILARITY,
-                 keywords: KeywordIndex | None = None) -> None:
+                 min_similarity: float = MIN_DENSE_SIMILARITY) -> None:
         self.store = store
-        self.vectors = vectors
+        self.indexes = indexes
         self.embedder = embedder
-        self._keywords = keywords  # built from the store on first use when not given
         self.dense_weight = dense_weight
         self.depth = depth
         self.min_similarity = min_similarity
         # A server turns this off: its queries run side by side over the indexes, and
-        # one thread brings them up to date alone first (``catch_up_keywords``).
+        # one thread brings them up to date alone first (``ServerState.current``).
         self.sync_on_query = True
+
+    @property
+    def vectors(self) -> VectorIndex:
+        return self.indexes.vectors
+
+    @property
+    def keywords(self) -> KeywordIndex:
+        """The BM25 index as the last catch-up left it (no store read per use)."""
+        return self.indexes.keywords
 
     def embed_query(self, query: str) -> np.ndarray:
         return embed_queries(self.embedder, [clean_query(query)])[0]
@@ -79,8 +87,8 @@ class Searcher:
         query = clean_query(query)
         filters = filters or Filters()
         depth = depth or self.depth
-        if self.sync_on_query or self._keywords is None:
-            self.keywords  # noqa: B018 - synced with the store once per query, used below
+        if self.sync_on_query:
+            self.indexes.catch_up()
         dense: dict[str, tuple[float, int]] = {}
         keyword: dict[str, tuple[float, int]] = {}
         if mode != "keyword":
@@ -104,25 +112,6 @@ class Searcher:
                          dense.get(doc_id, (0, None))[1], keyword.get(doc_id, (0, None))[1])
                 for doc_id, score in ranked(fused)]
 
-    @property
-    def keywords(self) -> KeywordIndex:
-        """The BM25 index, brought up to date when the store moved on since."""
-        if self._keywords is None:
-            self._keywords = KeywordIndex.build(self.store)
-        elif self._keywords.generation != self.store.generation:
-            self._keywords.sync(self.store)
-        return self._keywords
-
-    def keywords_behind(self, generation: int) -> bool:
-        return self._keywords is None or self._keywords.generation != generation
-
-    def catch_up_keywords(self) -> None:
-        self.keywords  # noqa: B018 - the property syncs
-
-    def _current_keywords(self) -> KeywordIndex:
-        """The BM25 index as ``retrieve`` synced it (no store read per use)."""
-        return self._keywords if self._keywords is not None else self.keywords
-
     def _dense(self, vector: np.ndarray, depth: int, filters: Filters
                ) -> list[tuple[int, str, float]]:
         """The nearest chunks as (chunk id, document id, cosine), within ``filters``."""
@@ -137,7 +126,7 @@ class Searcher:
         found = terms(query)[:MAX_TERMS]
         if not found:
             return []
-        index = self._current_keywords()
+        index = self.keywords
 
         def search(k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
             return index.search(found, k, allowed)
@@ -169,7 +158,7 @@ class Searcher:
         """(chunk id, document id, score) for the hits whose document passes ``filters``."""
         chunk_ids = (c for c, _ in hits)
         doc_of = (self.store.chunk_documents(chunk_ids, filters) if filters
-                  else self._current_keywords().documents_of(chunk_ids))
+                  else self.keywords.documents_of(chunk_ids))
         return [(c, doc_of[c], s) for c, s in hits if c in doc_of]
 
     def articles(self, query: str, ranking: list[DocScore], limit: int = 10,

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from indexer.embedders import HashingEmbedder
+from indexer.indexes import DerivedIndexes
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from ingest.pipeline import Ingester
 from search.answers import Answerer
 
@@ -64,7 +64,7 @@ def write(root: Path, name: str, content: str) -> Path:
 
 def answerer_for(store: Store, embedder) -> Answerer:
     dim = embedder.dim
-    return Answerer(store, VectorIndex.build(store, dim), embedder)
+    return Answerer(store, DerivedIndexes.build(store, dim), embedder)
 
 
 def unit(v) -> np.ndarray:
@@ -88,7 +88,7 @@ def demo_ingest(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo-pristine")
     runtime = Runtime.open(Settings(data_dir=data))
     report = Ingester(runtime.store, runtime.embedder).ingest([CORPUS])
-    runtime.vectors()  # the FAISS file, saved with the folder
+    runtime.refresh_indexes()  # the FAISS and BM25 files, saved with the folder
     runtime.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     (data / "ingest-report.json").write_text(json.dumps(report.to_dict()))
     return data, report

@@ -112,8 +112,9 @@ def check_indexes(data_dir: str | Path, sample: int = SAMPLE, seed: int = 0) -> 
     """Load both indexes as the server does (which catches up with the store and removes
     killed writers' leftovers) and compare them with the store by content."""
     runtime = Runtime.open(Settings(data_dir=Path(data_dir)))
-    check_vectors(runtime.store, runtime.vectors(), sample, seed)
-    check_keywords(runtime.store, runtime.keywords(), sample, seed)
+    indexes = runtime.indexes()
+    check_vectors(runtime.store, indexes.vectors, sample, seed)
+    check_keywords(runtime.store, indexes.keywords, sample, seed)
 
 
 def check_saved_indexes(store: Store, data_dir: str | Path, sample: int = SAMPLE,
@@ -142,7 +143,7 @@ def check_saved_indexes(store: Store, data_dir: str | Path, sample: int = SAMPLE
 
 
 def read_keywords(data_dir: Path) -> KeywordIndex:
-    """The saved BM25 index as it is (``KeywordIndex.load`` would rebuild a bad file)."""
+    """The saved BM25 index as it is (``DerivedIndexes.load`` would rebuild a bad file)."""
     return KeywordIndex.read(data_dir / keywords.INDEX_FILE)
 
 

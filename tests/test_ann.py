@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from indexer import ann
+from indexer.indexes import DerivedIndexes
 from indexer.records import Chunk, Document
 from indexer.store import Store
 from indexer.vectors import MANIFEST_FILE, VectorIndex
@@ -44,7 +45,7 @@ def chunk_id(store: Store, doc_id: str) -> int:
 
 def test_past_the_threshold_the_index_is_ivf_and_finds_neighbours(tmp_path, big):
     store, vectors = big
-    index = VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000)
+    index = DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000).vectors
     assert index.kind == "ivf" and len(index) == 1200
     assert json.loads((tmp_path / MANIFEST_FILE).read_text())["kind"] == "ivf"
     exact = VectorIndex.build(store, DIM, ann_threshold=10**9)
@@ -59,13 +60,13 @@ def test_past_the_threshold_the_index_is_ivf_and_finds_neighbours(tmp_path, big)
 
 def test_deletions_and_updates_reach_the_ivf_index(tmp_path, big):
     store, vectors = big
-    VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000)
+    DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000)
     old = chunk_id(store, "d5")
     store.delete_document("d17")
     fill(store, clustered(1, seed=7), prefix="d5-new")  # a new document
     store.write_documents([(Document(id="d5", title="d5", body="changed"),
                             [Chunk("d5", 0, "changed")], -vectors[5][None])])  # an update
-    index = VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000)
+    index = DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000).vectors
     assert index.kind == "ivf" and len(index) == 1200
     ids = set(index.ids().tolist())
     assert old not in ids and chunk_id(store, "d5") in ids
@@ -77,7 +78,7 @@ def test_deletions_and_updates_reach_the_ivf_index(tmp_path, big):
 
 def test_a_selective_filter_scans_every_cell(tmp_path, big):
     store, vectors = big
-    index = VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000)
+    index = DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000).vectors
     query = vectors[0]
     # Five chunks among the least like the query (a normal probe would never open their
     # cells), spaced apart so their order survives the 8-bit quantisation.
@@ -94,13 +95,13 @@ def test_a_selective_filter_scans_every_cell(tmp_path, big):
 def test_an_outgrown_index_is_rebuilt_as_the_right_kind(tmp_path):
     store = Store.open(tmp_path)
     fill(store, clustered(900))
-    assert VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000).kind == "flat"
+    assert DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000).vectors.kind == "flat"
     fill(store, clustered(400, seed=3), prefix="e")  # now 1300: past the threshold
-    index = VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000)
+    index = DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000).vectors
     assert index.kind == "ivf" and index.trained_count == 1300
     for i in range(900):  # down to 400: far below the threshold, exact again
         store.delete_document(f"d{i}")
-    index = VectorIndex.load(store, tmp_path, DIM, ann_threshold=1000)
+    index = DerivedIndexes.load(store, DIM, tmp_path, ann_threshold=1000).vectors
     assert index.kind == "flat" and len(index) == 400
 
 

@@ -11,11 +11,11 @@ import pytest
 from conftest import unit
 
 from indexer.files import atomic_write, remove_leftovers
+from indexer.indexes import DerivedIndexes
 from indexer.keywords import INDEX_FILE as KEYWORDS_FILE
-from indexer.keywords import KeywordIndex
 from indexer.records import Chunk, Document
 from indexer.store import Store
-from indexer.vectors import INDEX_FILE, MANIFEST_FILE, VectorIndex
+from indexer.vectors import INDEX_FILE, MANIFEST_FILE
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,7 @@ def data(tmp_path):
     store.write_document(Document(id="d1", title="Kafka", body="kafka retention"),
                          [Chunk(doc_id="d1", ordinal=0, text="kafka retention")],
                          np.stack([unit([1, 0, 0, 0])]))
-    VectorIndex.load(store, tmp_path, 4)
-    KeywordIndex.load(store, tmp_path)
+    DerivedIndexes.load(store, 4, tmp_path)
     return tmp_path, store
 
 
@@ -74,9 +73,9 @@ def test_a_crash_between_write_and_rename_leaves_no_tmp_after_the_next_load(data
     assert crashed.returncode == 9
     assert len(list(folder.glob("*.tmp"))) == 1  # what the crash left
     if index == "vectors":
-        assert len(VectorIndex.load(store, folder, 4)) == 1
+        assert len(DerivedIndexes.load(store, 4, folder).vectors) == 1
     else:
-        assert len(KeywordIndex.load(store, folder).ids) == 1
+        assert len(DerivedIndexes.load(store, 4, folder).keywords.ids) == 1
     assert list(folder.glob("*.tmp")) == []
 
 
@@ -90,7 +89,7 @@ def test_tmp_files_of_dead_writers_are_removed_and_of_live_ones_kept(data, name,
     live = folder / name.format(pid=os.getpid())  # a save in progress in this process
     dead.write_bytes(b"half")
     live.write_bytes(b"half")
-    VectorIndex.load(store, folder, 4)
+    DerivedIndexes.load(store, 4, folder)
     assert not dead.exists() and live.exists()
 
 
@@ -98,7 +97,7 @@ def test_a_keywords_tmp_of_a_dead_writer_is_removed_at_load(data, dead_pid):
     folder, store = data
     dead = folder / f"{KEYWORDS_FILE}.{dead_pid}.0a1b2c3d.tmp"
     dead.write_bytes(b"half")
-    KeywordIndex.load(store, folder)
+    DerivedIndexes.load(store, 4, folder)
     assert not dead.exists()
 
 
@@ -111,7 +110,7 @@ def test_a_token_of_decimal_digits_is_not_read_as_the_pid(data, dead_pid):
     live = folder / f"{KEYWORDS_FILE}.{os.getpid()}.11971156.tmp"
     dead.write_bytes(b"half")
     live.write_bytes(b"half")
-    KeywordIndex.load(store, folder)
+    DerivedIndexes.load(store, 4, folder)
     assert not dead.exists() and live.exists()
 
 

@@ -9,8 +9,8 @@ import time
 
 from conftest import write
 
+from indexer.indexes import DerivedIndexes
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 
 
 def test_killed_ingest_leaves_a_consistent_store(tmp_path):
@@ -38,7 +38,7 @@ def test_killed_ingest_leaves_a_consistent_store(tmp_path):
                                "(SELECT 1 FROM chunks c WHERE c.doc_id = d.id)").fetchone()[0]
     fts = store.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0]
     assert orphans == 0 and fts == store.count("chunks")
-    index = VectorIndex.load(store, data, 2048)
+    index = DerivedIndexes.load(store, 2048, data).vectors
     assert len(index) == store.count("chunks")
 
     # Running again finishes the job: what was committed is unchanged, the rest is added.

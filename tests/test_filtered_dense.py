@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from indexer.embedders import HashingEmbedder
+from indexer.indexes import DerivedIndexes
 from indexer.records import Chunk, Document, Filters
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from search.retrieval import Searcher
 
 DIM = 16
@@ -30,7 +30,7 @@ def world():
                        groups=("hr",) if restricted else ())
         docs.append(doc)
         store.write_document(doc, [Chunk(doc.id, 0, "x")], v[None])
-    searcher = Searcher(store, VectorIndex.build(store, DIM), HashingEmbedder(DIM), depth=20)
+    searcher = Searcher(store, DerivedIndexes.build(store, DIM), HashingEmbedder(DIM), depth=20)
     return searcher, vectors, docs
 
 
@@ -70,7 +70,7 @@ def texts():
                        groups=("hr",) if i % 10 == 0 else ())
         text = " ".join(rng.choice(words, size=int(rng.integers(5, 30))))
         store.write_document(doc, [Chunk(doc.id, 0, text)], np.zeros((1, DIM), np.float32))
-    return Searcher(store, VectorIndex.build(store, DIM), HashingEmbedder(DIM), depth=15)
+    return Searcher(store, DerivedIndexes.build(store, DIM), HashingEmbedder(DIM), depth=15)
 
 
 @pytest.mark.parametrize("filters", [

@@ -32,7 +32,7 @@ def test_updating_the_newest_document_does_not_serve_its_old_text(tmp_path):
         assert _ids(client, "hardware tokens")[0] == "corpus/b.md"
     # A process that opens the folder later loads the saved indexes: they agree too.
     fresh = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
-    keywords = fresh.keywords()
+    keywords = fresh.indexes().keywords
     assert not keywords.search(["swordfish"], 10)
 
 
@@ -67,7 +67,8 @@ def test_a_store_from_before_never_reused_ids_rebuilds_its_saved_indexes_once(tm
     db.execute("DELETE FROM meta WHERE key = 'next_chunk_id'")
     db.conn.commit()
     fresh = Runtime.open(settings)
-    assert not fresh.keywords().search(["swordfish"], 10)
-    assert fresh.keywords().search(["hardware"], 10)
+    keywords = fresh.indexes().keywords
+    assert not keywords.search(["swordfish"], 10)
+    assert keywords.search(["hardware"], 10)
     generation = fresh.store.generation
     assert Runtime.open(settings).store.generation == generation  # once, not at every open

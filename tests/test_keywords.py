@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from indexer.indexes import DerivedIndexes
 from indexer.keywords import INDEX_FILE, KeywordIndex
 from indexer.records import Chunk, Document
 from indexer.store import Store
@@ -116,10 +117,10 @@ def test_saved_index_is_loaded_and_brought_up_to_date(tmp_path):
     store = Store.open(tmp_path)
     for i, text in enumerate(TEXTS):
         write(store, f"d{i}", text)
-    KeywordIndex.load(store, tmp_path)  # built and saved
+    DerivedIndexes.load(store, 4, tmp_path)  # built and saved
     assert (tmp_path / INDEX_FILE).exists()
     write(store, "d1", "Completely new text about kafka.")
-    loaded = KeywordIndex.load(store, tmp_path)
+    loaded = DerivedIndexes.load(store, 4, tmp_path).keywords
     assert loaded.generation == store.generation
     assert_same(loaded, store)
     assert np.load(tmp_path / INDEX_FILE)["generation"] == store.generation  # saved again
@@ -129,7 +130,7 @@ def test_a_damaged_file_is_rebuilt(tmp_path):
     store = Store.open(tmp_path)
     write(store, "d0", TEXTS[0])
     (tmp_path / INDEX_FILE).write_bytes(b"not an index")
-    assert_same(KeywordIndex.load(store, tmp_path), store)
+    assert_same(DerivedIndexes.load(store, 4, tmp_path).keywords, store)
 
 
 def test_an_empty_store_finds_nothing():
@@ -155,4 +156,4 @@ def test_new_passages_go_to_small_segments_that_merge_later(tmp_path):
     assert len(index.segments) == 2  # the eighth starts the next segment
     assert_same(index, store)
     index.save(tmp_path)
-    assert_same(KeywordIndex.load(store, tmp_path), store)
+    assert_same(DerivedIndexes.load(store, 4, tmp_path).keywords, store)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from indexer import tokenizer
+from indexer.indexes import DerivedIndexes
 from indexer.keywords import INDEX_FILE, KeywordIndex
 from indexer.records import Chunk, Document
 from indexer.store import Store
@@ -127,7 +128,7 @@ def test_an_index_saved_by_an_older_tokenizer_is_rebuilt(tmp_path):
     old["terms"] = np.asarray(["tourenplanung" if t == "tourenplan" else t
                                for t in old["terms"].tolist()])  # Porter's term
     np.savez(tmp_path / INDEX_FILE, **old)
-    loaded = KeywordIndex.load(store, tmp_path)
+    loaded = DerivedIndexes.load(store, 4, tmp_path).keywords
     assert "tourenplan" in loaded.vocab and found(loaded, store, "Tourenplanungen") == ["de"]
     with np.load(tmp_path / INDEX_FILE) as saved:
         assert int(saved["tokenizer"]) == tokenizer.VERSION  # saved again, rebuilt
@@ -140,6 +141,6 @@ def test_an_index_of_another_tokenizer_version_is_rebuilt(tmp_path, monkeypatch)
     monkeypatch.setattr(tokenizer, "VERSION", tokenizer.VERSION + 1)
     with pytest.raises(KeyError):
         KeywordIndex.read(tmp_path / INDEX_FILE)
-    KeywordIndex.load(store, tmp_path)
+    DerivedIndexes.load(store, 4, tmp_path)
     with np.load(tmp_path / INDEX_FILE) as saved:
         assert int(saved["tokenizer"]) == tokenizer.VERSION

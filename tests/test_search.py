@@ -138,7 +138,7 @@ def test_each_embedder_flags_under_its_own_threshold(answerer, embedder):
     from search.answers import WEAK_SIMILARITY_BY_EMBEDDER, Answerer
 
     embedder.name = "all-MiniLM-L6-v2/onnx-int8"
-    calibrated = Answerer(answerer.searcher.store, answerer.searcher.vectors, embedder)
+    calibrated = Answerer(answerer.searcher.store, answerer.searcher.indexes, embedder)
     assert calibrated.weak_similarity == WEAK_SIMILARITY_BY_EMBEDDER[embedder.name] > 0.3
     # d1's passage counts kafka 2, retention 2, for, audit, topics 1 (norm sqrt(11)); the
     # query shares one word of four: 2 / (2 * sqrt(11)) = 0.30, over the hashing

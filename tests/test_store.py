@@ -3,6 +3,7 @@ import pytest
 from conftest import unit
 
 from indexer.errors import IndexMismatch, NotFound
+from indexer.indexes import DerivedIndexes
 from indexer.records import Chunk, Document
 from indexer.store import Store
 from indexer.vectors import INDEX_FILE, MANIFEST_FILE, VectorIndex
@@ -47,12 +48,12 @@ def test_vector_index_is_rebuilt_from_stored_vectors_without_embedding(tmp_path)
     store = Store.open(tmp_path)
     put(store, "a", [1, 0, 0])
     put(store, "b", [0, 1, 0])
-    index = VectorIndex.load(store, tmp_path, 3)
+    index = DerivedIndexes.load(store, 3, tmp_path).vectors
     assert [doc for doc, _ in index.search(unit([0, 1, 0.1]), 1)] == [2]
     # The store changes after the index was saved: loading brings the index up to date.
     store.delete_document("a")
     put(store, "c", [0, 0, 1])
-    index = VectorIndex.load(store, tmp_path, 3)
+    index = DerivedIndexes.load(store, 3, tmp_path).vectors
     assert sorted(index.ids().tolist()) == [2, 3]
     assert index.generation == store.generation
 
@@ -60,9 +61,9 @@ def test_vector_index_is_rebuilt_from_stored_vectors_without_embedding(tmp_path)
 def test_a_damaged_index_file_is_rebuilt(tmp_path):
     store = Store.open(tmp_path)
     put(store, "a", [1, 0, 0])
-    VectorIndex.load(store, tmp_path, 3)
+    DerivedIndexes.load(store, 3, tmp_path)
     (tmp_path / INDEX_FILE).write_bytes(b"garbage")
-    index = VectorIndex.load(store, tmp_path, 3)
+    index = DerivedIndexes.load(store, 3, tmp_path).vectors
     assert index.ids().tolist() == [1]
     assert (tmp_path / MANIFEST_FILE).exists()
 

@@ -29,8 +29,8 @@ import argparse
 import datetime as dt
 import html
 import json
-import os
 import shutil
+import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -51,6 +51,10 @@ from openpyxl.writer.excel import ExcelWriter
 from pptx.util import Pt as PptPt
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from indexer.files import atomic_write  # noqa: E402
+
 GENERATOR = "tools/make_demo_office.py"
 
 # ---------------------------------------------------------------- people
@@ -93,15 +97,13 @@ def fix_zip(path: Path, when: dt.datetime) -> None:
     with zipfile.ZipFile(path) as package:
         entries = [(info, package.read(info)) for info in package.infolist()]
     stamp = when.timetuple()[:6]
-    tmp = path.with_name(path.name + ".tmp")
-    with zipfile.ZipFile(tmp, "w") as package:
+    with atomic_write(path) as tmp, zipfile.ZipFile(tmp, "w") as package:
         for info, data in entries:
             fixed = zipfile.ZipInfo(info.filename, date_time=stamp)
             fixed.compress_type = info.compress_type
             fixed.create_system = 3
             fixed.external_attr = 0o644 << 16
             package.writestr(fixed, data)
-    os.replace(tmp, path)
 
 
 def at_nine(day: str) -> dt.datetime:
