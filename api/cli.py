@@ -330,8 +330,8 @@ def _highlight(snippet: str, spans: list) -> str:
 def reindex(data_dir: DataDir = None) -> None:
     """Rebuild the vector index from the stored vectors (nothing is embedded again)."""
     runtime = _runtime(data_dir)
-    index = runtime.reindex()
-    out.print(f"rebuilt the vector and keyword indexes: {len(index)} passages")
+    indexes = runtime.reindex()
+    out.print(f"rebuilt the vector and keyword indexes: {len(indexes.vectors)} passages")
 
 
 @app.command()

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from api.settings import Settings
 from indexer.embedders import DEFAULT_EMBEDDER, Embedder, kind_of, make_embedder
 from indexer.errors import IndexMismatch
-from indexer.keywords import KeywordIndex
+from indexer.indexes import DerivedIndexes
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from search.answers import Answerer
 
 # A server embeds one short query per request: one thread each is as fast, and it leaves
@@ -39,29 +38,23 @@ class Runtime:
                 "was built with, or ingest into another --data-dir")
         return cls(settings, store, embedder)
 
-    def vectors(self) -> VectorIndex:
-        """The FAISS index, loaded and brought up to date with the store."""
-        dim = int(self.store.get_meta("dim") or self.embedder.dim)
-        return VectorIndex.load(self.store, self.settings.data_dir, dim,
-                                self.settings.ann_threshold)
+    def _dim(self) -> int:
+        return int(self.store.get_meta("dim") or self.embedder.dim)
 
-    def keywords(self) -> KeywordIndex:
-        """The BM25 index, loaded and brought up to date with the store."""
-        return KeywordIndex.load(self.store, self.settings.data_dir)
+    def indexes(self) -> DerivedIndexes:
+        """The FAISS and BM25 indexes, loaded from the data folder, brought up to date
+        with the store and saved."""
+        return DerivedIndexes.load(self.store, self._dim(), self.settings.data_dir,
+                                   self.settings.ann_threshold)
 
     def refresh_indexes(self) -> None:
         """Bring both derived indexes up to date with the store and save them."""
-        self.vectors()
-        self.keywords()
+        self.indexes()
 
-    def reindex(self) -> VectorIndex:
+    def reindex(self) -> DerivedIndexes:
         """Rebuild the FAISS and BM25 indexes from the stored passages (no re-embedding)."""
-        dim = int(self.store.get_meta("dim") or self.embedder.dim)
-        index = VectorIndex.build(self.store, dim, self.settings.ann_threshold)
-        index.save(self.settings.data_dir)
-        KeywordIndex.build(self.store).save(self.settings.data_dir)
-        return index
+        return DerivedIndexes.build(self.store, self._dim(), self.settings.data_dir,
+                                    self.settings.ann_threshold)
 
     def answerer(self) -> Answerer:
-        return Answerer(self.store, self.vectors(), self.embedder, keywords=self.keywords(),
-                        **self.settings.answer_options())
+        return Answerer(self.store, self.indexes(), self.embedder)

@@ -109,24 +109,16 @@ class ServerState:
         (it takes the lock alone when the indexes must catch up), then search inside.
 
         A worker in another process commits to the store (a batch at a time while it
-        ingests); the store's generation tells this process to catch up. It reads
-        just the new passages' vectors into its index in memory (the worker saves
-        the files), and loads the saved index only when the store outgrew its kind.
-        The BM25 index catches up the same way.
+        ingests); the store's generation tells this process to catch up
+        (``DerivedIndexes.catch_up``: the new passages read into the indexes in memory,
+        the worker saves the files).
         """
         self.warm_up()
         assert self.answerer is not None
-        searcher, store = self.answerer.searcher, self.runtime.store
-        generation = store.generation
-        if searcher.vectors.generation != generation or searcher.keywords_behind(generation):
+        indexes = self.answerer.searcher.indexes
+        if indexes.behind():
             with self.lock.exclusive():
-                if searcher.vectors.generation != store.generation:
-                    threshold = self.runtime.settings.ann_threshold
-                    if searcher.vectors.outgrown(store.count("chunks"), threshold):
-                        searcher.vectors = self.runtime.vectors()
-                    else:
-                        searcher.vectors.sync(store)
-                searcher.catch_up_keywords()
+                indexes.catch_up()
         return self.answerer
 
     @property

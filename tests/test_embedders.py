@@ -24,8 +24,8 @@ from indexer.embedders import (
 )
 from indexer.embedders.onnx_runtime import length_batches
 from indexer.errors import IndexMismatch, WhoknowsError
+from indexer.indexes import DerivedIndexes
 from indexer.store import Store
-from indexer.vectors import VectorIndex
 from search.mentoring.fit import FitModel
 from search.retrieval import Searcher
 
@@ -156,7 +156,8 @@ def test_what_people_ask_is_embedded_as_a_query():
     sided = Sided(64)
     asked = sided.embed_queries(["kafka lag"])[0]
     assert float(asked @ sided.embed(["kafka lag"])[0]) < 0.99  # the two sides differ
-    searcher = Searcher(Store.memory(), VectorIndex(64), sided)
+    store = Store.memory()
+    searcher = Searcher(store, DerivedIndexes.build(store, 64), sided)
     np.testing.assert_array_equal(searcher.embed_query("kafka lag"), asked)
     # Mentoring goals and skill names are short texts compared as queries too.
     np.testing.assert_array_equal(FitModel(sided).embed(["kafka lag"])[0], asked)
