@@ -57,4 +57,5 @@ class Runtime:
                                     self.settings.ann_threshold)
 
     def answerer(self) -> Answerer:
-        return Answerer(self.store, self.indexes(), self.embedder)
+        return Answerer(self.store, self.indexes(), self.embedder,
+                        **self.settings.answer_options())

@@ -8,10 +8,13 @@ from typing import Any
 
 from indexer.embedders import Embedder
 from indexer.errors import InvalidQuery
+from indexer.feedback import FeedbackLog
 from indexer.indexes import DerivedIndexes
 from indexer.records import Filters
 from indexer.store import Store
 from search.experts import ExpertRanker, ExpertWeights
+from search.feedback import Effect, Feedback, FeedbackSettings
+from search.recency import Recency
 from search.retrieval import DocScore, Searcher
 from search.spelling import Speller
 from search.text import clean_query
@@ -39,14 +42,17 @@ class Answerer:
     """Runs one query through retrieval and expert ranking; the model runs once per query."""
 
     def __init__(self, store: Store, indexes: DerivedIndexes, embedder: Embedder,
-                 weights: ExpertWeights | None = None) -> None:
+                 weights: ExpertWeights | None = None, recency: Recency | None = None,
+                 feedback: FeedbackSettings | None = None) -> None:
         self.searcher = Searcher(store, indexes, embedder)
+        # Readers' verdicts move documents and people (bounded, see search/feedback.py).
+        self.feedback = Feedback(FeedbackLog(store), feedback)
         # The model's weak-match line; a recommended document must pass it too. Expert
         # evidence keeps its own floor (ExpertWeights.close_similarity, 0.3): at 0.40
         # expert MAP fell to 0.0875 on android and 0.442 on DBLP papers
         # (docs/benchmarks.md, "Expert finding").
         self.weak_similarity = weak_similarity(embedder.name)
-        self.ranker = ExpertRanker(store, embedder, weights)
+        self.ranker = ExpertRanker(store, embedder, weights, recency, self.feedback)
         # The BM25 index as the last search left it: a server brings it up to date
         # before searches, never during one.
         self.speller = Speller(store, keywords=lambda: self.searcher.keywords)
@@ -72,22 +78,36 @@ class Answerer:
                                   "articles": []}
         ranking = None
         if articles:
-            ranking = self.searcher.retrieve(query, filters, query_vector=vector)
+            ranking, said = self._retrieve(query, filters, vector)
             result["total_articles"] = len(ranking)
-            result["articles"] = [a.to_dict() for a in
+            result["articles"] = [_with_feedback(a.to_dict(), said) for a in
                                   self.searcher.articles(query, ranking, limit, offset)]
             result["weak_match"] = weak_match(ranking, self.weak_similarity)  # articles shown
         # A department filter selects people, not their evidence: an expert's
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
-            ranking = self.searcher.retrieve(query, replace(filters, departments=()),
-                                             query_vector=vector)
+            ranking, _ = self._retrieve(query, replace(filters, departments=()), vector)
+        result["best_similarity"] = round(max((d.dense for d in ranking), default=0.0), 6)
         result.setdefault("weak_match", weak_match(ranking, self.weak_similarity))  # evidence
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations,
             groups=filters.groups)]
         return result
+
+    def _retrieve(self, query: str, filters: Filters, vector: Any
+                  ) -> tuple[list[DocScore], dict[str, Effect]]:
+        """The ranking within ``filters`` (the caller's access among them), moved by the
+        feedback on the documents in it: a verdict on a document outside it moves nothing."""
+        ranking = self.searcher.retrieve(query, filters, query_vector=vector)
+        return self.feedback.adjust(ranking, vector, query)
+
+
+def _with_feedback(article: dict[str, Any], said: dict[str, Effect]) -> dict[str, Any]:
+    """The article with what readers said of it ("3 colleagues said this helped")."""
+    effect = said.get(article["id"])
+    article["why"] = effect.why("document") if effect else ""
+    return article
 
 
 def weak_similarity(embedder_name: str) -> float:
