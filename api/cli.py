@@ -17,7 +17,7 @@ import datetime as dt
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,11 +29,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from api.mentoring_cli import match_command, mentors_command
 from api.runtime import Runtime
 from api.settings import Settings
+from indexer.embedders import MODELS, Embedder, make_embedder
 from indexer.errors import InvalidQuery, WhoknowsError
 from indexer.records import Filters
+from indexer.store import Store
 from ingest.exports import SOURCES
 from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport
+from ingest.reembed import Reembedder
 from search.filters import check_filters, one_of
 
 app = typer.Typer(help="whoknows: what do we know about X, and who knows about X?",
@@ -98,21 +101,10 @@ def ingest(
     runtime = _runtime(data_dir)
     ingester = Ingester(runtime.store, runtime.embedder,
                         people_map=read_people_map(people_map) if people_map else None)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True,
-                  disable=as_json or not err.is_terminal) as bar:
-        task = bar.add_task("loading the model", total=None)
-        warm = getattr(runtime.embedder, "warm_up", None)
-        if warm:  # the first time in a data folder, this exports and quantises it (~10 s)
-            warm()
-        bar.update(task, description="reading")
-
-        def progress(done: int, total: int, what: str) -> None:
-            bar.update(task, completed=done, total=total, description=what)
-
+    with _progress(runtime.embedder, "reading", quiet=as_json) as progress:
         report = ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
                                  progress=progress, source=source)
-        bar.update(task, description="indexing vectors and keywords")
+        progress(0, 0, "indexing vectors and keywords")
         runtime.refresh_indexes()
     if verbose:
         report.unmatched_authors = runtime.store.unmatched_authors(limit=1000)
@@ -120,6 +112,30 @@ def ingest(
         out.print_json(json.dumps(report.to_dict()))
     else:
         _print_report(report, verbose)
+
+
+@contextlib.contextmanager
+def _progress(embedder: Embedder, first: str, quiet: bool
+              ) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar on a terminal (none with --json): the model loads first (the first
+    time in a data folder it is exported and quantised), then ``first``. The callback
+    takes (done, total, what); a total of 0 shows only what."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=quiet or not err.is_terminal) as bar:
+        task = bar.add_task("loading the model", total=None)
+        warm = getattr(embedder, "warm_up", None)
+        if warm:
+            warm()
+        bar.update(task, description=first)
+
+        def progress(done: int, total: int, what: str) -> None:
+            if total:
+                bar.update(task, completed=done, total=total, description=what)
+            else:
+                bar.update(task, description=what)
+
+        yield progress
 
 
 def _print_report(report: IngestReport, verbose: bool = False) -> None:
@@ -332,6 +348,35 @@ def reindex(data_dir: DataDir = None) -> None:
     runtime = _runtime(data_dir)
     indexes = runtime.reindex()
     out.print(f"rebuilt the vector and keyword indexes: {len(indexes.vectors)} passages")
+
+
+@app.command()
+def reembed(
+    embedder: Annotated[str, typer.Argument(
+        help="The model to move to: " + ", ".join(MODELS) + ".")],
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Move the data folder to another embedding model, in place: every document is cut
+    and embedded again from its stored text (no source file is read) and every profile
+    too, with progress. Searches keep the old vectors until the switch; an interrupted
+    run resumes where it stopped."""
+    settings = Settings.from_env().with_overrides(data_dir)
+    store = Store.open(settings.data_dir)
+    target = make_embedder(embedder, cache_dir=settings.data_dir / "models")
+    with _progress(target, "re-embedding", quiet=as_json) as progress:
+        report = Reembedder(store, target).run(progress)
+        progress(0, 0, "indexing vectors and keywords")
+        Runtime(settings, store, target).refresh_indexes()
+    if as_json:
+        print(json.dumps(report.to_dict()))
+    elif report.previous == report.embedder:
+        out.print(f"this data folder already uses {report.embedder}: nothing to do")
+    else:
+        resumed = f", {report.resumed} from the interrupted run" if report.resumed else ""
+        out.print(f"re-embedded {report.documents} documents ({report.passages} passages) "
+                  f"and {report.people} people with {report.embedder}{resumed} "
+                  f"in {report.seconds:.1f} s; it was {report.previous}")
 
 
 @app.command()

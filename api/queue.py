@@ -64,6 +64,7 @@ class Queue:
 
     def _run(self, job_id: str) -> str:
         runtime = _worker_runtime(self.settings)
+        runtime.follow_model()  # a re-embed since the last job switched the store's model
 
         def index(kind: str) -> None:  # files swapped in atomically
             if kind == "reindex":

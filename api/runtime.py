@@ -22,6 +22,7 @@ class Runtime:
     settings: Settings
     store: Store
     embedder: Embedder
+    threads: int | None = None  # the model's threads (None: one per core)
 
     @classmethod
     def open(cls, settings: Settings, threads: int | None = None) -> Runtime:
@@ -36,7 +37,18 @@ class Runtime:
                 f"{settings.data_dir} was built with the embedder {stored}, not {embedder.name}",
                 f"unset WHOKNOWS_EMBEDDER (or set it to {kind_of(stored)}) to use the one it "
                 "was built with, or ingest into another --data-dir")
-        return cls(settings, store, embedder)
+        return cls(settings, store, embedder, threads)
+
+    def follow_model(self) -> bool:
+        """Take the model the store records now, when a re-embed (``whoknows reembed``,
+        in any process) switched it since this runtime opened: True when it did. Whoever
+        holds objects built on the old model (an answerer) builds them again."""
+        stored = self.store.get_meta("embedder")
+        if stored is None or stored == self.embedder.name:
+            return False
+        self.embedder = make_embedder(kind_of(stored), cache_dir=self.settings.data_dir
+                                      / "models", threads=self.threads)
+        return True
 
     def _dim(self) -> int:
         return int(self.store.get_meta("dim") or self.embedder.dim)

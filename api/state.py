@@ -118,7 +118,13 @@ class ServerState:
         indexes = self.answerer.searcher.indexes
         if indexes.behind():
             with self.lock.exclusive():
-                indexes.catch_up()
+                if self.runtime.follow_model():  # a re-embed switched the store's model
+                    self.answerer = self._catalog = None
+                else:
+                    indexes.catch_up()
+            if self.answerer is None:
+                self.warm_up()
+        assert self.answerer is not None
         return self.answerer
 
     @property

@@ -216,6 +216,15 @@ class Store:
                 f"dimensions), not {name} ({dim})",
                 "use the embedder it was built with, or ingest into a new --data-dir")
 
+    def rebind_embedder(self, name: str, dim: int) -> None:
+        """Record another embedding model, once every vector is in its space (a re-embed).
+        Saved derived indexes are rebuilt from the stored vectors, not caught up."""
+        with self.writing():
+            self.set_meta("embedder", name)
+            self.set_meta("dim", str(dim))
+            self._bump_generation()
+            self.set_meta("indexes_valid_from", str(self.generation))
+
     # -- documents ---------------------------------------------------------
 
     def document_hashes(self) -> dict[str, tuple[str, str | None, str | None]]:
@@ -258,13 +267,34 @@ class Store:
         self.db["authorship"].insert_all(
             [{"doc_id": doc.id, "author": a, "author_key": identity_key(a),
               "weight": None if w == 1 else w} for a, w in doc.weight_of().items()])
+        self._insert_chunks(doc.id, doc.title, chunks, vectors, first_id)
+
+    def _insert_chunks(self, doc_id: str, title: str, chunks: Sequence[Chunk],
+                       vectors: np.ndarray, first_id: int) -> None:
         for chunk_id, (chunk, vector) in enumerate(zip(chunks, vectors, strict=True), first_id):
             self.db["chunks"].insert(
-                {"id": chunk_id, "doc_id": doc.id, "ordinal": chunk.ordinal, "text": chunk.text,
+                {"id": chunk_id, "doc_id": doc_id, "ordinal": chunk.ordinal, "text": chunk.text,
                  "start": chunk.start,
                  "vector": np.asarray(vector, dtype=np.float32).tobytes()})
             self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
-                            [chunk_id, _indexed_text(doc.title, chunk.text)])
+                            [chunk_id, _indexed_text(title, chunk.text)])
+
+    def replace_passages(self, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray,
+                         chunking: str | None) -> None:
+        """A document's passages cut and embedded again (a re-embed); the document, its
+        authors and its other rows stay as they are. The passages get fresh ids."""
+        with self.writing():
+            row = self.db.execute("SELECT title FROM documents WHERE id = ?",
+                                  [doc_id]).fetchone()
+            if row is None:
+                raise NotFound(f"no document with id {doc_id!r}")
+            self.db.execute("DELETE FROM chunks_fts WHERE rowid IN "
+                            "(SELECT id FROM chunks WHERE doc_id = ?)", [doc_id])
+            self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
+            self._insert_chunks(doc_id, row[0], chunks, vectors,
+                                self._allocate_chunk_ids(len(chunks)))
+            self.db.execute("UPDATE documents SET chunking = ? WHERE id = ?", [chunking, doc_id])
+            self._bump_generation()
 
     def update_document_source(self, doc_id: str, source: str | None) -> None:
         with self.writing():
@@ -451,6 +481,13 @@ class Store:
         row["vector"] = None if vector is None else np.asarray(vector, np.float32).tobytes()
         with self.writing():
             self.db["people"].upsert(row, pk="id")
+            self._people_changed()
+
+    def set_profile_vector(self, person_id: str, vector: np.ndarray | None) -> None:
+        """A person's profile embedded again (a re-embed); the record stays as it is."""
+        with self.writing():
+            self.db.execute("UPDATE people SET vector = ? WHERE id = ?", [
+                None if vector is None else np.asarray(vector, np.float32).tobytes(), person_id])
             self._people_changed()
 
     def delete_person(self, person_id: str) -> None:
