@@ -20,6 +20,7 @@ from api.routes import (
     documents,
     feedback,
     health,
+    insights,
     mentoring,
     pages,
     people,
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
     app.state.whoknows = state
     errors.install(app, html=web.render_error)
     for module in (health, search, people, documents, recommendations, mentoring, analytics,
-                   admin, feedback, profiles):
+                   admin, feedback, profiles, insights):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
     app.include_router(apidocs.router)

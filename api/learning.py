@@ -12,6 +12,7 @@ from api.state import ServerState
 from indexer.feedback import pseudonym
 from indexer.profiles import ProfileBook
 from indexer.query_log import QueryLog
+from search.spreading import RECENT_DAYS, spread
 
 log = logging.getLogger("whoknows.api")
 
@@ -32,6 +33,16 @@ def may_edit_profile(state: ServerState, caller: Caller, person_id: str) -> None
     raise Forbidden("only the person (with a key bound to them), the LMS or an admin may "
                     "see and change this profile",
                     "an admin binds a key with `whoknows keys add --role reader --person ID`")
+
+
+def after_search(state: ServerState, caller: Caller, result: dict[str, Any]) -> None:
+    """What every search (API and page) goes through once answered: the optional
+    spreading among comparable experts, then the search log."""
+    if state.runtime.settings.spread_experts and result.get("experts"):
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=RECENT_DAYS)
+        counts = QueryLog(state.runtime.store).suggested(since.isoformat(timespec="seconds"))
+        result["experts"] = spread(result["experts"], counts)
+    record_search(state, caller, result)
 
 
 def record_search(state: ServerState, caller: Caller, result: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from api.deps import Caller
 from api.folders import SourceRule
+from api.learning import after_search
 from api.runtime import Runtime
 from api.state import ServerState
 from indexer.errors import NotFound
@@ -125,6 +126,7 @@ def search(state: ServerState, caller: Caller, form: SearchForm) -> dict[str, An
         docs = store.get_documents(a["id"] for a in result["articles"])
         authors = _authors(store, [a["id"] for a in result["articles"]])
         servable = servable_sources(state.runtime, [d.source for d in docs.values()])
+    after_search(state, caller, result)  # spreading (optional) and the search log
     for article in result["articles"]:
         doc = docs.get(article["id"])
         article["people"], article["unlisted"] = authors.get(article["id"], ([], 0))

@@ -62,6 +62,13 @@ class QueryLog:
                             tuple(json.loads(r["experts"] or "[]")))
                 for r in self.store.db.query(sql + " ORDER BY id", params)]
 
+    def suggested(self, since: str) -> dict[str, int]:
+        """person id -> how many logged searches since ``since`` suggested them."""
+        rows = self.store.db.execute(
+            "SELECT e.value, count(*) FROM query_log q, json_each(q.experts) e "
+            "WHERE q.at >= ? GROUP BY e.value", [since])
+        return {pid: n for pid, n in rows}
+
     def forget_before(self, cutoff: str) -> int:
         with self.store.writing():
             return self.store.db.execute("DELETE FROM query_log WHERE at < ?",

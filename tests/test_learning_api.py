@@ -116,3 +116,45 @@ def test_a_person_controls_their_own_profile(client, keys):
                       headers=auth(keys["ana"])).json()["opted_out"] is False
     assert client.get("/api/people/p-ana", headers=auth(keys["other"])).status_code == 200
 
+
+
+def test_analytics_show_topics_once_several_asked_and_never_who(client, keys, runtime):
+    for who in ("ana", "other"):
+        client.get("/api/search", params={"q": "kafka retention"}, headers=auth(keys[who]))
+    client.get("/api/search", params={"q": "quantum gravity"}, headers=auth(keys["ana"]))
+    r = client.get("/api/analytics/searches", headers=auth(keys["admin"]))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["searches"] == 3
+    # two askers (min_askers=2): shown; one asker of quantum gravity: not shown
+    assert [t["topic"] for t in body["topics"]] == ["kafka retention"]
+    assert body["gaps"][0]["clicks"] == 0  # nobody opened a result: a gap
+    stored = runtime.store.db.execute("SELECT asker FROM query_log").fetchall()
+    assert all(a[0] and "ana" not in a[0] for a in stored)  # a pseudonym, not the key
+    assert client.get("/api/analytics/searches",
+                      headers=auth(keys["other"])).status_code == 403
+    load = client.get("/api/analytics/load", headers=auth(keys["admin"])).json()
+    assert load["people"][0]["suggested"] >= 2
+
+
+def test_coverage_and_network(client, keys, runtime):
+    net = client.get("/api/analytics/network", params={"by": "department"},
+                     headers=auth(keys["admin"])).json()
+    # Data (Ana) and Security (Cy) both wrote on kafka: one link of one possible
+    assert net["links"] == [{"a": "Data", "b": "Security", "shared_topics": 1}]
+    assert net["density"] == 1.0
+    assert [(y["year"], y["density"]) for y in net["history"]] == [(2025, 1.0)]
+    runtime.store.delete_person("p-cy")  # left the company
+    cov = {t["topic"]: t for t in client.get("/api/analytics/coverage",
+                                             headers=auth(keys["admin"])).json()["topics"]}
+    assert (cov["kafka"]["active_experts"], cov["kafka"]["risk"]) == (1, "one")
+    assert cov["kafka"]["left"] == 1
+
+
+def test_spreading_puts_the_less_asked_comparable_expert_first():
+    from search.spreading import spread
+    experts = [{"id": "a", "score": 1.0, "why": ""}, {"id": "b", "score": 0.95, "why": ""},
+               {"id": "c", "score": 0.5, "why": ""}]
+    out = spread(experts, {"a": 9, "b": 1, "c": 0})
+    assert [e["id"] for e in out] == ["b", "a", "c"]  # c is not comparable (0.5 < 0.9)
+    assert out[0]["why"].endswith("asked less often lately")

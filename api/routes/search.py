@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Reader, State
-from api.learning import record_search
+from api.learning import after_search
 from api.schemas import SearchResponse
 from indexer.errors import InvalidRecord
 from indexer.records import Filters
@@ -57,7 +57,7 @@ def _answer(state: State, caller: Caller, query: str, filters: Filters,
     with state.lock:
         check_filters(state.runtime.store, filters)
         result = answerer.answer(query, filters=filters, **options)
-    record_search(state, caller, result)  # for analytics, without who asked
+    after_search(state, caller, result)  # spreading (optional) and the search log
     # Returned as is: the answer is built to the SearchResponse shape (the schema tests
     # check every response against it), and re-validating it costs milliseconds a query.
     return JSONResponse(result)
