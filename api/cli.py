@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from api.learning_cli import analytics_app, profile_app
 from api.mentoring_cli import match_command, mentors_command
 from api.runtime import Runtime
 from api.settings import Settings
@@ -518,6 +519,8 @@ def jobs(
 
 app.command(name="mentors")(mentors_command)
 app.command(name="match")(match_command)
+app.add_typer(analytics_app, name="analytics")
+app.add_typer(profile_app, name="profile")
 
 keys_app = typer.Typer(help="API keys: add, list, revoke.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")

@@ -8,10 +8,16 @@ import logging
 from typing import Any
 
 from api.deps import Caller, Forbidden
+from api.settings import Settings
 from api.state import ServerState
-from indexer.feedback import pseudonym
+from indexer.dates import document_dates
+from indexer.feedback import FeedbackLog, pseudonym
 from indexer.profiles import ProfileBook
 from indexer.query_log import QueryLog
+from indexer.records import may_read
+from indexer.store import Store
+from search.analytics import expert_load, expertise_network, search_topics, topic_coverage
+from search.profile import apply_choices, excluded_topics
 from search.spreading import RECENT_DAYS, spread
 
 log = logging.getLogger("whoknows.api")
@@ -57,7 +63,50 @@ def record_search(state: ServerState, caller: Caller, result: dict[str, Any]) ->
         queries.record(result["query"], vector, float(result.get("best_similarity", 0.0)),
                        bool(result.get("weak_match")), int(result.get("total_articles") or 0),
                        [e["id"] for e in result.get("experts", [])], voter(state, caller))
-        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=settings.query_log_days)
-        queries.forget_before(cutoff.isoformat(timespec="seconds"))
+        queries.forget_before(since(settings.query_log_days))
     except Exception:  # noqa: BLE001 - analytics must not cost a search
         log.exception("could not log a search")
+
+
+# -- the reports of the analytics API and the `whoknows analytics` commands -----------
+
+def since(days: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+
+def searches_report(store: Store, settings: Settings, days: int) -> dict[str, Any]:
+    entries = QueryLog(store).entries(since(days))
+    topics = search_topics(entries, FeedbackLog(store).votes(since(days)),
+                           settings.min_askers)
+    return {"days": days, "searches": len(entries), "min_askers": settings.min_askers,
+            "topics": topics, "gaps": [t for t in topics if t["gap"]]}
+
+
+def load_report(store: Store, days: int) -> dict[str, Any]:
+    entries = QueryLog(store).entries(since(days))
+    return {"days": days, "searches": len(entries),
+            "people": expert_load(entries, store.get_people())}
+
+
+def coverage_report(store: Store, settings: Settings, groups: tuple[str, ...] | None
+                    ) -> dict[str, Any]:
+    half_life = settings.evidence_half_life_days
+    return {"half_life_days": half_life,
+            "topics": topic_coverage(*_evidence(store, groups), half_life,
+                                     dt.datetime.now(dt.UTC).date())}
+
+
+def network_report(store: Store, by: str, groups: tuple[str, ...] | None) -> dict[str, Any]:
+    tags, authors, dates, people, _ = _evidence(store, groups)
+    return expertise_network(tags, authors, dates, people, by)
+
+
+def _evidence(store: Store, groups: tuple[str, ...] | None) -> tuple[Any, ...]:
+    """Tags of the documents ``groups`` may read, their authors, dates, the people as
+    their choices leave them, and the topics each hid or opted out of."""
+    labels = store.document_labels()
+    tags = {d: t for d, (_, t, doc_groups) in labels.items() if may_read(doc_groups, groups)}
+    choices = ProfileBook(store).choices()
+    people = {pid: apply_choices(p, choices.get(pid)) for pid, p in store.get_people().items()}
+    excluded = {pid: excluded_topics(c) for pid, c in choices.items()}
+    return tags, store.authors_by_document(), document_dates(store), people, excluded
