@@ -26,6 +26,7 @@ from api.routes import (
     people,
     profiles,
     recommendations,
+    relationships,
     search,
 )
 from api.runtime import SERVING_THREADS, Runtime
@@ -83,8 +84,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                   description="What do we know about X, and who knows about X?")
     app.state.whoknows = state
     errors.install(app, html=web.render_error)
-    for module in (health, search, people, documents, recommendations, mentoring, analytics,
-                   admin, feedback, profiles, insights):
+    for module in (health, search, people, documents, recommendations, mentoring,
+                   relationships, analytics, admin, feedback, profiles, insights):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
     app.include_router(apidocs.router)

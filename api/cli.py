@@ -27,7 +27,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from api.learning_cli import analytics_app, profile_app
-from api.mentoring_cli import match_command, mentors_command
+from api.mentoring_cli import match_command, mentoring_app, mentors_command
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer.embedders import MODELS, Embedder, make_embedder
@@ -519,6 +519,7 @@ def jobs(
 
 app.command(name="mentors")(mentors_command)
 app.command(name="match")(match_command)
+app.add_typer(mentoring_app, name="mentoring")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(profile_app, name="profile")
 
@@ -531,13 +532,15 @@ def keys_add(
     role: Annotated[str, typer.Option(help="reader, lms or admin.")],
     groups: Annotated[str, typer.Option(help="Document groups it may read: a,b")] = "",
     name: Annotated[str | None, typer.Option(help="Who or what uses it.")] = None,
+    person: Annotated[str | None, typer.Option(
+        help="The person the key stands for (a member of their own mentoring).")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Create a key; it is printed once and stored hashed."""
     from indexer.keys import KeyRing
 
     key, secret = KeyRing(_runtime(data_dir).store).add(
-        role, tuple(g.strip() for g in groups.split(",") if g.strip()), name)
+        role, tuple(g.strip() for g in groups.split(",") if g.strip()), name, person)
     err.print(f"created key {key.id} ({key.role}); keep it now, it is not shown again:")
     print(secret)
 

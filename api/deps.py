@@ -28,6 +28,7 @@ class Caller:
     role: str
     groups: tuple[str, ...] | None
     key_id: str | None = None
+    person: str | None = None  # the person the key stands for, if any
 
     def can(self, role: str) -> bool:
         return role_allows(self.role, role)
@@ -73,7 +74,7 @@ def caller_for_key(state: ServerState, secret: str) -> Caller:
     if key is None:
         raise Unauthorized("the API key is unknown or revoked", "ask an admin for a new key")
     groups = None if key.role == "admin" else key.groups
-    return Caller(role=key.role, groups=groups, key_id=key.id)
+    return Caller(role=key.role, groups=groups, key_id=key.id, person=key.person_id)
 
 
 def get_caller(state: State, authorization: Annotated[str | None, Header()] = None) -> Caller:

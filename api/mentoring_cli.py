@@ -1,10 +1,13 @@
-"""The ``whoknows mentors`` and ``whoknows match`` commands (registered in api/cli.py).
+"""The ``whoknows mentors``, ``whoknows match`` and ``whoknows mentoring ...`` commands
+(registered in api/cli.py).
 
 Examples::
 
     whoknows mentors p-nina-kowalski --cross-functional --max-tz-hours 3
     whoknows mentors p-ingrid-halvorsen --mode reverse --json
     whoknows match cohort.yaml            # the body of POST /api/mentoring/match
+    whoknows mentoring relationships --stalled-days 30
+    whoknows mentoring report --department Engineering --since 2026-01-01 --csv
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.errors import IngestError, InvalidQuery, NotFound
 from ingest.readers.base import load_yaml
+from search.mentoring import relationships as rel
 from search.mentoring.mentors import MentorCatalog, find_mentors
+from search.mentoring.report import MIN_GROUP, programme_report, report_csv
 from search.mentoring.rules import Options
 
 out = Console(soft_wrap=True)
@@ -131,3 +136,64 @@ def _print_match(result: dict[str, Any]) -> None:
     for u in result["unmatched"]:
         out.print(f"  [yellow]{escape(u['mentee'])} unmatched[/yellow] ({u['reason']}): "
                   f"{escape(u['detail'])}")
+
+
+mentoring_app = typer.Typer(help="Mentoring relationships and the programme report.",
+                            no_args_is_help=True)
+ADMIN = rel.Actor("admin")  # the CLI runs on the data folder: it is the admin
+
+
+@mentoring_app.command("relationships")
+def relationships_command(
+    state: Annotated[str | None, typer.Option(help="proposed, active, completed, declined "
+                                                  "or ended.")] = None,
+    person: Annotated[str | None, typer.Option(help="As mentor or mentee.")] = None,
+    stalled_days: Annotated[int | None, typer.Option(
+        "--stalled-days", help="Only active ones with no check-in for this many days.")
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Mentoring relationships, newest first (stalled ones with --stalled-days)."""
+    store = _catalog(data_dir).store
+    found = rel.listing(store, store.get_people(), ADMIN, state, person, stalled_days)
+    if as_json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for r in found:
+        quiet = f" · quiet since {r['quiet_since']}" if r["quiet_since"] else ""
+        out.print(f"{escape(r['id'])}  {r['state']:<9} {r['mode']:<10} "
+                  f"{escape(r['mentor'])} → {escape(', '.join(r['mentees']))}{quiet}")
+    if not found:
+        out.print("no relationships")
+
+
+@mentoring_app.command("report")
+def report_command(
+    department: Annotated[str | None, typer.Option(help="A member works here.")] = None,
+    location: Annotated[str | None, typer.Option(help="A member works here.")] = None,
+    since: Annotated[str | None, typer.Option(help="Created on or after, YYYY-MM-DD.")
+                     ] = None,
+    until: Annotated[str | None, typer.Option(help="Created on or before, YYYY-MM-DD.")
+                     ] = None,
+    stalled_days: Annotated[int, typer.Option(
+        "--stalled-days", help="Quiet this long counts as stalled.")] = rel.STALLED_DAYS,
+    min_group: Annotated[int, typer.Option(
+        "--min-group", min=MIN_GROUP, help="Figures only for at least this many.")
+    ] = MIN_GROUP,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """The programme report for L&D, in aggregates: the same as GET /api/mentoring/report."""
+    store = _catalog(data_dir).store
+    found = programme_report(store, store.get_people(), department, location, since, until,
+                             stalled_days, min_group)
+    if as_csv:
+        print(report_csv(found), end="")
+    elif as_json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        for line in report_csv(found).splitlines()[1:]:
+            section, name, value = line.split(",", 2)
+            out.print(f"{section}{'.' + name if name else ''}: {escape(value) or '-'}")

@@ -112,6 +112,7 @@ class WeightsIn(Strict):
     timezone: Weight = 0.0
     same_location: Weight = 0.0
     cross_department: Weight = 0.0
+    outcomes: Weight = Field(0.05, description="Times the mentor's outcome score (-1 to 1)")
 
 
 class PastPair(Strict):
@@ -132,6 +133,8 @@ class MatchIn(Strict):
     past_pairs: list[PastPair] = Field(default_factory=list, max_length=100_000)
     objective: Literal["best_fit", "most_matched"] = "best_fit"
     min_fit: float = Field(0.0, ge=0, le=10, description="A pair must fit better than this")
+    propose: bool = Field(False, description="Also propose a relationship for every pair "
+                          "(lms role; answered under relationships)")
 
     def arguments(self) -> dict[str, Any]:
         """The request as the arguments of ``search.mentoring.cohort.match_people``."""
@@ -183,6 +186,8 @@ class TopicCover(BaseModel):
 class Reasoned(BaseModel):
     fit: float
     coverage: float
+    outcome: float = Field(0.0, description="The mentor's outcome score, -1 to 1 (mentees' "
+                           "ratings, shrunk while they are few); adds weights.outcomes times it")
     covers: list[TopicCover]
     not_covered: list[str]
     why: str
@@ -261,6 +266,13 @@ class MatchSummary(BaseModel):
     mean_fit: float
 
 
+class Proposal(BaseModel):
+    mentee: str
+    mentor: str
+    relationship: str | None = None
+    error: str | None = None
+
+
 class MatchOut(BaseModel):
     objective: str
     mode: str
@@ -268,6 +280,7 @@ class MatchOut(BaseModel):
     unmatched: list[UnmatchedOut]
     mentors: list[MentorLoad]
     summary: MatchSummary
+    relationships: list[Proposal] | None = None
 
 
 class TopicsOut(BaseModel):

@@ -33,7 +33,7 @@ SIMILAR_SHOWN = 5
 # Why colleagues were not considered as mentors (search.mentoring.rules.RULES), short.
 LEFT_OUT = {"self": "the employee", "manager_chain": "in their manager chain or reports",
             "unavailable": "not available to mentor", "capacity": "with no place left",
-            "past_pair": "mentored them before"}
+            "past_pair": "their mentor now or before"}
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,10 @@
     ├── IngestError (422)       a file that could not be read (corrupt, no text, unknown type)
     ├── NotFound (404)          an unknown document or person id
     ├── IndexMismatch (409)     a data folder built with another embedding model
-    └── Conflict (409)          a request that contradicts itself or the index
-                                (the same person twice, more places than a mentor offers)
+    ├── Conflict (409)          a request that contradicts itself or the index
+    │                           (the same person twice, more places than a mentor offers)
+    └── NotAllowed (403)        a caller who may not make this change (a mentoring
+                                relationship changed by someone outside the pair)
 """
 
 from __future__ import annotations
@@ -49,3 +51,7 @@ class IndexMismatch(WhoknowsError):
 
 class Conflict(WhoknowsError):
     status = 409
+
+
+class NotAllowed(WhoknowsError):
+    status = 403

@@ -2,7 +2,9 @@
 
 A key looks like ``wk_<id>_<secret>``; only the SHA-256 of the whole key is kept,
 so a leaked database does not leak keys. The secret is random (32 bytes), so a
-fast hash is enough: there is nothing to brute-force.
+fast hash is enough: there is nothing to brute-force. A key may stand for a person
+(``person_id``): then its caller is that person, a member of their own mentoring
+relationships.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class ApiKey:
     groups: tuple[str, ...]
     created_at: str
     revoked: bool = False
+    person_id: str | None = None
 
     def can(self, role: str) -> bool:
         return role_allows(self.role, role)
@@ -42,20 +45,27 @@ def role_allows(held: str, needed: str) -> bool:
 class KeyRing:
     def __init__(self, store: Store) -> None:
         self.store = store
+        if "person_id" not in store.db["api_keys"].columns_dict:  # a store from before
+            with store.writing():
+                store.db["api_keys"].add_column("person_id", str)
 
-    def add(self, role: str, groups: tuple[str, ...] = (), name: str | None = None
-            ) -> tuple[ApiKey, str]:
+    def add(self, role: str, groups: tuple[str, ...] = (), name: str | None = None,
+            person_id: str | None = None) -> tuple[ApiKey, str]:
         """Create a key; return it and the secret, which is shown only this once."""
         if role not in ROLES:
             raise InvalidRecord(f"unknown role {role!r}", f"use one of {', '.join(ROLES)}")
+        if person_id is not None and not self.store.get_people([person_id]):
+            raise NotFound(f"no person with id {person_id!r}", "check the id with "
+                           "`whoknows experts`")
         key_id = secrets.token_hex(4)
         secret = f"wk_{key_id}_{secrets.token_urlsafe(32)}"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with self.store.writing():
             self.store.db["api_keys"].insert(
                 {"id": key_id, "name": name, "role": role, "groups": json.dumps(list(groups)),
-                 "hash": _hash(secret), "created_at": now, "revoked_at": None})
-        return ApiKey(key_id, name, role, tuple(groups), now), secret
+                 "hash": _hash(secret), "created_at": now, "revoked_at": None,
+                 "person_id": person_id})
+        return ApiKey(key_id, name, role, tuple(groups), now, person_id=person_id), secret
 
     def list(self) -> list[ApiKey]:
         rows = self.store.db.query("SELECT * FROM api_keys ORDER BY created_at, id")
@@ -93,4 +103,4 @@ def _hash(secret: str) -> str:
 
 def _key(row: dict) -> ApiKey:
     return ApiKey(row["id"], row["name"], row["role"], tuple(json.loads(row["groups"] or "[]")),
-                  row["created_at"], row["revoked_at"] is not None)
+                  row["created_at"], row["revoked_at"] is not None, row.get("person_id"))

@@ -96,6 +96,9 @@ ASKED = [
     ("POST", "/api/mentoring/mentors", {"profile": MENTEE, "limit": 10}, "reader"),
     ("POST", "/api/mentoring/match", {"mentees": ["p-new"]}, "lms"),
     ("GET", "/api/analytics/expertise", None, "admin"),
+    ("GET", "/api/mentoring/relationships", None, "reader"),
+    ("GET", "/api/mentoring/changes", None, "lms"),
+    ("GET", "/api/mentoring/report?min_group_size=5", None, "lms"),
     ("GET", "/?q=kafka+consumer+lag+quokka+ledger", None, "reader"),
     ("GET", "/", None, "reader"),
     ("GET", "/people/p-ana", None, "reader"),
@@ -116,6 +119,19 @@ EXEMPT = {  # routes that show neither people nor documents, and why
     "/api/admin/documents/{doc_id:path}": "deletes", "/api/admin/people/{person_id}": "deletes",
     "/api/admin/reindex": "a job", "/api/admin/jobs": "jobs",
     "/api/admin/jobs/{job_id}": "a job",
+    # Mentoring relationships: writes, and one by id; who may read which (opted-out
+    # members, notes) is asked in tests/test_mentoring_relationships*.py.
+    **dict.fromkeys(["/api/mentoring/proposals", "/api/mentoring/relationships/{rel_id}",
+                     "/api/mentoring/relationships/{rel_id}/state",
+                     "/api/mentoring/relationships/{rel_id}/mentor",
+                     "/api/mentoring/relationships/{rel_id}/goals",
+                     "/api/mentoring/relationships/{rel_id}/goals/{goal_id}/milestones",
+                     "/api/mentoring/relationships/{rel_id}/milestones/{milestone_id}/done",
+                     "/api/mentoring/relationships/{rel_id}/checkins",
+                     "/api/mentoring/relationships/{rel_id}/outcome"],
+                    "relationship writes and one by id"),
+    "/api/mentoring/people/{person_id}/confirmed-skills": "an opted-out person answers "
+    "404 (tests/test_mentoring_relationships_api.py)",
 }
 
 

@@ -12,6 +12,7 @@ from indexer.errors import NotFound
 from indexer.records import Filters
 from search.mentoring.cohort import match_people
 from search.mentoring.mentors import MentorCatalog, find_mentors
+from search.mentoring.relationships import Actor, propose_pairs
 from search.mentoring.rules import Options
 
 router = APIRouter(prefix="/api/mentoring", tags=["mentoring"])
@@ -65,7 +66,12 @@ def match(body: MatchIn, state: State, caller: Lms) -> dict[str, Any]:
     """One global assignment of a cohort's mentees to mentors; see docs/mentoring.md."""
     state.warm_up()
     with state.lock:
-        return run_match(body, state.catalog(), caller.filters())
+        result = run_match(body, state.catalog(), caller.filters())
+    if body.propose:
+        result["relationships"] = propose_pairs(
+            state.runtime.store, state.catalog().people(),
+            Actor(caller.role, caller.person), result["pairs"], body.mode)
+    return result
 
 
 def run_match(body: MatchIn, catalog: MentorCatalog, filters: Filters | None) -> dict[str, Any]:

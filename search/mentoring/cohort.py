@@ -80,7 +80,8 @@ def match_cohort(model: FitModel, mentees: Sequence[Person], mentors: Sequence[P
                  capacities: Mapping[str, int] | None = None,
                  past_pairs: Iterable[tuple[str, str]] = (), objective: str = "best_fit",
                  min_fit: float = 0.0, expertise: Expertise | None = None,
-                 weights: FitWeights | None = None) -> dict[str, Any]:
+                 weights: FitWeights | None = None,
+                 outcomes: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Assign ``mentees`` to ``mentors``; every pair and every unmatched mentee says why."""
     options = (options or Options()).check()
     for side, group in (("mentees", mentees), ("mentors", mentors)):
@@ -91,7 +92,7 @@ def match_cohort(model: FitModel, mentees: Sequence[Person], mentors: Sequence[P
     caps = _capacities(mentors, capacities or {}, objective, options)
     everyone = {**people, **{p.id: p for p in [*mentees, *mentors]}}
     rules = rule_matrices(mentees, mentors, options, everyone, caps, past_pairs)
-    fit = model.score(mentees, mentors, expertise, weights)
+    fit = model.score(mentees, mentors, expertise, weights, outcomes)
     allowed = feasible(rules) & (fit.coverage > 0) & (fit.values > min_fit)
     assignment = solve(fit.values, allowed, caps, objective)
     pairs = [_pair(fit, i, int(j)) for i, j in enumerate(assignment) if j >= 0]
@@ -114,8 +115,11 @@ def match_people(catalog: MentorCatalog, mentees: Sequence[str | Person],
                  weights: FitWeights | None = None) -> dict[str, Any]:
     """A cohort match by ids of indexed people or inline profiles (``Person`` records not
     in the store); no ``mentors``: everyone in the mentor pool. The API and the CLI call
-    this; ``filters`` is the caller's reach into the written evidence."""
-    stored = catalog.people()
+    this; ``filters`` is the caller's reach into the written evidence. Relationships so
+    far count: mentors offer their free places, pairs together now or that ended badly
+    are past pairs, and outcomes count in the fit."""
+    past = catalog.history()
+    stored = {p.id: p for p in past.with_free_places(catalog.people().values())}
     found_mentees = resolve(mentees, stored, "mentee")
     if mentors is None:
         found_mentors = sorted((p for p in stored.values() if p.in_mentor_pool()),
@@ -123,8 +127,8 @@ def match_people(catalog: MentorCatalog, mentees: Sequence[str | Person],
     else:
         found_mentors = resolve(mentors, stored, "mentor")
     return match_cohort(catalog.model, found_mentees, found_mentors, stored, options,
-                        capacities, past_pairs, objective, min_fit,
-                        catalog.expertise(filters), weights)
+                        capacities, [*past_pairs, *past.blocked_pairs()], objective, min_fit,
+                        catalog.expertise(filters), weights, past.outcomes)
 
 
 def resolve(items: Sequence[str | Person], stored: Mapping[str, Person],

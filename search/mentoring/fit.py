@@ -16,8 +16,10 @@ A mentee's topics are their goals (weight 1) and the skills they hold at level
 A pair's fit is the weighted mean topic fit over the mentee's topics, so it
 says how much of what they want the mentor covers (0 to 1), plus optional
 bonuses (shared language, close time zone, same location, another department)
-only where that coverage is positive. Each distinct topic and skill name is
-embedded once and cached; the rest is matrix products.
+and the mentor's outcomes (``outcomes`` times their outcome score in [-1, 1], see
+``search.mentoring.relationships.outcome_score``) only where that coverage is
+positive. Each distinct topic and skill name is embedded once and cached; the rest is
+matrix products.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class FitWeights:
     timezone: float = 0.0         # times (1 - hours apart / 12)
     same_location: float = 0.0
     cross_department: float = 0.0
+    outcomes: float = 0.05        # times the mentor's outcome score, -1 to 1: gently
 
 
 @dataclass(frozen=True)
@@ -144,18 +147,23 @@ class FitModel:
         return np.vstack([known[t] for t in texts]).astype(np.float32)
 
     def score(self, mentees: Sequence[Person], mentors: Sequence[Person],
-              expertise: Expertise | None = None,
-              weights: FitWeights | None = None) -> Fit:
+              expertise: Expertise | None = None, weights: FitWeights | None = None,
+              outcomes: Mapping[str, float] | None = None) -> Fit:
+        """``outcomes``: mentor id -> outcome score in [-1, 1] (none: 0)."""
         w = weights or self.weights
-        return Fit(self, list(mentees), list(mentors), expertise or Expertise(), w)
+        return Fit(self, list(mentees), list(mentors), expertise or Expertise(), w,
+                   outcomes or {})
 
 
 class Fit:
     """The fit of every mentee (rows) to every mentor (columns), and why."""
 
     def __init__(self, model: FitModel, mentees: list[Person], mentors: list[Person],
-                 expertise: Expertise, weights: FitWeights) -> None:
+                 expertise: Expertise, weights: FitWeights,
+                 outcomes: Mapping[str, float] | None = None) -> None:
         self.mentees, self.mentors, self.weights = mentees, mentors, weights
+        self.outcomes = np.array([(outcomes or {}).get(p.id, 0.0) for p in mentors],
+                                 dtype=np.float32)
         total = max(weights.skills + weights.documents, 1e-12)
         self._ws, self._wd = weights.skills / total, weights.documents / total
         self._topics(mentees)
@@ -298,6 +306,8 @@ class Fit:
                     equal = (a[:, None] == b[None, :])
                     known = (a[:, None] >= 0) & (b[None, :] >= 0)
                     bonus += weight * (known & (equal if same else ~equal))
+        if w.outcomes and len(self.outcomes):
+            bonus += w.outcomes * self.outcomes[None, :]
         return np.where(self.coverage > 0, bonus, 0.0).astype(np.float32)
 
     # -- explaining ----------------------------------------------------------
@@ -331,6 +341,7 @@ class Fit:
                          key=lambda x: (-x["fit"] * x["weight"], x["topic"]))
         return {"fit": round(float(self.values[i, j]), 4),
                 "coverage": round(float(self.coverage[i, j]), 4),
+                "outcome": round(float(self.outcomes[j]), 4),
                 "covers": covered,
                 "not_covered": [x["topic"] for x in topics if x["fit"] <= 0],
                 "why": explain(covered, [x["topic"] for x in topics if x["fit"] <= 0])}

@@ -2,7 +2,10 @@
 
 ``MentorCatalog`` reads people and the written evidence from the store once per
 store change; ``find_mentors`` ranks every other visible person who passes the
-rules (``search.mentoring.rules``) by fit (``search.mentoring.fit``). Modes:
+rules (``search.mentoring.rules``) by fit (``search.mentoring.fit``). The history of
+relationships (``search.mentoring.relationships.history``) counts too: a mentor's
+places are those still free, pairs together now or that ended badly are never
+suggested, and a mentor's outcomes count gently in the fit. Modes:
 
 - ``standard``: the mentor covers the employee's goals and skill gaps;
 - ``reverse``: a junior mentors the senior employee on skills where the junior
@@ -24,6 +27,7 @@ from indexer.embedders import Embedder
 from indexer.records import Filters, Person, may_read
 from indexer.store import Store
 from search.mentoring.fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of
+from search.mentoring.relationships import History, history
 from search.mentoring.rules import RULES, Options, feasible, rule_matrices, violations
 
 
@@ -50,6 +54,11 @@ class MentorCatalog:
 
     def people(self) -> dict[str, Person]:
         return self.store.get_people()
+
+    def history(self) -> History:
+        """What the relationships so far mean for suggestions: places held, pairs
+        blocked, outcomes (read fresh each time: a place taken counts at once)."""
+        return history(self.store)
 
     def expertise(self, filters: Filters | None = None) -> Expertise:
         """The documents the caller may read (``filters.groups``), by author."""
@@ -93,13 +102,16 @@ def find_mentors(catalog: MentorCatalog, mentee: Person, options: Options | None
     options = (options or Options()).check()
     people = dict(catalog.people() if people is None else people)
     everyone = {**people, mentee.id: mentee}
+    past = catalog.history()
     # People who opted out are not candidates at all: they are not even counted.
-    candidates = sorted((p for p in people.values() if p.visible and p.id != mentee.id),
-                        key=lambda p: p.id)
-    rules = rule_matrices([mentee], candidates, options, everyone)
+    candidates = sorted(past.with_free_places(
+        p for p in people.values() if p.visible and p.id != mentee.id), key=lambda p: p.id)
+    rules = rule_matrices([mentee], candidates, options, everyone,
+                          past_pairs=past.blocked_pairs())
     ok = feasible(rules)[0] if candidates else np.zeros(0, dtype=bool)
     allowed = [p for p, keep in zip(candidates, ok, strict=True) if keep]
-    fit = catalog.model.score([mentee], allowed, catalog.expertise(filters), weights)
+    fit = catalog.model.score([mentee], allowed, catalog.expertise(filters), weights,
+                              past.outcomes)
     order = sorted((j for j in range(len(allowed)) if fit.coverage[0, j] > 0),
                    key=lambda j: (-float(fit.values[0, j]), allowed[j].id))
     mentors = [_mentor(fit, j) for j in order[:limit]]

@@ -9,7 +9,8 @@ Every pair is checked the same way for one employee and for a whole cohort:
 - options: cross-functional (another department), a seniority gap window
   (inverted in reverse mentoring, where the mentor is the junior one), a shared
   language, at most N hours between time zones, the same location;
-- in a cohort, past pairs are never repeated.
+- past pairs are never repeated: in a cohort those the request lists, and everywhere
+  the pairs that are together now or ended badly (``search.mentoring.relationships``).
 
 ``violations`` checks one pair and reads like the rules; ``rule_matrices``
 checks every mentee against every mentor at once with numpy. A property test
@@ -41,7 +42,7 @@ RULES = {
     "language": "shares no language",
     "timezone": "is too many hours away (or a time zone is unknown)",
     "location": "works in another location (or it is unknown)",
-    "past_pair": "mentored this mentee before",
+    "past_pair": "mentors this mentee now, or mentored them before",
 }
 # Offsets are compared on a winter and a summer day, so "at most N hours apart"
 # holds all year round; a fixed year keeps answers reproducible.
