@@ -54,9 +54,8 @@ class KeyRing:
         """Create a key; return it and the secret, which is shown only this once."""
         if role not in ROLES:
             raise InvalidRecord(f"unknown role {role!r}", f"use one of {', '.join(ROLES)}")
-        if person_id is not None and not self.store.get_people([person_id]):
-            raise NotFound(f"no person with id {person_id!r}", "check the id with "
-                           "`whoknows experts`")
+        if person_id is not None:
+            self._check_person(person_id)
         key_id = secrets.token_hex(4)
         secret = f"wk_{key_id}_{secrets.token_urlsafe(32)}"
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -66,6 +65,28 @@ class KeyRing:
                  "hash": _hash(secret), "created_at": now, "revoked_at": None,
                  "person_id": person_id})
         return ApiKey(key_id, name, role, tuple(groups), now, person_id=person_id), secret
+
+    def bind(self, key_id: str, person_id: str) -> None:
+        """The key stands for this person (their profile, their mentoring)."""
+        self._check_person(person_id)
+        with self.store.writing():
+            cursor = self.store.db.execute("UPDATE api_keys SET person_id = ? WHERE id = ?",
+                                           [person_id, key_id])
+        if cursor.rowcount == 0:
+            raise NotFound(f"no key with id {key_id!r}", "see `whoknows keys list`")
+
+    def person_of(self, key_id: str | None) -> str | None:
+        """The person the key stands for, if any: the one definition of that binding."""
+        if key_id is None:
+            return None
+        row = self.store.db.execute("SELECT person_id FROM api_keys WHERE id = ?",
+                                    [key_id]).fetchone()
+        return row[0] if row else None
+
+    def _check_person(self, person_id: str) -> None:
+        if not self.store.get_people([person_id]):
+            raise NotFound(f"no person with id {person_id!r}",
+                           "check the id with `whoknows experts`")
 
     def list(self) -> list[ApiKey]:
         rows = self.store.db.query("SELECT * FROM api_keys ORDER BY created_at, id")

@@ -1,4 +1,4 @@
-"""People's choices about their own profile, and which key speaks for which person.
+"""People's choices about their own profile.
 
 A choice is one of ``CHOICES`` on a topic (a skill name, a tag, any few words):
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from indexer.errors import InvalidRecord, NotFound
 from indexer.feedback import now
+from indexer.keys import KeyRing
 from indexer.store import Store
 
 CHOICES = ("confirm", "hide", "ask_me", "learn", "opt_out")
@@ -48,7 +49,8 @@ def topic_key(topic: str) -> str:
 
 
 class ProfileBook:
-    """The ``profile_choices`` and ``key_people`` tables, created on first use."""
+    """The ``profile_choices`` table, created on first use. Which person a key stands for
+    is the key's own record (``indexer.keys``), one binding for profiles and mentoring."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -57,8 +59,6 @@ class ProfileBook:
                 {"person_id": str, "kind": str, "topic_key": str, "topic": str,
                  "level": int, "at": str},
                 pk=("person_id", "kind", "topic_key"), if_not_exists=True)
-            store.db["key_people"].create({"key_id": str, "person_id": str}, pk="key_id",
-                                          if_not_exists=True)
 
     @property
     def generation(self) -> int:
@@ -104,20 +104,6 @@ class ProfileBook:
 
     def of(self, person_id: str) -> Choices:
         return self.choices([person_id]).get(person_id, Choices())
-
-    def bind_key(self, key_id: str, person_id: str) -> None:
-        """The key speaks for this person: they may see and change their own profile."""
-        self.store.get_person(person_id)
-        with self.store.writing():
-            self.store.db["key_people"].upsert({"key_id": key_id, "person_id": person_id},
-                                               pk="key_id")
-
-    def person_of(self, key_id: str | None) -> str | None:
-        if key_id is None:
-            return None
-        row = self.store.db.execute("SELECT person_id FROM key_people WHERE key_id = ?",
-                                    [key_id]).fetchone()
-        return row[0] if row else None
 
     def _delete(self, person_id: str, kind: str, topic: str) -> int:
         return self.store.db.execute(
