@@ -21,7 +21,9 @@ from api.routes import (
     feedback,
     health,
     insights,
+    learning_pages,
     mentoring,
+    mentoring_pages,
     pages,
     people,
     profiles,
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None,
                    relationships, analytics, admin, feedback, profiles, insights):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     app.include_router(pages.router)  # the web pages (HTML, not in the OpenAPI schema)
+    app.include_router(learning_pages.router)  # thumbs, own profile, analytics
+    app.include_router(mentoring_pages.router)  # ask a mentor, relationships, the report
     app.include_router(apidocs.router)
     # Before /static, which would otherwise answer (404) for everything below it.
     app.mount(apidocs.ASSETS_URL, StaticFiles(directory=apidocs.ASSETS_DIR), name="swagger")

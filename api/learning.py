@@ -34,7 +34,7 @@ def may_edit_profile(state: ServerState, caller: Caller, person_id: str) -> None
     their behalf; anyone else is refused."""
     if caller.can("lms"):
         return
-    if ProfileBook(state.runtime.store).person_of(caller.key_id) == person_id:
+    if caller.person is not None and caller.person == person_id:
         return
     raise Forbidden("only the person (with a key bound to them), the LMS or an admin may "
                     "see and change this profile",

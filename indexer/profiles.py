@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 
 from indexer.errors import InvalidRecord, NotFound
 from indexer.feedback import now
-from indexer.keys import KeyRing
 from indexer.store import Store
 
 CHOICES = ("confirm", "hide", "ask_me", "learn", "opt_out")

@@ -263,3 +263,40 @@ def test_a_server_with_keys_asks_for_one(shots, page, server):
     finally:
         with state.lock:
             ring.revoke(key.id)  # back to open mode for the other tests
+
+
+def test_thumbs_and_why_on_results_and_experts(shots, page, server):
+    from indexer.feedback import FeedbackLog
+    _, state = server
+    try:
+        page.goto("/?q=kafka+consumer+lag")
+        second = page.locator("ol.hits li.hit").nth(1)
+        second.get_by_role("button", name="This helped").click()
+        page.wait_for_url("**/?q=kafka+consumer+lag*")
+        assert "1 colleague said this helped" in page.locator("ol.hits").inner_text()
+        expert = page.locator("#people .expert").first
+        expert.get_by_role("button", name="Not an expert on this").click()
+        page.wait_for_url("**/?q=kafka+consumer+lag*")
+        assert "1 colleague said they are not an expert on this" in \
+            page.locator("#people").inner_text()
+        shoot(page, "feedback", shots)
+        page.goto("/analytics")
+        assert page.get_by_role("heading", name="Topics with one or no active expert")\
+            .is_visible()
+        shoot(page, "analytics", shots)
+    finally:
+        with state.lock:  # the other tests see the demo as it was
+            FeedbackLog(state.runtime.store).forget_before("9999")
+
+
+def test_a_person_hides_and_restores_a_skill(shots, page):
+    page.goto("/profile?person=p-amara-okafor")
+    row = page.locator("table.skills tbody tr").first
+    name = row.locator("th").inner_text().split(" level")[0].strip()
+    row.get_by_role("button", name="Hide").click()
+    assert f"Saved: hide {name}" in page.get_by_role("status").inner_text()
+    hidden = page.locator("table.skills tr.state-hidden", has_text=name)
+    assert hidden.count() == 1
+    shoot(page, "profile", shots)
+    hidden.get_by_role("button", name="Show again").click()
+    assert page.locator("table.skills tr.state-hidden", has_text=name).count() == 0

@@ -8,7 +8,6 @@ from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer.keys import KeyRing
-from indexer.profiles import ProfileBook
 from ingest.pipeline import Ingester
 
 
@@ -37,8 +36,7 @@ def runtime(tmp_path):
 def keys(runtime):
     ring = KeyRing(runtime.store)
     admin = ring.add("admin")[1]
-    ana_key, ana = ring.add("reader", name="ana")
-    ProfileBook(runtime.store).bind_key(ana_key.id, "p-ana")
+    ana = ring.add("reader", name="ana", person_id="p-ana")[1]
     return {"admin": admin, "ana": ana, "other": ring.add("reader")[1],
             "lms": ring.add("lms")[1]}
 
@@ -158,3 +156,22 @@ def test_spreading_puts_the_less_asked_comparable_expert_first():
     out = spread(experts, {"a": 9, "b": 1, "c": 0})
     assert [e["id"] for e in out] == ["b", "a", "c"]  # c is not comparable (0.5 < 0.9)
     assert out[0]["why"].endswith("asked less often lately")
+
+
+def test_pages_thumbs_profile_and_analytics(client, keys):
+    client.cookies.set("whoknows_key", keys["ana"])
+    page = client.get("/", params={"q": "kafka"})
+    assert page.status_code == 200 and 'value="helped"' in page.text
+    r = client.post("/feedback", data={"q": "kafka", "id": "d2", "verdict": "helped",
+                                       "next": "/?q=kafka"}, follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/?q=kafka")
+    assert "1 colleague said this helped" in client.get("/", params={"q": "kafka"}).text
+    own = client.get("/profile")
+    assert own.status_code == 200 and "Kafka" in own.text
+    r = client.post("/profile/choices", data={"person": "p-ana", "action": "ask_me",
+                                              "topic": "schema registry"})
+    assert r.status_code == 200 and "Saved: ask me schema registry" in r.text
+    assert client.get("/analytics").status_code == 403
+    client.cookies.set("whoknows_key", keys["admin"])
+    board = client.get("/analytics")
+    assert board.status_code == 200 and "Knowledge gaps" in board.text

@@ -67,7 +67,7 @@ def view(state: ServerState, caller: Caller, person_id: str) -> dict[str, Any]:
 @router.get("/me", response_model=ProfileOut)
 def my_profile(state: State, caller: Reader) -> dict[str, Any]:
     """The profile of the person the caller's key is bound to."""
-    person_id = ProfileBook(state.runtime.store).person_of(caller.key_id)
+    person_id = caller.person
     if person_id is None:
         raise NotFound("this key is not bound to a person",
                        "an admin binds one with `whoknows keys add --role reader --person ID`")
