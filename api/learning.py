@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from typing import Any
 
 from api.deps import Caller, Forbidden
@@ -21,6 +22,8 @@ from search.profile import apply_choices, excluded_topics
 from search.spreading import RECENT_DAYS, spread
 
 log = logging.getLogger("whoknows.api")
+PURGE_EVERY_S = 600.0
+_purged = -PURGE_EVERY_S  # when this process last deleted searches past the retention
 
 
 def voter(state: ServerState, caller: Caller) -> str:
@@ -63,7 +66,10 @@ def record_search(state: ServerState, caller: Caller, result: dict[str, Any]) ->
         queries.record(result["query"], vector, float(result.get("best_similarity", 0.0)),
                        bool(result.get("weak_match")), int(result.get("total_articles") or 0),
                        [e["id"] for e in result.get("experts", [])], voter(state, caller))
-        queries.forget_before(since(settings.query_log_days))
+        global _purged
+        if time.monotonic() - _purged > PURGE_EVERY_S:  # retention, not on every search
+            queries.forget_before(since(settings.query_log_days))
+            _purged = time.monotonic()
     except Exception:  # noqa: BLE001 - analytics must not cost a search
         log.exception("could not log a search")
 

@@ -58,6 +58,8 @@ class FeedbackLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        if store.db["feedback"].exists():
+            return
         with store.writing():
             store.db["feedback"].create(
                 {"target": str, "target_id": str, "voter": str, "query_key": str,

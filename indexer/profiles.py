@@ -53,6 +53,8 @@ class ProfileBook:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        if store.db["profile_choices"].exists():
+            return
         with store.writing():
             store.db["profile_choices"].create(
                 {"person_id": str, "kind": str, "topic_key": str, "topic": str,

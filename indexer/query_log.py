@@ -35,6 +35,8 @@ class QueryLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        if store.db["query_log"].exists():  # no write lock on every search
+            return
         with store.writing():
             store.db["query_log"].create(
                 {"id": int, "query": str, "vector": bytes, "at": str, "asker": str,

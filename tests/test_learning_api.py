@@ -175,3 +175,16 @@ def test_pages_thumbs_profile_and_analytics(client, keys):
     client.cookies.set("whoknows_key", keys["admin"])
     board = client.get("/analytics")
     assert board.status_code == 200 and "Knowledge gaps" in board.text
+
+
+def test_searches_past_the_retention_are_forgotten(client, keys, runtime, monkeypatch):
+    import numpy as np
+
+    from api import learning
+    from indexer.query_log import QueryLog
+    monkeypatch.setattr(learning, "_purged", -learning.PURGE_EVERY_S)
+    QueryLog(runtime.store).record("old search", np.ones(4, np.float32), 0.5, False, 1, [],
+                                   at="2000-01-01T00:00:00+00:00")
+    client.get("/api/search", params={"q": "kafka"}, headers=auth(keys["other"]))
+    kept = [e.query for e in QueryLog(runtime.store).entries()]
+    assert kept == ["kafka"]  # 90 days by default (WHOKNOWS_QUERY_LOG_DAYS)
