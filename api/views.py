@@ -268,10 +268,17 @@ def resolve(candidates: list[Person], text: str) -> list[Person]:
     return []
 
 
-def goals_profile(text: str) -> Person:
-    """Someone described only by what they want to learn (comma or line separated)."""
+def goals_profile(text: str, state: ServerState | None = None,
+                  caller: Caller | None = None) -> Person:
+    """Someone described by what they want to learn (comma or line separated): the
+    caller's own person with these goals when their key stands for one (so the rules of
+    mentoring know their manager chain), else nobody in particular."""
     # The same bounds as POST /api/recommendations: 20 goals of at most 200 characters.
     goals = [g.strip()[:200] for g in text.replace("\n", ",").split(",") if g.strip()][:20]
+    if state is not None and caller is not None and caller.person:
+        own = state.runtime.store.get_people([caller.person]).get(caller.person)
+        if own is not None:
+            return replace(own, goals=tuple(goals))
     return parse_person({"id": "inline", "name": "you", "goals": goals})
 
 

@@ -194,3 +194,34 @@ def test_the_report_and_its_csv_over_the_api_and_the_cli(api, keys, runtime):
     cli = CliRunner().invoke(cli_app, ["mentoring", "relationships", "--state", "proposed",
                                        "--json", "--data-dir", str(runtime.settings.data_dir)])
     assert cli.exit_code == 0 and len(json.loads(cli.output)) == 5
+
+
+def test_a_mentee_asks_from_the_mentors_page_and_sees_it_on_their_page(api, keys):
+    secret = keys["me"]["Authorization"].split()[1]
+    api.cookies.set("whoknows_key", secret)
+    page = api.get("/mentors", params={"goals": "rust"})
+    assert "Ask Ana to mentor me" in page.text
+    r = api.post("/mentoring/request", data={"mentor": "ana", "goals": ["rust"]},
+                 headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/mentoring?made=rel-")
+    mine = api.get(r.headers["location"])
+    assert "Your mentoring relationships" in mine.text
+    row = mine.text.split("<tbody>")[1]
+    assert ">Ana</a>" in row and ">Me</a>" in row and "proposed" in row and "rust" in row
+    r = api.post("/mentoring/request", data={"mentor": "ana"},
+                 headers={"Origin": "https://elsewhere.example"}, follow_redirects=False)
+    assert r.status_code == 403  # a form posted from another site
+    assert api.get("/mentoring/report").status_code == 403  # not for a reader
+
+
+def test_the_report_page_and_its_csv_for_l_and_d(api, keys):
+    api.cookies.set("whoknows_key", keys["lms"]["Authorization"].split()[1])
+    for mentor in ("ana", "cy", "dee", "bo", "boss"):
+        assert api.post(PROPOSE, json={"mentor": mentor, "mentees": ["kim"]},
+                        headers=keys["lms"]).status_code == 201
+    page = api.get("/mentoring/report")
+    assert page.status_code == 200 and "<h2>5 relationships</h2>" in page.text
+    assert "Kim" not in page.text  # aggregates only
+    data = api.get("/mentoring/report.csv", params={"location": "Berlin"})
+    assert data.headers["content-type"].startswith("text/csv")
+    assert "relationships,,1" in data.text.splitlines()  # ana, in Berlin

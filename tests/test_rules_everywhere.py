@@ -99,6 +99,9 @@ ASKED = [
     ("GET", "/api/mentoring/relationships", None, "reader"),
     ("GET", "/api/mentoring/changes", None, "lms"),
     ("GET", "/api/mentoring/report?min_group_size=5", None, "lms"),
+    ("GET", "/mentoring", None, "reader"),
+    ("GET", "/mentoring/report", None, "lms"),
+    ("GET", "/mentoring/report.csv", None, "lms"),
     ("GET", "/?q=kafka+consumer+lag+quokka+ledger", None, "reader"),
     ("GET", "/", None, "reader"),
     ("GET", "/people/p-ana", None, "reader"),
@@ -130,6 +133,7 @@ EXEMPT = {  # routes that show neither people nor documents, and why
                      "/api/mentoring/relationships/{rel_id}/checkins",
                      "/api/mentoring/relationships/{rel_id}/outcome"],
                     "relationship writes and one by id"),
+    "/mentoring/request": "a form that proposes a relationship (a write)",
     "/api/mentoring/people/{person_id}/confirmed-skills": "an opted-out person answers "
     "404 (tests/test_mentoring_relationships_api.py)",
 }

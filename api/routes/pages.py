@@ -97,8 +97,8 @@ def mentors_page(request: Request, state: State, caller: PageReader, employee: s
             context["result"] = views.find_mentors(state, caller, matches[0],
                                                    state.catalog())
     elif goals.strip():
-        context["result"] = views.find_mentors(state, caller, views.goals_profile(goals),
-                                               state.catalog())
+        mentee = views.goals_profile(goals, state, caller)
+        context["result"] = views.find_mentors(state, caller, mentee, state.catalog())
     return render(request, "mentors.html", context)
 
 
