@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indexer.dates import document_dates
-from indexer.embedders import Embedder, embed_queries, normalise
+from indexer.embedders import Embedder, cosine_floor, embed_queries, normalise, rescale
 from indexer.profiles import ProfileBook
 from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
@@ -120,6 +120,7 @@ class ExpertRanker:
                  feedback: Feedback | None = None) -> None:
         self.store = store
         self.embedder = embedder
+        self.cosine_floor = cosine_floor(embedder)  # skill and profile cosines, common scale
         self.weights = weights or ExpertWeights()
         self.recency = recency or Recency()
         self.feedback = feedback  # None: no feedback moves people
@@ -163,8 +164,9 @@ class ExpertRanker:
         profile, skills = self._profile_scores(known, query, query_vector)
         # Focus and activity describe what a person wrote that the caller may read, and
         # only count for people with evidence for this query, or a matching profile.
+        query_stems = {stem(t) for t in terms(query)}
         candidates = {p for p in votes.keys() | profile.keys()
-                      if not self._excluded(known, p, query, query_vector)}
+                      if not self._excluded(known, p, query_stems, query_vector)}
         said = (self.feedback.effects(query_vector, "person", query)
                 if self.feedback is not None else {})
         evidence = _min_max({p: sum(v.share for v in vs) for p, vs in votes.items()}, candidates)
@@ -205,20 +207,20 @@ class ExpertRanker:
                               self._freshness(known, votes.get(hit.id, [])))
         return hits[:limit]
 
-    def _excluded(self, known: _Profiles, pid: str, query: str,
+    def _excluded(self, known: _Profiles, pid: str, query_stems: set[str],
                   query_vector: np.ndarray) -> bool:
         """The person hid a skill or opted out of a topic that this query is about (the
         rule that matches a declared skill to a query)."""
         topics = known.excluded.get(pid)
         if not topics:
             return False
-        query_stems = {stem(t) for t in terms(query)}
         for topic in topics:
             topic_stems = {stem(t) for t in terms(topic)}
             if topic_stems and topic_stems <= query_stems:
                 return True
             vector = known.skill_vectors.get(topic)
-            if vector is not None and float(vector @ query_vector) >= self.weights.skill_threshold:
+            if vector is not None and float(rescale(
+                    vector @ query_vector, self.cosine_floor)) >= self.weights.skill_threshold:
                 return True
         return False
 
@@ -248,7 +250,7 @@ class ExpertRanker:
                         ) -> tuple[dict[str, float], dict[str, list[dict]]]:
         """profile score in [0, 1] and the matched skills, per person with a profile."""
         query_stems = {stem(t) for t in terms(query)}
-        similarity = {name: float(vec @ query_vector)
+        similarity = {name: float(rescale(vec @ query_vector, self.cosine_floor))
                       for name, vec in known.skill_vectors.items()}
         for name in similarity:
             name_stems = {stem(t) for t in terms(name)}
@@ -256,7 +258,7 @@ class ExpertRanker:
                 similarity[name] = 1.0  # the skill is named in the query
         profile_sim = {}
         if len(known.profile_ids):
-            sims = known.profile_vectors @ query_vector
+            sims = rescale(known.profile_vectors @ query_vector, self.cosine_floor)
             profile_sim = dict(zip(known.profile_ids, sims.tolist(), strict=True))
         scores: dict[str, float] = {}
         matched: dict[str, list[dict]] = {}

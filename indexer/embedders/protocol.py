@@ -28,6 +28,21 @@ class Embedder(Protocol):
         ...
 
 
+def cosine_floor(embedder: Embedder) -> float:
+    """Where the model's cosines start to mean anything: its ``cosine_floor`` (0 for a
+    model without one). Thresholds on cosines (weak match, evidence about the question,
+    skill matches, mentoring fit, similar questions) are written on MiniLM's scale; a
+    model whose cosines run high (e5: 0.8 for nearly anything) declares the floor that
+    maps its cosines onto that scale, see :func:`rescale`."""
+    return float(getattr(embedder, "cosine_floor", 0.0))
+
+
+def rescale(cosines: np.ndarray | float, floor: float) -> np.ndarray | float:
+    """Cosines on the common scale: ``(cos - floor) / (1 - floor)``; a floor of 0 leaves
+    them as they are. Linear, so it never changes an order (nor min-max fusion)."""
+    return cosines if floor == 0.0 else (cosines - floor) / (1.0 - floor)
+
+
 def embed_queries(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
     """The vectors of ``texts`` read as queries: the embedder's ``embed_queries`` where
     its model tells queries from passages, else its ``embed``."""
