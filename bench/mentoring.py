@@ -2,6 +2,7 @@
 
     python bench/mentoring.py                      # MiniLM (the product's model)
     python bench/mentoring.py --embedder hashing   # no model, seconds
+    python bench/mentoring.py --year               # a simulated year of a programme
 
 Cohorts are generated with a fixed seed. For every case the solver's total fit must be
 at least the greedy baseline's (same scores, same feasible pairs), and every chosen
@@ -9,6 +10,9 @@ pair is re-checked with the pair-by-pair rules: violations must be 0. Then 1,000
 mentees x 500 mentors with capacity 2 is timed: fit matrix, rule matrices and solve
 separately, and the whole ``match_cohort`` (reasons included). Writes
 bench/results/mentoring.json (mentoring-hashing.json with --embedder hashing).
+With --year, instead: a simulated year of a programme on the demo company at 10x its
+size, its report's figures and the time of each endpoint (bench/mentoring_year.py;
+bench/results/mentoring-year.json).
 """
 
 from __future__ import annotations
@@ -166,7 +170,15 @@ def main() -> None:
     parser.add_argument("--embedder", default="minilm", help="minilm or hashing")
     parser.add_argument("--cases", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--year", action="store_true",
+                        help="a simulated year of a programme instead (mentoring_year.py)")
+    parser.add_argument("--scale", type=int, default=10, help="--year: times the demo")
+    parser.add_argument("--cohort", type=int, default=60, help="--year: mentees a quarter")
+    parser.add_argument("--repeat", type=int, default=20, help="--year: calls per endpoint")
     args = parser.parse_args()
+    if args.year:
+        year(args)
+        return
     embedder = make_embedder(args.embedder if args.embedder != "hashing" else "hashing-2048")
     getattr(embedder, "warm_up", lambda: None)()
     rng = random.Random(args.seed)
@@ -198,6 +210,17 @@ def main() -> None:
     name = "mentoring" if args.embedder == "minilm" else f"mentoring-{args.embedder}"
     path = write_results(name, {"summary": summary, "large": big, "cases": cases})
     print(f"wrote {path}")
+
+
+def year(args: argparse.Namespace) -> None:
+    from mentoring_year import programme_year, summary_lines
+
+    name = "hashing-2048" if args.embedder == "hashing" else args.embedder
+    result = programme_year(name, args.seed, args.scale, args.cohort, args.repeat)
+    for line in summary_lines(result):
+        print(line)
+    suffix = "" if args.embedder == "minilm" else f"-{args.embedder}"
+    print(f"wrote {write_results('mentoring-year' + suffix, result)}")
 
 
 if __name__ == "__main__":

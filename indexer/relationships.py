@@ -260,8 +260,7 @@ class Relationships:
         rows = list(self.db.query("SELECT * FROM mentoring_relationships WHERE id = ?",
                                   [rel_id]))
         if not rows:
-            raise NotFound(f"no mentoring relationship {rel_id!r}",
-                           "list them with GET /api/mentoring/relationships")
+            raise missing(rel_id)
         return rows[0]
 
     def _goal(self, rel_id: str, goal_id: int) -> dict[str, Any]:
@@ -370,6 +369,12 @@ class Relationships:
     def last_cursor(self) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM mentoring_events"
                                ).fetchone()[0]
+
+
+def missing(rel_id: str) -> NotFound:
+    """The answer for an unknown relationship, and for one the caller may not see."""
+    return NotFound(f"no mentoring relationship {rel_id!r}",
+                    "list them with GET /api/mentoring/relationships")
 
 
 def _next_states(current: str, allowed_from: Mapping[str, Iterable[str]]) -> str:

@@ -110,7 +110,10 @@ def test_the_pair_works_through_the_api_and_notes_stay_with_them(api, keys):
     notes = {k: api.get(f"{BASE}/{rid}", headers=keys[k]).json()["checkins"][0]["notes"]
              for k in ("me", "bo", "admin", "lms")}
     assert notes == {"me": "worried", "bo": "worried", "admin": "worried", "lms": None}
-    assert api.get(f"{BASE}/{rid}", headers=keys["reader"]).status_code == 404
+    hidden = api.get(f"{BASE}/{rid}", headers=keys["reader"])
+    absent = api.get(f"{BASE}/rel-nothing", headers=keys["reader"])
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json()["detail"] == absent.json()["detail"]  # the same answer
     assert api.post(f"{BASE}/{rid}/state", json={"state": "completed"},
                     headers=keys["lms"]).status_code == 200
     r = api.post(f"{BASE}/{rid}/outcome", headers=keys["me"], json={

@@ -33,7 +33,7 @@ from typing import Any
 from indexer.errors import Conflict, InvalidQuery, NotAllowed, NotFound
 from indexer.keys import role_allows
 from indexer.records import Person
-from indexer.relationships import HOLDS_PLACE, Relationship, Relationships
+from indexer.relationships import HOLDS_PLACE, Relationship, Relationships, missing
 from indexer.store import Store
 from search.mentoring.rules import RULES, Options, violations
 
@@ -184,7 +184,8 @@ def create(store: Store, people: Mapping[str, Person], actor: Actor, mentor: str
 
 def propose_pairs(store: Store, people: Mapping[str, Person], actor: Actor,
                   pairs: Sequence[Mapping[str, Any]], mode: str = "standard",
-                  at: str | None = None) -> list[dict[str, Any]]:
+                  at: str | None = None, requested_at: str | None = None
+                  ) -> list[dict[str, Any]]:
     """A proposed relationship for each pair of a cohort match; a pair that can no longer
     be made (a place taken meanwhile) says why, and the others are still proposed."""
     out = []
@@ -192,7 +193,8 @@ def propose_pairs(store: Store, people: Mapping[str, Person], actor: Actor,
         entry: dict[str, Any] = {"mentee": pair["mentee"], "mentor": pair["mentor"]}
         try:
             entry["relationship"] = create(store, people, actor, pair["mentor"],
-                                           [pair["mentee"]], mode, source="cohort", at=at).id
+                                           [pair["mentee"]], mode, source="cohort",
+                                           requested_at=requested_at, at=at).id
         except (Conflict, NotFound) as exc:
             entry["error"] = exc.message
         out.append(entry)
@@ -311,7 +313,7 @@ def _readable(records: Relationships, people: Mapping[str, Person], actor: Actor
               rel_id: str) -> Relationship:
     rel = records.get(rel_id)
     if not may_read(actor, rel, people):
-        raise NotFound(f"no mentoring relationship {rel_id!r}")  # as if it were not there
+        raise missing(rel_id)  # as if it were not there
     return rel
 
 
