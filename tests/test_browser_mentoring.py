@@ -41,7 +41,7 @@ def test_a_mentee_asks_for_a_mentor_and_l_and_d_reads_the_report(shots, page, se
         page.get_by_role("link", name="Mentoring").click()
         page.get_by_role("link", name="The programme report").click()
         assert page.get_by_role("heading", name="Mentoring programme report").is_visible()
-        assert page.locator("h2").first.inner_text() == "1 relationships"
+        assert page.locator("h2").first.inner_text() == "1 relationship"
         shoot(page, "mentoring-report", shots)
     finally:
         with state.lock:
