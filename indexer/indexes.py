@@ -8,10 +8,13 @@ rules of keeping them in step live here and nowhere else:
 - ``load``: open the saved files (a missing, damaged or outdated file is rebuilt
   from the stored vectors and passages, never by re-embedding), catch up, and
   save what changed.
-- ``catch_up``: bring both up to date with the store in memory. An index saved
-  before ``Store.indexes_valid_from``, or a vector index the store outgrew (exact
-  past the ANN threshold, IVF far from the size it was trained at), is replaced:
-  by the saved file when that one fits (a worker saved it), else rebuilt.
+- ``catch_up``: bring both up to date with the store in memory, by the change
+  sequence (indexer/changes.py: just the passages added and removed since the
+  generation an index reflects; an index older than the log compares id sets). An
+  index saved before ``Store.indexes_valid_from``, or a vector index the store
+  outgrew (exact past the ANN threshold, IVF far from the size it was trained at),
+  is replaced: by the saved file when that one fits (a worker saved it), else rebuilt.
+- ``lag``: how far behind the store they are (``/readyz``, ``whoknows status``).
 - ``rebuild``: both from the stored passages.
 - ``save``: write what changed since the last save, each file to a temporary file
   renamed into place (``indexer.files.atomic_write``).
@@ -82,6 +85,28 @@ class DerivedIndexes:
 
     # -- keeping in step with the store --------------------------------------------
 
+    @property
+    def generation(self) -> int:
+        """The store generation both indexes reflect (the older of the two)."""
+        return min(self.vectors.generation, self.keywords.generation)
+
+    def lag(self) -> dict[str, int | None]:
+        """How far behind the store the indexes are: in store generations (write
+        transactions) and in passages to add or remove (None when the change log does
+        not reach back to them)."""
+        changes = self.store.changes_since(self.generation)
+        generation = changes.generation if changes is not None else self.store.generation
+        return {"generation": generation, "indexes_generation": self.generation,
+                "generations_behind": max(generation - self.generation, 0),
+                "passages_behind": len(changes) if changes is not None else None}
+
+    @staticmethod
+    def saved_generation(folder: str | Path) -> int | None:
+        """The store generation the indexes saved in ``folder`` reflect (the older of
+        the two files), without loading them; None when either is missing or damaged."""
+        saved = (vectors.saved_generation(folder), keywords.saved_generation(folder))
+        return None if saved[0] is None or saved[1] is None else min(saved[0], saved[1])
+
     def behind(self) -> bool:
         """Has the store changed since either index was brought up to date?"""
         generation = self.store.generation
@@ -93,23 +118,29 @@ class DerivedIndexes:
         changed = False
         generation = self.store.generation
         if self.vectors.generation != generation:
-            if self._vectors_fit(self.vectors):
-                self.vectors.sync(self.store)
-                self._unsaved.add(VECTORS)
-            else:
+            if not self._vectors_fit(self.vectors):
                 self.vectors = self._saved_or_built_vectors()
-                if self.vectors.generation != self.store.generation:
-                    self.vectors.sync(self.store)
-                    self._unsaved.add(VECTORS)
+            if self.vectors.generation != self.store.generation:
+                self._apply_changes(self.vectors)
+                self._unsaved.add(VECTORS)
             changed = True
         if self.keywords.generation != generation:
             if self.keywords.generation < self.store.indexes_valid_from:
                 self.keywords = self._built_keywords()
             else:
-                self.keywords.sync(self.store)
+                self._apply_changes(self.keywords)
                 self._unsaved.add(KEYWORDS)
             changed = True
         return changed
+
+    def _apply_changes(self, index: VectorIndex | KeywordIndex) -> None:
+        """The passages added and removed since the index's generation (the change
+        log), or, for an index older than the log, every id compared."""
+        changes = self.store.changes_since(index.generation)
+        if changes is None:
+            index.sync(self.store)
+        else:
+            index.apply(changes, self.store)
 
     def rebuild(self) -> None:
         """Both indexes from every stored passage (nothing is embedded again)."""

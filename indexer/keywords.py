@@ -43,6 +43,7 @@ import numpy as np
 from scipy import sparse
 
 from indexer import tokenizer
+from indexer.changes import Changes
 from indexer.files import atomic_write
 from indexer.store import Store
 
@@ -188,13 +189,16 @@ class KeywordIndex:
         """A fresh index from every stored passage (title and text, as FTS5 holds them,
         in its document's language)."""
         index = cls.empty()
-        index._append(store.iter_passages())
-        index.generation = store.generation
+        with store.reading():  # one snapshot: the index is exactly that generation's
+            generation = store.generation
+            index._append(store.iter_passages())
+        index.generation = generation
         return index
 
     def sync(self, store: Store) -> None:
-        """Mask the passages the store no longer has and append those it added."""
-        stored = store.chunk_ids()
+        """Mask the passages the store no longer has and append those it added (by
+        comparing id sets: for an index older than the change log)."""
+        generation, stored = store.chunk_ids_now()
         self.alive &= np.isin(self.ids, stored)
         missing = np.setdiff1d(stored, self.ids[self.alive], assume_unique=True)
         if len(missing) and len(self.ids) and missing.min() <= self.ids.max():
@@ -203,7 +207,21 @@ class KeywordIndex:
             self._compact(keep=self.alive)
         if len(missing):
             self._append(store.iter_passages(missing))
-        self.generation = store.generation
+        self.generation = generation
+        self._columns_changed()
+
+    def apply(self, changes: Changes, store: Store) -> None:
+        """Mask the removed passages and append the added ones (those deleted since are
+        skipped: the next changes remove them anyway)."""
+        if len(changes.added) and len(self.ids) and changes.added.min() <= self.ids.max():
+            self.sync(store)  # ids out of order: cannot happen while ids are never reused
+            return
+        self.alive &= ~np.isin(self.ids, changes.removed)
+        if (~self.alive).sum() > COMPACT_DEAD_SHARE * max(len(self.ids), 1):
+            self._compact(keep=self.alive)
+        if len(changes.added):
+            self._append(store.iter_passages(changes.added))
+        self.generation = changes.generation
         self._columns_changed()
 
     def _compact(self, keep: np.ndarray) -> None:
@@ -295,3 +313,12 @@ class KeywordIndex:
             return cls.read(Path(data_dir) / INDEX_FILE)
         except (OSError, ValueError, KeyError):
             return None
+
+
+def saved_generation(data_dir: str | Path) -> int | None:
+    """The store generation of the index saved in ``data_dir`` (read without its matrix)."""
+    try:
+        with np.load(Path(data_dir) / INDEX_FILE) as saved:
+            return int(saved["generation"])
+    except (OSError, ValueError, KeyError):
+        return None

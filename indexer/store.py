@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import sqlite_utils
 
+from indexer.changes import Changes, create_log, read_changes
 from indexer.errors import IndexMismatch, NotFound
 from indexer.identity import identity_key, resolve
 from indexer.records import Chunk, Document, Filters, Person, Skill, may_read
@@ -34,6 +35,8 @@ class Store:
     readers run beside each other and beside one writer), so concurrent searches
     never queue behind one connection. An in-memory store has one connection.
     """
+
+    backend = "sqlite"  # what /readyz and `whoknows status` name as the store
 
     def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
         self._path = path
@@ -76,6 +79,20 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """One read snapshot: every query inside sees the same committed state (inside
+        a write transaction, that transaction's)."""
+        if self.db.conn.in_transaction:
+            yield
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.db.conn.in_transaction:
+                self.db.execute("COMMIT")
 
     @classmethod
     def memory(cls) -> Store:
@@ -132,6 +149,7 @@ class Store:
             if self.get_meta("schema_version") is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
                 self.set_meta("generation", "0")
+            create_log(db, self.generation)
             if self.get_meta("next_chunk_id") is None:
                 self._stop_reusing_chunk_ids()
 
@@ -193,6 +211,17 @@ class Store:
 
     def _bump_generation(self) -> None:
         self.set_meta("generation", str(self.generation + 1))
+
+    def changes_since(self, generation: int) -> Changes | None:
+        """The passages added and removed since ``generation`` (indexer/changes.py), or
+        None when the change log does not reach back that far."""
+        with self.reading():
+            return read_changes(self.db, generation, self.generation)
+
+    def chunk_ids_now(self) -> tuple[int, np.ndarray]:
+        """(generation, every passage id), as of one moment."""
+        with self.reading():
+            return self.generation, self.chunk_ids()
 
     @property
     def people_generation(self) -> int:

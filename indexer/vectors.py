@@ -17,6 +17,7 @@ import faiss
 import numpy as np
 
 from indexer import ann
+from indexer.changes import Changes
 from indexer.files import atomic_write
 from indexer.store import Store
 
@@ -81,29 +82,39 @@ class VectorIndex:
     # -- keeping it in step with the store ---------------------------------
 
     def sync(self, store: Store) -> None:
-        """Add the store's chunks this index lacks and drop those the store no longer has."""
-        stored = store.chunk_ids()
+        """Add the store's chunks this index lacks and drop those the store no longer has
+        (by comparing id sets: for an index older than the change log)."""
+        generation, stored = store.chunk_ids_now()
         present = self.ids()
         self.remove(np.setdiff1d(present, stored, assume_unique=True))
         for ids, vectors in store.vectors_of(np.setdiff1d(stored, present, assume_unique=True)):
             self.add(ids, vectors)
-        self.generation = store.generation
+        self.generation = generation
+
+    def apply(self, changes: Changes, store: Store) -> None:
+        """Drop the removed passages, add the added ones' stored vectors (those deleted
+        since are skipped: the next changes remove them anyway)."""
+        self.remove(changes.removed)
+        for ids, vectors in store.vectors_of(changes.added):
+            self.add(ids, vectors)
+        self.generation = changes.generation
 
     @classmethod
     def build(cls, store: Store, dim: int,
               ann_threshold: int = ann.DEFAULT_ANN_THRESHOLD) -> VectorIndex:
         """A fresh index from every stored vector (no re-embedding): exact, or IVF when
         the store holds ``ann_threshold`` chunks or more."""
-        count = store.count("chunks")
-        plan = ann.IndexPlan.for_size(count, ann_threshold)
-        training = (store.sample_vectors(plan.training_size(count))
-                    if plan.kind == "ivf" else None)
-        index = cls(dim, ann.empty_index(dim, plan, training),
-                    trained_count=count if plan.kind == "ivf" else 0)
-        del training
-        for ids, vectors in store.iter_vectors():
-            index.add(ids, vectors)
-        index.generation = store.generation
+        with store.reading():  # one snapshot: the index is exactly that generation's
+            generation, count = store.generation, store.count("chunks")
+            plan = ann.IndexPlan.for_size(count, ann_threshold)
+            training = (store.sample_vectors(plan.training_size(count))
+                        if plan.kind == "ivf" else None)
+            index = cls(dim, ann.empty_index(dim, plan, training),
+                        trained_count=count if plan.kind == "ivf" else 0)
+            del training
+            for ids, vectors in store.iter_vectors():
+                index.add(ids, vectors)
+        index.generation = generation
         return index
 
     def outgrown(self, count: int, ann_threshold: int) -> bool:
@@ -140,3 +151,11 @@ class VectorIndex:
             return None
         return cls(dim, raw, int(manifest.get("generation", -1)),
                    int(manifest.get("trained_count", 0)))
+
+
+def saved_generation(data_dir: str | Path) -> int | None:
+    """The store generation of the index saved in ``data_dir``, from its manifest alone."""
+    try:
+        return int(json.loads((Path(data_dir) / MANIFEST_FILE).read_text())["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -89,6 +89,22 @@ def check_store(store: Store, sample: int = SAMPLE, seed: int = 0) -> None:
         assert int(following) > highest, (
             f"next_chunk_id {following} would reuse passage id {highest}")
     _check_fts_text(store, _sample(store.chunk_ids(), sample, seed))
+    _check_change_log(store)
+
+
+def _check_change_log(store: Store) -> None:
+    """A store that logged from its first passage: replaying the change log gives the
+    stored passages exactly (indexer/changes.py), at the store's generation."""
+    if int(store.get_meta("changes_from") or 0) != 0:
+        return  # a store from before the log: it cannot replay what came before
+    changes = store.changes_since(0)
+    assert changes is not None and changes.generation == store.generation, (
+        f"the change log does not reach generation {store.generation}")
+    logged, stored = set(changes.added.tolist()), set(store.chunk_ids().tolist())
+    assert logged == stored, (
+        f"the change log replays to {len(logged)} passages, the store holds {len(stored)}: "
+        f"{_some(logged - stored)} logged, not stored; {_some(stored - logged)} stored, "
+        "not logged")
 
 
 def _check_fts_text(store: Store, ids: np.ndarray) -> None:

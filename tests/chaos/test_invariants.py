@@ -164,6 +164,9 @@ DAMAGES = {
     "passage id about to be reused": (sql("UPDATE meta SET value = '1' WHERE "
                                           "key = 'next_chunk_id'"),
                                       store_ok, "would reuse passage id"),
+    "passage missing from the change log": (sql("DELETE FROM chunk_changes WHERE chunk_id = "
+                                                "(SELECT max(id) FROM chunks)"),
+                                            store_ok, "not logged"),
     "vector replaced": (vector_replaced, check_saved, "holds another vector than the store"),
     "vector dropped": (vector_dropped, check_saved, "1 passages missing"),
     "words swapped": (words_swapped, check_saved, "holds other words"),
