@@ -224,7 +224,7 @@ def time_endpoints(runtime: Runtime, year: Year, repeat: int) -> dict[str, float
     some = rng.choice([r for r in rels if r.state == "completed"])
     out: dict[str, float] = {}
     with TestClient(create_app(runtime=runtime, worker=False)) as client:
-        client.app.state.whoknows.warm_up()
+        client.app.state.whoknows.warm_up()  # type: ignore[attr-defined]
 
         def measure(name: str, method: str, path: str, make_body=None, ok=(200,)) -> None:  # noqa: ANN001
             spent = []
@@ -251,11 +251,11 @@ def time_endpoints(runtime: Runtime, year: Year, repeat: int) -> dict[str, float
                 client.post(f"/api/mentoring/relationships/{r.json()['id']}/state",
                             json={"state": "declined", "reason": "benchmark"})
         out["POST /api/mentoring/proposals"] = round(statistics.median(spent) * 1000, 1)
-        active = [r for r in records.find(state="active")][:repeat]
+        active = records.find(state="active")[:repeat]
         spent = []
-        for r in active:
+        for pair in active:
             started = time.perf_counter()
-            client.post(f"/api/mentoring/relationships/{r.id}/checkins",
+            client.post(f"/api/mentoring/relationships/{pair.id}/checkins",
                         json={"date": "2026-12-30", "notes": "benchmark"})
             spent.append(time.perf_counter() - started)
         if spent:

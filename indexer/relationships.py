@@ -357,7 +357,8 @@ class Relationships:
     def events(self, after: int = 0, limit: int = 100,
                rel_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
         """Changes with a cursor above ``after``, oldest first (of ``rel_ids`` only)."""
-        sql, params = "SELECT * FROM mentoring_events WHERE seq > ?", [after]
+        sql = "SELECT * FROM mentoring_events WHERE seq > ?"
+        params: list[Any] = [after]
         if rel_ids is not None:
             sql += f" AND relationship_id IN ({','.join('?' * len(rel_ids)) or 'NULL'})"
             params += list(rel_ids)

@@ -130,9 +130,10 @@ def history(store: Store) -> History:
     by_id = {r.id: r for r in rels}
     mentee_ratings: dict[str, list[int]] = {}
     for rating in records.ratings():
-        rel = by_id.get(rating["relationship"])
-        if rel is None:
+        found = by_id.get(rating["relationship"])
+        if found is None:
             continue
+        rel = found
         if rating["rating"] <= BAD_RATING:
             pairs = ({(rating["person"], rel.mentor)} if rating["side"] == "mentee"
                      else {(m, rel.mentor) for m in rel.mentees})
@@ -174,9 +175,9 @@ def create(store: Store, people: Mapping[str, Person], actor: Actor, mentor: str
     found = _people(people, [mentor, *mentees])
     past = history(store)
     _check_rules(found[0], found[1:], mode, people, past)
-    wanted = goals if goals is not None else None
-    goal_rows = [(m.id, g) for m in found[1:] for g in (m.goals if wanted is None else ())]
-    goal_rows += [(mentees[0], g) for g in (wanted or ())]
+    # Typed goals are the (first) mentee's; else each mentee's goals from their profile.
+    goal_rows = ([(mentees[0], g) for g in goals] if goals is not None
+                 else [(m.id, g) for m in found[1:] for g in m.goals])
     return Relationships(store).create(
         MODES[mode], mentor, mentees, goal_rows, source, actor.label, at,
         found[0].mentoring_capacity, requested_at)
@@ -334,9 +335,9 @@ def listing(store: Store, people: Mapping[str, Person], actor: Actor,
     """The relationships the actor may read; ``stalled_days``: only the stalled ones."""
     records = Relationships(store)
     if not actor.can("lms"):
-        if actor.person is None:
-            return []
-        person = actor.person if person is None or person == actor.person else "\x00"
+        if actor.person is None or person not in (None, actor.person):
+            return []  # a person lists their own relationships, nobody else's
+        person = actor.person
     rels = [r for r in records.find(state, person) if may_read(actor, r, people)]
     last = records.last_checkins()
     out = []
