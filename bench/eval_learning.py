@@ -138,7 +138,7 @@ def log_of(replay: list[dict], noise: str = "", candidates: list[str] = (),
 
 
 def ranker(data: Cached, embedder, log: FeedbackLog | None = None, bound: float = 0.1,
-           similarity: float = 0.7, recency: Recency | None = None) -> ExpertRanker:
+           similarity: float = 0.4, recency: Recency | None = None) -> ExpertRanker:
     feedback = None if log is None else Feedback(log, FeedbackSettings(
         bound=bound, similarity=similarity, half_life_days=0, reference=DUMP))
     return ExpertRanker(data.store, embedder, recency=recency, feedback=feedback)
@@ -189,7 +189,8 @@ def tune(embedder, bounds=BOUNDS, similarities=SIMILARITIES, half_lives=HALF_LIV
     return out
 
 
-def report(embedder, bound: float, similarity: float, half_life: float) -> dict:
+def report(embedder, bound: float, similarity: float, half_life: float,
+           name: str = "learning") -> dict:
     out: dict = {"settings": {"bound": bound, "similarity": similarity,
                               "half_life_days": half_life}}
     data = load("se-test")
@@ -214,7 +215,7 @@ def report(embedder, bound: float, similarity: float, half_life: float) -> dict:
             out["android"][f"ageing {hl}"] = s
             print(line(f"android test, ageing half-life {hl} days", s, base))
     out["dblp"] = dblp_feedback(embedder, bound, similarity)
-    write_results("learning", out)
+    write_results(name, out)
     return out
 
 
@@ -239,7 +240,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("step", choices=["tune", "report"])
     parser.add_argument("--bound", type=float, default=0.1)
-    parser.add_argument("--similarity", type=float, default=0.7)
+    parser.add_argument("--similarity", type=float, default=0.4)
     parser.add_argument("--half-life", type=float, default=0.0)
     parser.add_argument("--bounds", type=float, nargs="*", default=list(BOUNDS),
                         help="tune: the feedback bounds tried")
@@ -247,14 +248,14 @@ def main() -> None:
                         help="tune: the query similarities tried")
     parser.add_argument("--half-lives", type=float, nargs="*", default=list(HALF_LIVES[1:]),
                         help="tune: the evidence half-lives tried (days)")
-    parser.add_argument("--name", default="learning-tune", help="tune: results file name")
+    parser.add_argument("--name", help="results file name (default learning-tune, learning)")
     args = parser.parse_args()
     embedder = make_embedder("minilm", cache_dir=CACHE / "models")
     if args.step == "tune":
         print(json.dumps(tune(embedder, args.bounds, args.similarities, args.half_lives,
-                              args.name)["base"]))
+                              args.name or "learning-tune")["base"]))
     else:
-        report(embedder, args.bound, args.similarity, args.half_life)
+        report(embedder, args.bound, args.similarity, args.half_life, args.name or "learning")
 
 
 if __name__ == "__main__":

@@ -43,13 +43,17 @@ class Answerer:
                  weights: ExpertWeights | None = None, recency: Recency | None = None,
                  feedback: FeedbackSettings | None = None) -> None:
         self.searcher = Searcher(store, indexes, embedder)
-        # Readers' verdicts move documents and people (bounded, see search/feedback.py).
-        self.feedback = Feedback(FeedbackLog(store), feedback)
         # The model's weak-match line; a recommended document must pass it too. Expert
         # evidence keeps its own floor (ExpertWeights.close_similarity, 0.3): at 0.40
         # expert MAP fell to 0.0875 on android and 0.442 on DBLP papers
         # (docs/benchmarks.md, "Expert finding").
         self.weak_similarity = weak_similarity(embedder.name)
+        # Readers' verdicts move documents and people (bounded, see search/feedback.py);
+        # a verdict counts for questions close in meaning: above the model's weak line.
+        feedback = feedback or FeedbackSettings()
+        if feedback.similarity is None:
+            feedback = replace(feedback, similarity=self.weak_similarity)
+        self.feedback = Feedback(FeedbackLog(store), feedback)
         self.ranker = ExpertRanker(store, embedder, weights, recency, self.feedback)
         # The BM25 index as the last search left it: a server brings it up to date
         # before searches, never during one.

@@ -2,7 +2,10 @@
 
 A stored verdict counts for a new query in proportion to how close the two queries
 are in meaning: ``(cos - similarity) / (1 - similarity)`` above the line, nothing
-below it (the same text counts in full), times ``0.5 ** (age / half_life_days)``.
+below it (the same text counts in full), times ``0.5 ** (age / half_life_days)``. The
+answerer sets the line to the model's weak-match cosine (0.40 for all-MiniLM-L6-v2,
+search/answers.py): chosen on the android dev split (docs/benchmarks.md), where it was
+the best of 0.4-0.7, and a cosine's scale belongs to the model.
 One voter counts once per target: their strongest verdict. The verdicts on a target
 add up to ``net``, and the target's score moves by ``bound * tanh(net / saturation)``:
 never more than ``bound`` either way, however many votes, and one voter alone moves it
@@ -30,12 +33,16 @@ from indexer.feedback import FeedbackLog
 from search.recency import decay, parse_day
 from search.retrieval import DocScore
 
+DEFAULT_SIMILARITY = 0.4
+
 
 @dataclass(frozen=True)
 class FeedbackSettings:
     bound: float = 0.1            # the most feedback moves a score, either way
     saturation: float = 3.0       # net verdicts at which the effect is tanh(1) = 76% of bound
-    similarity: float = 0.7       # queries at least this close in meaning share verdicts
+    # Queries at least this close in meaning share verdicts (None: the answerer's model's
+    # weak-match line; DEFAULT_SIMILARITY where no model says).
+    similarity: float | None = None
     half_life_days: float = 180.0  # a verdict counts half after this (0: never fades)
     reference: dt.date | None = None  # None: today; a benchmark passes its own day
 
@@ -87,8 +94,9 @@ class Feedback:
         if not len(votes.sign) or votes.vectors.shape[1] != len(query_vector):
             return {}
         s = self.settings
+        line = DEFAULT_SIMILARITY if s.similarity is None else s.similarity
         sims = votes.vectors @ np.asarray(query_vector, np.float32)
-        near = np.clip((sims - s.similarity) / max(1e-9, 1 - s.similarity), 0.0, 1.0)
+        near = np.clip((sims - line) / max(1e-9, 1 - line), 0.0, 1.0)
         key = " ".join(query.casefold().split())
         strongest: dict[tuple[str, str], tuple[float, int]] = {}
         for i in np.flatnonzero((votes.target == target) & (votes.sign != 0)):

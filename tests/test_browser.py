@@ -280,6 +280,13 @@ def test_thumbs_and_why_on_results_and_experts(shots, page, server):
         assert "1 colleague said they are not an expert on this" in \
             page.locator("#people").inner_text()
         shoot(page, "feedback", shots)
+        page.locator("ol.hits li.hit h3 a").first.click()  # opened: a click, for analytics
+        page.wait_for_url("**/documents/**")
+        deadline = time.monotonic() + 10
+        log = FeedbackLog(state.runtime.store)
+        while not any(v.sign == 0 for v in log.votes()):
+            assert time.monotonic() < deadline, "the click was not recorded"
+            time.sleep(0.1)
         page.goto("/analytics")
         assert page.get_by_role("heading", name="Topics with one or no active expert")\
             .is_visible()
