@@ -32,6 +32,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.embedders import MODELS, Embedder, make_embedder
 from indexer.errors import InvalidQuery, WhoknowsError
+from indexer.indexes import DerivedIndexes
 from indexer.records import Filters
 from indexer.store import Store
 from ingest.exports import SOURCES
@@ -383,11 +384,15 @@ def reembed(
 @app.command()
 def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     """What the data folder holds."""
-    store = _runtime(data_dir).store
-    info = {"data_dir": str(data_dir or Settings.from_env().data_dir),
+    runtime = _runtime(data_dir)
+    store = runtime.store
+    saved = DerivedIndexes.saved_generation(runtime.settings.data_dir)
+    info = {"data_dir": str(data_dir or Settings.from_env().data_dir), "store": store.backend,
             "embedder": store.get_meta("embedder"), "dim": store.get_meta("dim"),
             "documents": store.count("documents"), "passages": store.count("chunks"),
-            "people": store.count("people"), "generation": store.generation}
+            "people": store.count("people"), "generation": store.generation,
+            "indexes_generation": saved,  # of the saved files; None: not saved yet
+            "indexes_behind": None if saved is None else store.generation - saved}
     if as_json:
         print(json.dumps(info))
     else:

@@ -130,3 +130,11 @@ class ServerState:
     @property
     def ready(self) -> bool:
         return self.answerer is not None
+
+    def indexes_lag(self) -> dict[str, int | None]:
+        """How far behind the store this server's indexes are (``DerivedIndexes.lag``);
+        call it once ``ready``."""
+        answerer = self.answerer
+        assert answerer is not None
+        with self.lock:
+            return answerer.searcher.indexes.lag()

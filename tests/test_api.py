@@ -42,7 +42,8 @@ def test_open_mode_search(client):
 
 def test_health_and_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"ready": True}  # no counts without a key
+    assert client.get("/readyz").json() == {  # no counts without a key
+        "ready": True, "store": "sqlite", "generations_behind": 0}
 
 
 @pytest.mark.parametrize("params, status, words", [

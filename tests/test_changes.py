@@ -118,3 +118,26 @@ def test_the_lag_counts_generations_and_passages_behind(tmp_path):
     indexes.save()
     assert DerivedIndexes.saved_generation(tmp_path) == 3
 
+
+
+def test_readyz_says_how_far_behind_the_servers_indexes_are(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+    runtime = Runtime.open(Settings(data_dir=tmp_path, embedder="hashing-64"))
+    with TestClient(create_app(runtime=runtime, worker=False)) as client:
+        client.app.state.whoknows.warm_up()
+        assert client.get("/readyz").json()["generations_behind"] == 0
+        # Another process (a worker) writes to the store: the server is one behind
+        # until its next search catches up.
+        writer = Store.open(tmp_path)
+        writer.write_document(Document(id="n", title="n", body="harbour cranes"),
+                              [Chunk("n", 0, "harbour cranes")],
+                              np.array([unit(np.ones(64))]))
+        assert client.get("/readyz").json() == {"ready": True, "store": "sqlite",
+                                                "generations_behind": 1}
+        assert client.get("/api/search", params={"q": "cranes"}).json()["articles"]
+        assert client.get("/readyz").json()["generations_behind"] == 0

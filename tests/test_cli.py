@@ -107,6 +107,8 @@ def test_reindex_and_status(cli, corpus):
     assert "rebuilt the vector and keyword indexes: 3 passages" in cli("reindex").output
     status = json.loads(cli("status", "--json").output)
     assert status["documents"] == 3 and status["embedder"] == "hashing-2048"
+    assert status["store"] == "sqlite"
+    assert status["indexes_generation"] == status["generation"] and status["indexes_behind"] == 0
 
 
 def test_opening_with_another_embedder_is_a_clear_error(cli, corpus, monkeypatch, capsys):

@@ -18,9 +18,12 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(state: State) -> JSONResponse:
-    """The vector index and the model are loaded: searches will be fast. It answers
-    without a key, so it says nothing about what the store holds (`whoknows status`
-    and the admin API do)."""
+    """The vector index and the model are loaded: searches will be fast. Also which
+    store this process reads and how many store generations (write transactions) its
+    indexes are behind it. It answers without a key, so it says nothing about what
+    the store holds (`whoknows status` and the admin API do)."""
     if not state.ready:
         return JSONResponse(status_code=503, content={"ready": False})
-    return JSONResponse(content={"ready": True})
+    lag = state.indexes_lag()
+    return JSONResponse(content={"ready": True, "store": state.runtime.store.backend,
+                                 "generations_behind": lag["generations_behind"]})
