@@ -131,10 +131,11 @@ class ServerState:
     def ready(self) -> bool:
         return self.answerer is not None
 
-    def indexes_lag(self) -> dict[str, int | None]:
+    def indexes_lag(self) -> dict[str, int | None] | None:
         """How far behind the store this server's indexes are (``DerivedIndexes.lag``);
-        call it once ``ready``."""
+        None while they are not loaded (at start, or rebuilt for another model)."""
         answerer = self.answerer
-        assert answerer is not None
+        if answerer is None:
+            return None
         with self.lock:
             return answerer.searcher.indexes.lag()

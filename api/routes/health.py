@@ -22,8 +22,8 @@ def readyz(state: State) -> JSONResponse:
     store this process reads and how many store generations (write transactions) its
     indexes are behind it. It answers without a key, so it says nothing about what
     the store holds (`whoknows status` and the admin API do)."""
-    if not state.ready:
-        return JSONResponse(status_code=503, content={"ready": False})
     lag = state.indexes_lag()
+    if lag is None:
+        return JSONResponse(status_code=503, content={"ready": False})
     return JSONResponse(content={"ready": True, "store": state.runtime.store.backend,
                                  "generations_behind": lag["generations_behind"]})
