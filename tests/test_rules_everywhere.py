@@ -109,6 +109,13 @@ ASKED = [
     ("GET", "/documents/d2", None, "reader"),
     ("GET", "/mentors?employee=p-new", None, "lms"),
     ("GET", "/mentors?goals=kafka+consumer+lag", None, "reader"),
+    ("GET", "/api/profile/p-fin", None, "lms"),
+    ("GET", "/profile?person=p-fin", None, "lms"),
+    ("GET", "/api/analytics/searches", None, "admin"),
+    ("GET", "/api/analytics/load", None, "admin"),
+    ("GET", "/api/analytics/coverage", None, "admin"),
+    ("GET", "/api/analytics/network", None, "admin"),
+    ("GET", "/analytics", None, "admin"),
 ]
 # Ids that answer exactly as a missing one: an opted-out person, a restricted document.
 NOT_FOUND = [("/api/people/p-hid", "reader"), ("/people/p-hid", "reader"),
@@ -136,6 +143,13 @@ EXEMPT = {  # routes that show neither people nor documents, and why
     "/mentoring/request": "a form that proposes a relationship (a write)",
     "/api/mentoring/people/{person_id}/confirmed-skills": "an opted-out person answers "
     "404 (tests/test_mentoring_relationships_api.py)",
+    # The learning loop (tests/test_learning_api.py): verdicts and profile choices are
+    # writes (a verdict on a document the caller cannot read answers 404); /me is the
+    # caller's own profile, which they see even when they opted out.
+    **dict.fromkeys(["/api/feedback", "/feedback", "/api/profile/{person_id}/choices",
+                     "/api/profile/{person_id}/choices/{kind}",
+                     "/api/profile/{person_id}/opt-out", "/profile/choices",
+                     "/api/profile/me"], "learning-loop writes, or the caller's own profile"),
 }
 
 
@@ -243,7 +257,8 @@ def test_every_route_is_asked(keyed):
                  "/api/mentoring/mentors/{employee_id}": "/api/mentoring/mentors/p-new",
                  "/people/{person_id}": "/people/p-ana",
                  "/documents/{doc_id:path}": "/documents/d2",
-                 "/source/{doc_id:path}": "/source/s1"}
+                 "/source/{doc_id:path}": "/source/s1",
+                 "/api/profile/{person_id}": "/api/profile/p-fin"}
     for route in _routes(keyed.app):
         if route in EXEMPT:
             continue
