@@ -119,6 +119,18 @@ class Relationships:
             params += ids
         return dict(self.db.execute(sql + " GROUP BY r.mentor_id", params).fetchall())
 
+    def _check_apart(self, mentor: str, mentees: Sequence[str]) -> None:
+        """No mentee may have this mentor twice at once (two racing requests included)."""
+        marks = ",".join("?" * len(mentees))
+        row = self.db.execute(
+            f"SELECT m.mentee_id FROM mentoring_relationships r JOIN mentoring_mentees m ON "
+            f"m.relationship_id = r.id WHERE r.mentor_id = ? AND r.state IN "
+            f"({','.join('?' * len(HOLDS_PLACE))}) AND m.mentee_id IN ({marks}) LIMIT 1",
+            [mentor, *HOLDS_PLACE, *mentees]).fetchone()
+        if row:
+            raise Conflict(f"{mentor} mentors {row[0]} already (proposed or active)",
+                           "follow that relationship instead")
+
     def _check_place(self, mentor: str, wanted: int, capacity: int) -> None:
         held = self.held_places([mentor]).get(mentor, 0)
         if held + wanted > capacity:
@@ -136,6 +148,7 @@ class Relationships:
         two requests racing for the last place get one relationship and one Conflict."""
         rel_id = "rel-" + secrets.token_hex(6)
         with self.store.writing():
+            self._check_apart(mentor, mentees)
             self._check_place(mentor, len(mentees), capacity)
             self.db["mentoring_relationships"].insert(
                 {"id": rel_id, "mode": mode, "mentor_id": mentor, "state": state,
@@ -178,6 +191,7 @@ class Relationships:
                 raise Conflict(f"relationship {rel_id} is {row['state']}; only a proposed "
                                "match can change its mentor", "end it and propose a new one")
             mentees = self._mentees([rel_id])[rel_id]
+            self._check_apart(mentor, mentees)
             self._check_place(mentor, len(mentees), capacity)
             self.db["mentoring_relationships"].update(rel_id, {"mentor_id": mentor})
             self._event(rel_id, "mentor", at, by, {"from": row["mentor_id"], "to": mentor,

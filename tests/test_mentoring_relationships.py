@@ -325,3 +325,11 @@ def _values(data):
             yield from _values(value)
     elif isinstance(data, str):
         yield data
+
+
+def test_the_same_pair_twice_at_once_is_refused_inside_the_transaction(catalog, people):
+    # Past the rules (as a racing request would be), the store still refuses the pair.
+    new(catalog, people, mentor="ana")
+    with pytest.raises(Conflict, match="ana mentors me already"):
+        Relationships(catalog.store).create("one_to_one", "ana", ["me"], [], "suggestion",
+                                            "lms", DAY.format(1), capacity=2)
