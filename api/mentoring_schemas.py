@@ -216,7 +216,8 @@ class MentorMatch(Reasoned):
     timezone: str | None = None
     languages: list[str] = []
     seniority: float | None = None
-    capacity: int
+    capacity: int = Field(description="Places still free: the places the mentor offers "
+                          "less the mentees of their proposed and active relationships")
     group: Group | None = None
 
 
