@@ -16,6 +16,7 @@ from indexer.feedback import FeedbackLog, pseudonym
 from indexer.profiles import ProfileBook
 from indexer.query_log import QueryLog
 from indexer.records import may_read
+from indexer.relationships import Relationships
 from indexer.store import Store
 from search.analytics import expert_load, expertise_network, search_topics, topic_coverage
 from search.profile import apply_choices, excluded_topics
@@ -99,12 +100,17 @@ def coverage_report(store: Store, settings: Settings, groups: tuple[str, ...] | 
     half_life = settings.evidence_half_life_days
     return {"half_life_days": half_life,
             "topics": topic_coverage(*_evidence(store, groups), half_life,
-                                     dt.datetime.now(dt.UTC).date())}
+                                     dt.datetime.now(dt.UTC).date(),
+                                     FeedbackLog(store).votes())}
 
 
 def network_report(store: Store, by: str, groups: tuple[str, ...] | None) -> dict[str, Any]:
     tags, authors, dates, people, _ = _evidence(store, groups)
-    return expertise_network(tags, authors, dates, people, by)
+    # Relationships that happened: proposals and declined ones link no one.
+    pairs = [(r.mentor, mentee, r.activated_at or r.created_at)
+             for r in Relationships(store).find() if r.activated_at
+             for mentee in r.mentees]
+    return expertise_network(tags, authors, dates, people, by, pairs)
 
 
 def _evidence(store: Store, groups: tuple[str, ...] | None) -> tuple[Any, ...]:

@@ -21,6 +21,7 @@ from indexer.feedback import Vote
 from indexer.query_log import LoggedQuery
 from indexer.records import Person
 from search.recency import decay, parse_day
+from search.text import stem, terms
 
 TOPIC_SIMILARITY = 0.75
 GAP_WEAK_SHARE = 0.5  # a topic is a gap when at least this share of its searches was weak
@@ -77,15 +78,25 @@ def expert_load(entries: Sequence[LoggedQuery], people: dict[str, Person]
 def topic_coverage(tags: dict[str, tuple[str, ...]], authorship: dict[str, list[str]],
                    dates: dict[str, str], people: dict[str, Person],
                    excluded: dict[str, tuple[str, ...]], half_life_days: float,
-                   today: dt.date) -> list[dict[str, Any]]:
+                   today: dt.date, votes: Sequence[Vote] = ()) -> list[dict[str, Any]]:
     """Per topic (a document tag): its active experts, and the authors who have left.
 
     A person counts for a topic by the sum of their documents with the tag, each weighed
-    by its age (``half_life_days``; 0: not at all); an *active* expert is a listed person
-    with at least 0.5 (one document within a half-life) who did not hide or opt out of
-    the topic. An author who is no one in the people records any more (removed from the
-    HR export) *has left*. ``risk``: none (no active expert), one, or ok."""
+    by its age (``half_life_days``; 0: not at all), plus each "helped me" said of them for
+    a question naming the topic (answering is expertise), less each "not an expert on
+    this"; an *active* expert is a listed person with at least 0.5 (one document within
+    a half-life) who did not hide or opt out of the topic. An author who is no one in the
+    people records any more (removed from the HR export) *has left*. ``risk``: none (no
+    active expert), one, or ok."""
     weight: dict[str, Counter] = {}
+    for vote in votes:
+        if vote.target != "person" or vote.target_id not in people or not vote.sign:
+            continue
+        asked = {stem(t) for t in terms(vote.query)}
+        for tag in {t for ts in tags.values() for t in ts}:
+            stems = {stem(t) for t in terms(tag)}
+            if stems and stems <= asked:
+                weight.setdefault(tag, Counter())[vote.target_id] += vote.sign
     left: dict[str, set[str]] = {}
     for doc_id, doc_tags in tags.items():
         day = parse_day(dates.get(doc_id))
@@ -111,36 +122,52 @@ def topic_coverage(tags: dict[str, tuple[str, ...]], authorship: dict[str, list[
 
 
 def expertise_network(tags: dict[str, tuple[str, ...]], authorship: dict[str, list[str]],
-                      dates: dict[str, str], people: dict[str, Person], by: str
-                      ) -> dict[str, Any]:
+                      dates: dict[str, str], people: dict[str, Person], by: str,
+                      mentoring: Sequence[tuple[str, str, str]] = ()) -> dict[str, Any]:
     """Departments (``by="department"``) or locations linked when people of both wrote on
-    one topic: the links now, the density (links over possible pairs), and the density at
-    the end of each year the documents span."""
-    def graph(until: dt.date | None) -> tuple[set[str], Counter]:
+    one topic, or one mentors the other (``mentoring``: (mentor, mentee, day started)):
+    the links now, the density (links over possible pairs), and the density at the end
+    of each year the documents and relationships span."""
+    def place(pid: str) -> str | None:
+        person = people.get(pid)
+        return getattr(person, by) if person is not None and person.visible else None
+
+    def graph(until: dt.date | None) -> tuple[set[str], Counter, Counter]:
         groups_of: dict[str, set[str]] = {}
         for doc_id, doc_tags in tags.items():
             day = parse_day(dates.get(doc_id))
             if until is not None and (day is None or day > until):
                 continue
-            places = {getattr(people[a], by) for a in authorship.get(doc_id, [])
-                      if a in people and people[a].visible and getattr(people[a], by)}
+            places = {g for a in authorship.get(doc_id, []) if (g := place(a))}
             for tag in doc_tags:
                 groups_of.setdefault(tag, set()).update(places)
         nodes = {g for gs in groups_of.values() for g in gs}
-        links = Counter(pair for gs in groups_of.values()
-                        for pair in itertools.combinations(sorted(gs), 2))
-        return nodes, links
+        topics = Counter(pair for gs in groups_of.values()
+                         for pair in itertools.combinations(sorted(gs), 2))
+        pairs = Counter()
+        for mentor, mentee, day in mentoring:
+            started = parse_day(day)
+            ends = (place(mentor), place(mentee))
+            if (until is None or (started and started <= until)) and all(ends):
+                nodes.update(ends)
+                if ends[0] != ends[1]:
+                    pairs[tuple(sorted(ends))] += 1
+        return nodes, topics, pairs
 
-    nodes, links = graph(None)
-    years = sorted({d.year for d in map(parse_day, dates.values()) if d})
+    nodes, topics, pairs = graph(None)
+    years = sorted({d.year for d in map(parse_day, [*dates.values(),
+                                                    *(m[2] for m in mentoring)]) if d})
     history = []
     for year in years:
-        n, ls = graph(dt.date(year, 12, 31))
-        history.append({"year": year, "groups": len(n), "links": len(ls),
-                        "density": _density(len(n), len(ls))})
-    return {"by": by, "groups": sorted(nodes), "density": _density(len(nodes), len(links)),
-            "links": [{"a": a, "b": b, "shared_topics": n}
-                      for (a, b), n in sorted(links.items(), key=lambda kv: (-kv[1], kv[0]))],
+        n, ts, ps = graph(dt.date(year, 12, 31))
+        history.append({"year": year, "groups": len(n), "links": len(ts.keys() | ps.keys()),
+                        "density": _density(len(n), len(ts.keys() | ps.keys()))})
+    linked = sorted(topics.keys() | pairs.keys(),
+                    key=lambda k: (-(topics[k] + pairs[k]), k))
+    return {"by": by, "groups": sorted(nodes),
+            "density": _density(len(nodes), len(linked)),
+            "links": [{"a": a, "b": b, "shared_topics": topics[(a, b)],
+                       "mentoring": pairs[(a, b)]} for a, b in linked],
             "history": history}
 
 

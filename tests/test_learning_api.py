@@ -136,17 +136,32 @@ def test_analytics_show_topics_once_several_asked_and_never_who(client, keys, ru
 
 
 def test_coverage_and_network(client, keys, runtime):
+    from indexer.relationships import Relationships
     net = client.get("/api/analytics/network", params={"by": "department"},
                      headers=auth(keys["admin"])).json()
     # Data (Ana) and Security (Cy) both wrote on kafka: one link of one possible
-    assert net["links"] == [{"a": "Data", "b": "Security", "shared_topics": 1}]
+    assert net["links"] == [{"a": "Data", "b": "Security", "shared_topics": 1,
+                             "mentoring": 0}]
     assert net["density"] == 1.0
     assert [(y["year"], y["density"]) for y in net["history"]] == [(2025, 1.0)]
+    Relationships(runtime.store).create("standard", "p-cy", ["p-ana"], [], "request",
+                                        "test", "2026-01-05", 1, state="active")
+    net = client.get("/api/analytics/network", params={"by": "location"},
+                     headers=auth(keys["admin"])).json()
+    # Oslo and Paris share kafka, and Cy (Paris) mentors Ana (Oslo) since 2026
+    assert net["links"] == [{"a": "Oslo", "b": "Paris", "shared_topics": 1, "mentoring": 1}]
+    assert [y["year"] for y in net["history"]] == [2025, 2026]
     runtime.store.delete_person("p-cy")  # left the company
     cov = {t["topic"]: t for t in client.get("/api/analytics/coverage",
                                              headers=auth(keys["admin"])).json()["topics"]}
     assert (cov["kafka"]["active_experts"], cov["kafka"]["risk"]) == (1, "one")
     assert cov["kafka"]["left"] == 1
+    client.post("/api/feedback", json={"query": "kafka lag", "verdict": "not_expert",
+                                       "id": "p-ana"}, headers=auth(keys["other"]))
+    cov = {t["topic"]: t for t in client.get("/api/analytics/coverage",
+                                             headers=auth(keys["admin"])).json()["topics"]}
+    # her one document (1.0) less one "not an expert" on a question naming kafka: 0
+    assert (cov["kafka"]["risk"], cov["kafka"]["orphaned"]) == ("none", True)
 
 
 def test_spreading_puts_the_less_asked_comparable_expert_first():

@@ -71,6 +71,7 @@ class Link(BaseModel):
     a: str
     b: str
     shared_topics: int
+    mentoring: int = 0  # relationships (active or past) between their people
 
 
 class Year(BaseModel):
@@ -117,7 +118,8 @@ def coverage(state: State, caller: Admin) -> dict[str, Any]:
 def network(state: State, caller: Admin,
             by: Annotated[Literal["department", "location"], Query()] = "department"
             ) -> dict[str, Any]:
-    """Departments or locations connected through topics their people wrote on, the
-    network's density, and its density at the end of each year."""
+    """Departments or locations connected through topics their people wrote on and
+    mentoring relationships between them, the network's density, and its density at the
+    end of each year."""
     with state.lock:
         return learning.network_report(state.runtime.store, by, caller.groups)
