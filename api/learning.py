@@ -62,8 +62,7 @@ def record_search(state: ServerState, caller: Caller, result: dict[str, Any]) ->
     try:
         queries = QueryLog(state.runtime.store)
         assert state.answerer is not None
-        vector = state.answerer.searcher.embed_query(result["corrected_query"]
-                                                     or result["query"])
+        vector = state.answerer.embed(result["corrected_query"] or result["query"])
         queries.record(result["query"], vector, float(result.get("best_similarity", 0.0)),
                        bool(result.get("weak_match")), int(result.get("total_articles") or 0),
                        [e["id"] for e in result.get("experts", [])], voter(state, caller))

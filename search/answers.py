@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -20,6 +21,7 @@ from search.spelling import Speller
 from search.text import clean_query
 
 MAX_LIMIT = 100
+RECENT_VECTORS = 256
 # Below this cosine between the query and the closest passage found, nothing is close in
 # meaning: what was found only shares words with the query. The highest at which no
 # corpus of four (SciFact, android, DBLP, the demo) had over 5% of its own tuning
@@ -55,6 +57,8 @@ class Answerer:
             feedback = replace(feedback, similarity=self.weak_similarity)
         self.feedback = Feedback(FeedbackLog(store), feedback)
         self.ranker = ExpertRanker(store, embedder, weights, recency, self.feedback)
+        self._recent: dict[str, Any] = {}  # query -> its vector, the newest last
+        self._recent_lock = threading.Lock()
         # The BM25 index as the last search left it: a server brings it up to date
         # before searches, never during one.
         self.speller = Speller(store, keywords=lambda: self.searcher.keywords)
@@ -75,7 +79,7 @@ class Answerer:
         filters = filters or Filters()
         corrected = None if exact else self.speller.correct(typed)
         query = corrected or typed
-        vector = self.searcher.embed_query(query)
+        vector = self.embed(query)
         result: dict[str, Any] = {"query": typed, "corrected_query": corrected,
                                   "articles": []}
         ranking = None
@@ -96,6 +100,20 @@ class Answerer:
             departments=filters.departments, locations=filters.locations,
             groups=filters.groups)]
         return result
+
+    def embed(self, query: str) -> Any:
+        """The query's vector. The last ``RECENT_VECTORS`` are kept, so logging a search
+        or a verdict on its results does not run the model again."""
+        with self._recent_lock:
+            found = self._recent.get(query)
+        if found is not None:
+            return found
+        vector = self.searcher.embed_query(query)
+        with self._recent_lock:
+            self._recent[query] = vector
+            while len(self._recent) > RECENT_VECTORS:
+                self._recent.pop(next(iter(self._recent)))
+        return vector
 
     def _retrieve(self, query: str, filters: Filters, vector: Any
                   ) -> tuple[list[DocScore], dict[str, Effect]]:

@@ -184,3 +184,11 @@ def test_feedback_on_a_document_the_reader_cannot_read_never_moves_them(
     inside = answerer.answer("kafka lag", filters=Filters(groups=("sec",)))
     assert inside["articles"][0]["id"] == "secret"
     assert inside["articles"][0]["why"] == "5 colleagues said this helped"
+
+
+def test_logging_a_search_does_not_run_the_model_again(team, store, embedder):
+    answerer = answerer_for(store, embedder)
+    answerer.answer("postgres migration")
+    calls = embedder.calls
+    vector = answerer.embed("postgres migration")  # what the search log asks for
+    assert embedder.calls == calls and vector.shape == (embedder.dim,)

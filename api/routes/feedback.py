@@ -57,7 +57,7 @@ def record(state: ServerState, caller: Caller, query: str, verdict: str,
     else:
         store.get_person(target_id, shown=True)
     answerer = state.current()
-    vector = answerer.searcher.embed_query(query)
+    vector = answerer.embed(query)
     vote = FeedbackLog(store).add(query.strip(), vector, verdict, target_id,
                                   voter(state, caller))
     return {"query": vote.query, "verdict": verdict, "target": vote.target,
