@@ -192,3 +192,13 @@ def test_logging_a_search_does_not_run_the_model_again(team, store, embedder):
     calls = embedder.calls
     vector = answerer.embed("postgres migration")  # what the search log asks for
     assert embedder.calls == calls and vector.shape == (embedder.dim,)
+
+
+def test_an_opt_out_holds_in_suggestions_when_an_import_shows_the_person_again(
+        team, store, embedder):
+    from dataclasses import replace
+    ranker = ExpertRanker(store, embedder)
+    ProfileBook(store).choose("old", "opt_out")
+    again = replace(store.get_person("old"), visible=True, title="Staff engineer")
+    store.write_person(again, None)  # the HR export changed her record
+    assert ranker.rank("kubernetes", [], embedder.embed(["kubernetes"])[0]) == []
