@@ -172,10 +172,11 @@ class Year:
 
     def progress(self, day: dt.datetime) -> None:
         week_end = day + dt.timedelta(days=7)
-        for r in Relationships(self.store).find():
-            plan = self.plans.get(r.id)
-            if plan is None:
-                continue
+        stored = {r.id: r for r in Relationships(self.store).find()}
+        # In the order they were made: ids are random, so the store's order would make
+        # the same seed give another year.
+        for rel_id, plan in self.plans.items():
+            r = stored[rel_id]
             if r.state == "proposed" and plan["answer_at"] < week_end:
                 state = "active" if plan["accept"] else "declined"
                 reason = None if plan["accept"] else "no time this quarter"
@@ -220,8 +221,8 @@ def time_endpoints(runtime: Runtime, year: Year, repeat: int) -> dict[str, float
     """Median milliseconds per endpoint, through the app in process, on the year's data."""
     rng = random.Random(1)
     records = Relationships(runtime.store)
-    rels = records.find()
-    some = rng.choice([r for r in rels if r.state == "completed"])
+    stored = {r.id: r for r in records.find()}
+    some = next(stored[i] for i in year.plans if stored[i].state == "completed")
     out: dict[str, float] = {}
     with TestClient(create_app(runtime=runtime, worker=False)) as client:
         client.app.state.whoknows.warm_up()  # type: ignore[attr-defined]
@@ -236,7 +237,8 @@ def time_endpoints(runtime: Runtime, year: Year, repeat: int) -> dict[str, float
                 assert r.status_code in ok, (name, r.status_code, r.text[:300])
             out[name] = round(statistics.median(spent) * 1000, 1)
 
-        free = [m for m in year.mentees if m not in year.busy()]
+        busy = year.busy()
+        free = [m for m in year.mentees if m not in busy]
         mentee = rng.choice(free)
         measure("GET /api/mentoring/mentors/{id}", "GET", f"/api/mentoring/mentors/{mentee}")
         mentors = [m["id"] for m in client.get(f"/api/mentoring/mentors/{mentee}",
