@@ -219,7 +219,8 @@ def year(args: argparse.Namespace) -> None:
     result = programme_year(name, args.seed, args.scale, args.cohort, args.repeat)
     for line in summary_lines(result):
         print(line)
-    suffix = "" if args.embedder == "minilm" else f"-{args.embedder}"
+    suffix = ("" if args.embedder == "minilm" else f"-{args.embedder}") + (
+        "" if args.scale == 10 else f"-x{args.scale}")  # a trial run keeps the figures
     print(f"wrote {write_results('mentoring-year' + suffix, result)}")
 
 

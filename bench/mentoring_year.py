@@ -280,17 +280,18 @@ def time_endpoints(runtime: Runtime, year: Year, repeat: int) -> dict[str, float
 
 def programme_year(embedder: str, seed: int, scale: int, cohort: int,
                    repeat: int) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="whoknows-year-"))
-    started = time.perf_counter()
-    runtime = open_company(embedder, scale, folder)
-    loaded = time.perf_counter() - started
-    year = Year(runtime, seed, cohort)
-    started = time.perf_counter()
-    year.run()
-    simulated = time.perf_counter() - started
-    end = START + dt.timedelta(weeks=52)
-    report = programme_report(runtime.store, year.people, today=end.date())
-    records = Relationships(runtime.store)
+    with tempfile.TemporaryDirectory(prefix="whoknows-year-") as tmp:
+        started = time.perf_counter()
+        runtime = open_company(embedder, scale, Path(tmp))
+        loaded = time.perf_counter() - started
+        year = Year(runtime, seed, cohort)
+        started = time.perf_counter()
+        year.run()
+        simulated = time.perf_counter() - started
+        end = START + dt.timedelta(weeks=52)
+        report = programme_report(runtime.store, year.people, today=end.date())
+        events = Relationships(runtime.store).last_cursor()
+        endpoints = time_endpoints(runtime, year, repeat)
     library = {name: {"calls": len(v), "median_ms": round(statistics.median(v) * 1000, 2),
                       "p95_ms": round(sorted(v)[int(0.95 * (len(v) - 1))] * 1000, 2)}
                for name, v in sorted(year.timings.items())}
@@ -300,9 +301,8 @@ def programme_year(embedder: str, seed: int, scale: int, cohort: int,
             "places_offered": sum(p.mentoring_capacity for p in year.people.values()
                                   if p.in_mentor_pool()),
             "load_s": round(loaded, 1), "simulate_s": round(simulated, 1),
-            "counts": dict(year.counts), "events": records.last_cursor(),
-            "report": report, "library": library,
-            "endpoints_ms": time_endpoints(runtime, year, repeat)}
+            "counts": dict(year.counts), "events": events,
+            "report": report, "library": library, "endpoints_ms": endpoints}
 
 
 def summary_lines(result: dict[str, Any]) -> list[str]:
