@@ -101,6 +101,7 @@ def swap_mentor(rel_id: Path_, body: SwapIn, state: State, caller: Admin) -> dic
 
 @router.post("/relationships/{rel_id}/goals", response_model=Created, status_code=201)
 def add_goal(rel_id: Path_, body: GoalIn, state: State, caller: Reader) -> dict[str, int]:
+    """Another goal of a mentee of the relationship (the pair, the LMS, an admin)."""
     return {"id": rel.add_goal(state.runtime.store, _people(state), actor(caller), rel_id,
                                body.text, body.mentee)}
 
@@ -109,6 +110,7 @@ def add_goal(rel_id: Path_, body: GoalIn, state: State, caller: Reader) -> dict[
              status_code=201)
 def add_milestone(rel_id: Path_, goal_id: int, body: MilestoneIn, state: State,
                   caller: Reader) -> dict[str, int]:
+    """A milestone of one of the relationship's goals, with an optional due date."""
     due = None if body.due is None else body.due.isoformat()
     return {"id": rel.add_milestone(state.runtime.store, _people(state), actor(caller),
                                     rel_id, goal_id, body.title, due)}
@@ -117,6 +119,7 @@ def add_milestone(rel_id: Path_, goal_id: int, body: MilestoneIn, state: State,
 @router.post("/relationships/{rel_id}/milestones/{milestone_id}/done", status_code=204)
 def complete_milestone(rel_id: Path_, milestone_id: int, state: State,
                        caller: Reader) -> None:
+    """The milestone is reached (once)."""
     rel.complete_milestone(state.runtime.store, _people(state), actor(caller), rel_id,
                            milestone_id)
 
