@@ -9,6 +9,7 @@ from conftest import write
 from test_mentoring import DOCS, PEOPLE
 
 from indexer.errors import Conflict, InvalidQuery, NotAllowed, NotFound
+from indexer.profiles import ProfileBook
 from indexer.relationships import Relationships
 from ingest.pipeline import Ingester
 from search.mentoring import relationships as rel
@@ -214,6 +215,10 @@ def test_outcomes_ratings_goals_and_confirmed_skills(catalog, people):
     records = Relationships(catalog.store)
     assert [s["skill"] for s in records.confirmed_skills("me")] == ["kafka"]
     assert records.confirmed_skills("bo") == []  # a mentor's answer confirms nothing
+    # On the mentee's profile the reached goal is a confirmed skill, a declared one for
+    # experts and mentoring, at the level of a skill being built.
+    assert ProfileBook(catalog.store).of("me").confirm == {"kafka": rel.REACHED_GOAL_LEVEL}
+    assert ProfileBook(catalog.store).of("bo").confirm == {}
     # One mentee rating of 5: (5 - 3) / 2 * 1 / (1 + 2) = 1/3, times the weight 0.05.
     assert rel.history(catalog.store).outcomes == {"bo": pytest.approx(1 / 3)}
     found = find_mentors(catalog, people["kim"], limit=10)["mentors"]

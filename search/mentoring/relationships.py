@@ -32,6 +32,7 @@ from typing import Any
 
 from indexer.errors import Conflict, InvalidQuery, NotAllowed, NotFound
 from indexer.keys import role_allows
+from indexer.profiles import ProfileBook
 from indexer.records import Person
 from indexer.relationships import HOLDS_PLACE, Relationship, Relationships, missing
 from indexer.store import Store
@@ -48,6 +49,9 @@ FINISHED = frozenset({"completed", "ended"})  # may be rated
 BAD_RATING = 2  # a rating at or below this (of 5) means the pair ended badly
 OUTCOME_PRIOR = 2  # an outcome score is shrunk by n / (n + this): two ratings say little
 STALLED_DAYS = 30
+# A goal reached with a mentor, confirmed by the mentee: a skill being built (2 of 5),
+# not yet expertise; they can re-level it on their profile.
+REACHED_GOAL_LEVEL = 2
 
 
 @dataclass(frozen=True)
@@ -291,7 +295,9 @@ def rate(store: Store, people: Mapping[str, Person], actor: Actor, rel_id: str, 
          rating: int, reached: Mapping[int, bool], confirm_skills: bool = False,
          at: str | None = None) -> None:
     """One member's rating and goals reached; a mentee who agrees (``confirm_skills``)
-    has their reached goals listed as confirmed skills."""
+    has their reached goals listed as confirmed skills: on their profile they count as
+    declared skills at ``REACHED_GOAL_LEVEL`` (indexer.profiles), for experts and
+    mentoring alike, and they can hide or re-level them there like any other."""
     records = Relationships(store)
     rel = _readable(records, people, actor, rel_id)
     if person not in rel.members():
@@ -307,7 +313,11 @@ def rate(store: Store, people: Mapping[str, Person], actor: Actor, rel_id: str, 
     texts = {g["id"]: g["text"] for g in rel.goals if g["mentee"] == person}
     skills = [texts[g] for g, ok in reached.items() if ok and g in texts] \
         if confirm_skills and side == "mentee" else []
-    records.rate(rel_id, person, side, rating, reached, skills, at or now())
+    with store.writing():  # the rating and the profile's new skills, or neither
+        records.rate(rel_id, person, side, rating, reached, skills, at or now())
+        book = ProfileBook(store)
+        for skill in skills:
+            book.choose(person, "confirm", skill, level=REACHED_GOAL_LEVEL)
 
 
 def _readable(records: Relationships, people: Mapping[str, Person], actor: Actor,
