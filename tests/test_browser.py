@@ -290,13 +290,12 @@ def test_thumbs_and_why_on_results_and_experts(shots, page, server):
         page.goto("/analytics")
         assert page.get_by_role("heading", name="Topics with one or no active expert")\
             .is_visible()
-        shoot(page, "analytics", shots)
     finally:
         with state.lock:  # the other tests see the demo as it was
             FeedbackLog(state.runtime.store).forget_before("9999")
 
 
-def test_a_person_hides_and_restores_a_skill(shots, page):
+def test_a_person_hides_and_restores_a_skill(page):
     page.goto("/profile?person=p-amara-okafor")
     row = page.locator("table.skills tbody tr").first
     name = row.locator("th").inner_text().split(" level")[0].strip()
@@ -304,6 +303,5 @@ def test_a_person_hides_and_restores_a_skill(shots, page):
     assert f"Saved: hide {name}" in page.get_by_role("status").inner_text()
     hidden = page.locator("table.skills tr.state-hidden", has_text=name)
     assert hidden.count() == 1
-    shoot(page, "profile", shots)
     hidden.get_by_role("button", name="Show again").click()
     assert page.locator("table.skills tr.state-hidden", has_text=name).count() == 0
