@@ -22,6 +22,7 @@ import sqlite_utils
 from indexer.changes import Changes, create_log, read_changes
 from indexer.errors import IndexMismatch, NotFound
 from indexer.identity import identity_key, resolve
+from indexer.migrations import Migration, migrate
 from indexer.records import Chunk, Document, Filters, Person, Skill, may_read
 
 SCHEMA_VERSION = 1
@@ -101,57 +102,67 @@ class Store:
     # -- schema and meta ---------------------------------------------------
 
     def _create_schema(self) -> None:
-        db = self.db
+        """The store's migrations (indexer/migrations.py), those it has not had yet."""
         with self.writing():
-            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-            db["documents"].create(
-                {"id": str, "title": str, "kind": str, "body": str, "tags": str,
-                 "language": str, "updated_at": str, "groups": str, "source": str,
-                 "content_hash": str, "extra": str, "chunking": str},
-                pk="id", if_not_exists=True)
-            if "chunking" not in db["documents"].columns_dict:  # a store from before 0.4
-                db["documents"].add_column("chunking", str)
-            db["chunks"].create(
-                {"id": int, "doc_id": str, "ordinal": int, "text": str, "start": int,
-                 "vector": bytes},
-                pk="id", if_not_exists=True)
-            db["authorship"].create({"doc_id": str, "author": str, "author_key": str,
-                                     "weight": float}, pk=("doc_id", "author"),
-                                    if_not_exists=True)
-            db["identities"].create({"key": str, "person_id": str}, pk="key",
-                                    if_not_exists=True)
-            db["people"].create(
-                {"id": str, "name": str, "email": str, "title": str, "department": str,
-                 "location": str, "timezone": str, "languages": str, "manager_id": str,
-                 "seniority": float, "skills": str, "goals": str, "bio": str,
-                 "mentoring_available": int, "mentoring_capacity": int, "visible": int,
-                 "source": str, "content_hash": str, "vector": bytes, "aliases": str,
-                 "system": str, "merged_into": str},
-                pk="id", if_not_exists=True)
-            self._add_identity_columns()
-            db["api_keys"].create(
-                {"id": str, "name": str, "role": str, "groups": str, "hash": str,
-                 "created_at": str, "revoked_at": str},
-                pk="id", if_not_exists=True)
-            db["jobs"].create(
-                {"id": str, "kind": str, "state": str, "params": str, "done": int, "total": int,
-                 "errors": str, "summary": str, "attempts": int, "created_at": str,
-                 "started_at": str, "finished_at": str, "heartbeat_at": str, "worker": str},
-                pk="id", if_not_exists=True)
-            db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
-            db.execute("CREATE INDEX IF NOT EXISTS authorship_author ON authorship(author)")
-            db.execute("CREATE INDEX IF NOT EXISTS authorship_key ON authorship(author_key)")
-            db.execute("CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id)")
-            db.execute("CREATE INDEX IF NOT EXISTS documents_source ON documents(source)")
-            db.execute("CREATE INDEX IF NOT EXISTS people_email ON people(email)")
-            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
-                       "text, tokenize='porter unicode61 remove_diacritics 2')")
-            if self.get_meta("schema_version") is None:
-                self.set_meta("schema_version", str(SCHEMA_VERSION))
-                self.set_meta("generation", "0")
-            create_log(db, self.generation)
-            if self.get_meta("next_chunk_id") is None:
-                self._stop_reusing_chunk_ids()
+            migrate(self.db, [
+                Migration(1, "people, documents, passages, authorship, identities, keys, "
+                          "jobs, meta; passage ids never reused", self._base_schema),
+                Migration(2, "the change log of passages (indexer/changes.py)",
+                          lambda: create_log(self.db, self.generation)),
+            ])
+
+    def _base_schema(self) -> None:
+        """What every open did before the migrations table (so a store from then takes
+        it as migration 1 and keeps its data)."""
+        db = self.db
+        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db["documents"].create(
+            {"id": str, "title": str, "kind": str, "body": str, "tags": str,
+             "language": str, "updated_at": str, "groups": str, "source": str,
+             "content_hash": str, "extra": str, "chunking": str},
+            pk="id", if_not_exists=True)
+        if "chunking" not in db["documents"].columns_dict:  # a store from before 0.4
+            db["documents"].add_column("chunking", str)
+        db["chunks"].create(
+            {"id": int, "doc_id": str, "ordinal": int, "text": str, "start": int,
+             "vector": bytes},
+            pk="id", if_not_exists=True)
+        db["authorship"].create({"doc_id": str, "author": str, "author_key": str,
+                                 "weight": float}, pk=("doc_id", "author"),
+                                if_not_exists=True)
+        db["identities"].create({"key": str, "person_id": str}, pk="key",
+                                if_not_exists=True)
+        db["people"].create(
+            {"id": str, "name": str, "email": str, "title": str, "department": str,
+             "location": str, "timezone": str, "languages": str, "manager_id": str,
+             "seniority": float, "skills": str, "goals": str, "bio": str,
+             "mentoring_available": int, "mentoring_capacity": int, "visible": int,
+             "source": str, "content_hash": str, "vector": bytes, "aliases": str,
+             "system": str, "merged_into": str},
+            pk="id", if_not_exists=True)
+        self._add_identity_columns()
+        db["api_keys"].create(
+            {"id": str, "name": str, "role": str, "groups": str, "hash": str,
+             "created_at": str, "revoked_at": str},
+            pk="id", if_not_exists=True)
+        db["jobs"].create(
+            {"id": str, "kind": str, "state": str, "params": str, "done": int, "total": int,
+             "errors": str, "summary": str, "attempts": int, "created_at": str,
+             "started_at": str, "finished_at": str, "heartbeat_at": str, "worker": str},
+            pk="id", if_not_exists=True)
+        db.execute("CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id)")
+        db.execute("CREATE INDEX IF NOT EXISTS authorship_author ON authorship(author)")
+        db.execute("CREATE INDEX IF NOT EXISTS authorship_key ON authorship(author_key)")
+        db.execute("CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id)")
+        db.execute("CREATE INDEX IF NOT EXISTS documents_source ON documents(source)")
+        db.execute("CREATE INDEX IF NOT EXISTS people_email ON people(email)")
+        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
+                   "text, tokenize='porter unicode61 remove_diacritics 2')")
+        if self.get_meta("schema_version") is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+            self.set_meta("generation", "0")
+        if self.get_meta("next_chunk_id") is None:
+            self._stop_reusing_chunk_ids()
 
     def _add_identity_columns(self) -> None:
         """A store from before identities: the new columns, each author's key, and the

@@ -61,10 +61,12 @@ def test_a_store_from_before_never_reused_ids_rebuilds_its_saved_indexes_once(tm
     Ingester(runtime.store, runtime.embedder).ingest([corpus])
     runtime.refresh_indexes()  # saved with "swordfish"
     # What the old version did: the passage rewritten in place under the same id, with
-    # the generation the saved indexes already record, and no id counter.
+    # the generation the saved indexes already record, no id counter, and no table of
+    # schema migrations.
     db = runtime.store.db
     db.execute("UPDATE chunks SET text = 'hardware tokens now'")
     db.execute("DELETE FROM meta WHERE key = 'next_chunk_id'")
+    db.execute("DROP TABLE schema_migrations")
     db.conn.commit()
     fresh = Runtime.open(settings)
     keywords = fresh.indexes().keywords

@@ -68,7 +68,8 @@ def test_a_store_from_before_chunking_was_recorded_is_migrated(tmp_path, embedde
     corpus(tmp_path / "in")
     store = Store.open(tmp_path / "data")
     Ingester(store, embedder).ingest([tmp_path / "in"])
-    store.db["documents"].transform(drop={"chunking"})  # the schema of earlier versions
+    store.db["documents"].transform(drop={"chunking"})  # the schema of earlier versions,
+    store.db.execute("DROP TABLE schema_migrations")  # which had no migrations table
     store.db.close()
     reopened = Store.open(tmp_path / "data")
     assert "chunking" in reopened.db["documents"].columns_dict
