@@ -4,6 +4,7 @@ and the search log written after each search (docs/feedback-and-analytics.md).""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from typing import Any
@@ -12,6 +13,7 @@ from api.deps import Caller, Forbidden
 from api.settings import Settings
 from api.state import ServerState
 from indexer.dates import document_dates
+from indexer.embedders import cosine_floor, kind_of, make_embedder
 from indexer.feedback import FeedbackLog, pseudonym
 from indexer.profiles import ProfileBook
 from indexer.query_log import QueryLog
@@ -76,6 +78,17 @@ def record_search(state: ServerState, caller: Caller, result: dict[str, Any]) ->
 
 # -- the reports of the analytics API and the `whoknows analytics` commands -----------
 
+def _cosine_floor(store: Store) -> float:
+    """The floor of the model the store's query vectors come from (the common scale)."""
+    name = store.get_meta("embedder")
+    return _floor_of(name) if name else 0.0
+
+
+@functools.lru_cache(maxsize=16)
+def _floor_of(name: str) -> float:
+    return cosine_floor(make_embedder(kind_of(name)))  # a constructor loads no model
+
+
 def since(days: int) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
 
@@ -83,7 +96,7 @@ def since(days: int) -> str:
 def searches_report(store: Store, settings: Settings, days: int) -> dict[str, Any]:
     entries = QueryLog(store).entries(since(days))
     topics = search_topics(entries, FeedbackLog(store).votes(since(days)),
-                           settings.min_askers)
+                           settings.min_askers, cosine_floor=_cosine_floor(store))
     return {"days": days, "searches": len(entries), "min_askers": settings.min_askers,
             "topics": topics, "gaps": [t for t in topics if t["gap"]]}
 

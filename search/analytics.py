@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer.embedders import rescale
 from indexer.feedback import Vote
 from indexer.query_log import LoggedQuery
 from indexer.records import Person
@@ -28,7 +29,8 @@ GAP_WEAK_SHARE = 0.5  # a topic is a gap when at least this share of its searche
 
 
 def search_topics(entries: Sequence[LoggedQuery], votes: Sequence[Vote], min_askers: int,
-                  similarity: float = TOPIC_SIMILARITY) -> list[dict[str, Any]]:
+                  similarity: float = TOPIC_SIMILARITY, cosine_floor: float = 0.0
+                  ) -> list[dict[str, Any]]:
     """Topics people search, most searched first, each with how well it was answered:
     weak matches, clicks and verdicts on its results. ``gap``: mostly weak matches, or
     nobody opened or liked a result, or more said "not about this" than "helped"."""
@@ -36,7 +38,7 @@ def search_topics(entries: Sequence[LoggedQuery], votes: Sequence[Vote], min_ask
     members: list[list[LoggedQuery]] = []
     for entry in entries:
         vector = _unit(entry.vector)
-        sims = [float(h @ vector) for h in heads] if heads else []
+        sims = [float(rescale(h @ vector, cosine_floor)) for h in heads] if heads else []
         best = int(np.argmax(sims)) if sims else -1
         if best >= 0 and sims[best] >= similarity:
             members[best].append(entry)
@@ -49,8 +51,8 @@ def search_topics(entries: Sequence[LoggedQuery], votes: Sequence[Vote], min_ask
         if len(askers) < min_askers:
             continue
         said = Counter(v.sign for v in votes if v.target == "document"
-                       and len(v.vector) == len(head) and float(_unit(v.vector) @ head)
-                       >= similarity)
+                       and len(v.vector) == len(head)
+                       and float(rescale(_unit(v.vector) @ head, cosine_floor)) >= similarity)
         weak = sum(e.weak for e in group)
         topic = {"topic": _name(group), "searches": len(group), "askers": len(askers),
                  "weak": weak, "clicks": said[0], "helped": said[1], "not_about": said[-1]}

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from indexer.embedders import Embedder
+from indexer.embedders import Embedder, cosine_floor
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackLog
 from indexer.indexes import DerivedIndexes
@@ -55,7 +55,7 @@ class Answerer:
         feedback = feedback or FeedbackSettings()
         if feedback.similarity is None:
             feedback = replace(feedback, similarity=self.weak_similarity)
-        self.feedback = Feedback(FeedbackLog(store), feedback)
+        self.feedback = Feedback(FeedbackLog(store), feedback, cosine_floor(embedder))
         self.ranker = ExpertRanker(store, embedder, weights, recency, self.feedback)
         self._recent: dict[str, Any] = {}  # query -> its vector, the newest last
         self._recent_lock = threading.Lock()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from indexer.embedders import rescale
 from indexer.feedback import FeedbackLog
 from search.recency import decay, parse_day
 from search.retrieval import DocScore
@@ -81,9 +82,13 @@ class Feedback:
     """The verdicts of a ``FeedbackLog``, read again only when they change (or the day
     does, for their age)."""
 
-    def __init__(self, log: FeedbackLog, settings: FeedbackSettings | None = None) -> None:
+    def __init__(self, log: FeedbackLog, settings: FeedbackSettings | None = None,
+                 cosine_floor: float = 0.0) -> None:
+        """``cosine_floor``: the model's (indexer.embedders.cosine_floor); queries'
+        cosines are compared with the line on the common scale."""
         self.log = log
         self.settings = settings or FeedbackSettings()
+        self.cosine_floor = cosine_floor
         self._votes: _Votes | None = None
         self._loading = threading.Lock()
 
@@ -95,7 +100,7 @@ class Feedback:
             return {}
         s = self.settings
         line = DEFAULT_SIMILARITY if s.similarity is None else s.similarity
-        sims = votes.vectors @ np.asarray(query_vector, np.float32)
+        sims = rescale(votes.vectors @ np.asarray(query_vector, np.float32), self.cosine_floor)
         near = np.clip((sims - line) / max(1e-9, 1 - line), 0.0, 1.0)
         key = " ".join(query.casefold().split())
         strongest: dict[tuple[str, str], tuple[float, int]] = {}

@@ -91,3 +91,34 @@ def test_skills_match_on_the_common_scale(high):
     # unscaled, nothing at all once rescaled. Ana's Kafka skill is named in the query.
     assert [e.id for e in experts] == ["p-ana"]
     assert [s["name"] for s in experts[0].skills] == ["Kafka"]
+
+
+def test_similar_questions_share_verdicts_on_the_common_scale():
+    from indexer.feedback import FeedbackLog
+    from search.feedback import Feedback, FeedbackSettings
+
+    embedder = HighCosines(floor=0.75)
+    log = FeedbackLog(Store.memory())
+    log.add("kafka consumer lag", embedder.embed(["kafka consumer lag"])[0], "helped", "d1",
+            "u1")
+    line = FeedbackSettings(similarity=0.4, half_life_days=0)
+    unrelated = embedder.embed(["payroll calendar"])[0]  # raw cosine 0.75, over the line
+    assert Feedback(log, line).effects(unrelated, "document") != {}
+    assert Feedback(log, line, cosine_floor(embedder)).effects(unrelated, "document") == {}
+    near = embedder.embed(["kafka consumer lag alerts"])[0]
+    assert Feedback(log, line, cosine_floor(embedder)).effects(near, "document")["d1"].helped
+
+
+def test_search_topics_group_questions_on_the_common_scale():
+    from indexer.query_log import LoggedQuery
+    from search.analytics import search_topics
+
+    embedder = HighCosines(floor=0.75)
+    texts = ["kafka consumer lag", "kafka consumer lag alerts", "payroll calendar"]
+    entries = [LoggedQuery(i, text, vector, "2026-11-30", f"u{i}", 0.5, False, 3, ())
+               for i, (text, vector) in enumerate(zip(texts, embedder.embed(texts), strict=True))]
+    # Unscaled, "payroll calendar" (0.75 with either) joins the kafka topic; rescaled,
+    # the two kafka questions (0.97, 0.87 rescaled) are one topic and payroll its own.
+    assert len(search_topics(entries, [], min_askers=1)) == 1
+    topics = search_topics(entries, [], min_askers=1, cosine_floor=0.75)
+    assert sorted(t["searches"] for t in topics) == [1, 2]

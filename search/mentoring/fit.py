@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from indexer.embedders import Embedder, embed_queries
+from indexer.embedders import Embedder, cosine_floor, embed_queries, rescale
 from indexer.records import Person
 from search.mentoring.rules import codes, share_any, timezone_matrix
 from search.text import stem, terms
@@ -125,6 +125,7 @@ class FitModel:
     def __init__(self, embedder: Embedder, weights: FitWeights | None = None,
                  cache_size: int = 50_000) -> None:
         self.embedder = embedder
+        self.cosine_floor = cosine_floor(embedder)
         self.weights = weights or FitWeights()
         self.cache_size = cache_size
         self._vectors: dict[str, np.ndarray] = {}
@@ -145,6 +146,11 @@ class FitModel:
         if not texts:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.vstack([known[t] for t in texts]).astype(np.float32)
+
+    def cosines(self, queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """(queries x vectors) cosines on the common scale (indexer.embedders.rescale),
+        where the ramps' floors and fulls are drawn."""
+        return np.asarray(rescale(queries @ vectors.T, self.cosine_floor), np.float32)
 
     def score(self, mentees: Sequence[Person], mentors: Sequence[Person],
               expertise: Expertise | None = None, weights: FitWeights | None = None,
@@ -169,7 +175,7 @@ class Fit:
         self._topics(mentees)
         query = model.embed(self.topics)
         self._skills(mentors, query, model)
-        self._documents(mentors, query, expertise)
+        self._documents(mentors, query, expertise, model)
         self.coverage = self._coverage()
         self.values = self.coverage + self._bonus()
 
@@ -202,7 +208,7 @@ class Fit:
                     keys[s.name.casefold()] = len(names)
                     names.append(s.name)
         self.skill_names, self._skill_keys = names, keys
-        sim = query @ model.embed(names).T if names and len(query) else \
+        sim = model.cosines(query, model.embed(names)) if names and len(query) else \
             np.zeros((len(self.topics), len(names)), np.float32)
         match = ramp(sim, SKILL_FLOOR, SKILL_FULL)
         for t, topic in enumerate(self.topics):
@@ -219,7 +225,7 @@ class Fit:
                 self._idx[j, c], self._lvl[j, c] = keys[s.name.casefold()], s.level
 
     def _documents(self, mentors: Sequence[Person], query: np.ndarray,
-                   expertise: Expertise) -> None:
+                   expertise: Expertise, model: FitModel) -> None:
         """Topic x document match, and the noisy-or of each mentor's documents per topic."""
         index: dict[str, int] = {}
         self._mentor_docs: list[list[int]] = []
@@ -241,7 +247,7 @@ class Fit:
             self._topic_docs = np.zeros((n_topics, len(mentors)), np.float32)
             return
         vectors = np.vstack([expertise.vectors[d] for d in self.doc_ids]).astype(np.float32)
-        match = ramp(query @ vectors.T, DOC_FLOOR, DOC_FULL)
+        match = ramp(model.cosines(query, vectors), DOC_FLOOR, DOC_FULL)
         match = np.maximum(match, TAG_MATCH * self._tags_named())
         # A co-written document is shared among its authors, as votes are in expert ranking.
         shares = np.array([1.0 / max(expertise.authors.get(d, 1), 1) for d in self.doc_ids],
