@@ -103,6 +103,13 @@ class ProfileBook:
                 getattr(mine, r["kind"]).add(r["topic"])
         return out
 
+    def opted_out(self) -> set[str]:
+        """The people who opted out entirely: an import of their record (an HR export)
+        keeps them hidden (ingest.pipeline), until they opt back in themselves."""
+        rows = self.store.db.execute("SELECT person_id FROM profile_choices WHERE "
+                                     "kind = 'opt_out' AND topic_key = ''").fetchall()
+        return {r[0] for r in rows}
+
     def of(self, person_id: str) -> Choices:
         return self.choices([person_id]).get(person_id, Choices())
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.embedders import Embedder, token_counter
 from indexer.errors import IngestError, WhoknowsError
+from indexer.profiles import ProfileBook
 from indexer.records import Chunk, Document, Person
 from indexer.store import Store
 from indexer.tokens import WordPieceCounter
@@ -222,6 +223,7 @@ class Ingester:
                  people_map: Mapping[str, str] | None = None) -> None:
         self.store = store
         self.people_map = people_map  # people CSVs' column names (ingest.hr)
+        self._opted_out: set[str] = set()  # people who opted out entirely (profiles)
         self.embedder = embedder
         self.max_words = max_words
         self.overlap = overlap
@@ -250,6 +252,7 @@ class Ingester:
         self.store.bind_embedder(self.embedder.name, self.embedder.dim)
         seen = Seen()
         stored = (self.store.document_hashes(), self.store.person_hashes())
+        self._opted_out = ProfileBook(self.store).opted_out()
         batches = self._batches(files, total, stored, seen, report)
         for batch in prefetch(batches, depth=2):
             self._write(batch, report)
@@ -331,6 +334,8 @@ class Ingester:
 
     def _classify_person(self, person: Person, stored: dict, counts: Counts,
                          batch: Batch) -> None:
+        if person.visible and person.id in self._opted_out:
+            person = replace(person, visible=False)  # their own choice outlives an import
         old = stored.get(person.id)
         if old and old[0] == person.content_hash():
             counts.unchanged.append(person.id)

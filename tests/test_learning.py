@@ -202,3 +202,20 @@ def test_an_opt_out_holds_in_suggestions_when_an_import_shows_the_person_again(
     again = replace(store.get_person("old"), visible=True, title="Staff engineer")
     store.write_person(again, None)  # the HR export changed her record
     assert ranker.rank("kubernetes", [], embedder.embed(["kubernetes"])[0]) == []
+
+
+def test_an_hr_import_that_changes_an_opted_out_persons_record_keeps_them_hidden(
+        team, store, ingester, tmp_path):
+    ProfileBook(store).choose("old", "opt_out")
+    write(tmp_path / "hr", "people.yaml", """
+        - {id: old, type: person, name: Old, title: Staff engineer,
+           skills: [{name: kubernetes, level: 4}]}
+        """)
+    first = ingester.ingest([tmp_path / "hr"])
+    assert first.people.updated == ["old"]  # the title changed
+    assert store.get_people(["old"])["old"].visible is False
+    assert store.get_people(["old"])["old"].title == "Staff engineer"
+    again = ingester.ingest([tmp_path / "hr"])
+    assert again.people.unchanged == ["old"]  # not "updated" at every import
+    ProfileBook(store).undo("old", "opt_out")  # only their own choice shows them again
+    assert store.get_people(["old"])["old"].visible is True
