@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
@@ -30,6 +31,8 @@ from ingest.jobs import run_job
 log = logging.getLogger("whoknows.queue")
 BEATS_PER_STALE = 5  # heartbeats within the stale time: a few may fail on a busy database
 CHECKS_PER_STALE = 3  # recovery passes within the stale time
+# What an unreachable Redis raises: the queue is down, the store is not.
+QUEUE_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 CHECK_EVERY_MAX_S = 5.0  # and at least this often: a dead pid on this machine shows at once
 
 
@@ -58,9 +61,29 @@ class Queue:
         return JobStore(store, self.settings.job_stale_after_s, self.settings.max_job_attempts)
 
     def submit(self, runtime: Runtime, kind: str, params: dict[str, Any]) -> Job:
+        """Record the job and send it. The record is what counts: when the queue cannot
+        be reached (Redis down), the job stays ``queued`` and recovery sends it once the
+        queue is back, so an accepted job is never lost to an outage."""
         job = JobStore(runtime.store).create(kind, params)
-        self._task(job.id)
+        try:
+            self._task(job.id)
+        except QUEUE_DOWN as exc:
+            log.warning("job %s is recorded, but the queue is unreachable (%s): it is sent "
+                        "when the queue is back", job.id, exc)
         return job
+
+    def reachable(self) -> bool:
+        """The queue answers within a second (always, for the embedded SQLite one)."""
+        if not self.settings.redis_url:
+            return True
+        client = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=1,
+                                      socket_timeout=1)
+        try:
+            return bool(client.ping())
+        except QUEUE_DOWN:
+            return False
+        finally:
+            client.close()
 
     def _run(self, job_id: str) -> str:
         runtime = _worker_runtime(self.settings)

@@ -43,7 +43,7 @@ def test_open_mode_search(client):
 def test_health_and_ready(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/readyz").json() == {  # no counts without a key
-        "ready": True, "store": "sqlite", "generations_behind": 0}
+        "ready": True, "store": "sqlite", "generations_behind": 0, "queue": "ok"}
 
 
 @pytest.mark.parametrize("params, status, words", [

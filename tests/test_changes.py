@@ -139,6 +139,6 @@ def test_readyz_says_how_far_behind_the_servers_indexes_are(tmp_path):
                               [Chunk("n", 0, "harbour cranes")],
                               np.array([unit(np.ones(64))]))
         assert client.get("/readyz").json() == {"ready": True, "store": "sqlite",
-                                                "generations_behind": 1}
+                                                "generations_behind": 1, "queue": "ok"}
         assert client.get("/api/search", params={"q": "cranes"}).json()["articles"]
         assert client.get("/readyz").json()["generations_behind"] == 0

@@ -64,7 +64,7 @@ def test_page_counts_only_what_the_reader_may_read(runtime, client):
 def test_readyz_says_nothing_about_the_store(runtime, client):
     # Which store and how far behind it the indexes are, in write transactions: no counts.
     assert client.get("/readyz").json() == {"ready": True, "store": "sqlite",
-                                            "generations_behind": 0}
+                                            "generations_behind": 0, "queue": "ok"}
 
 
 @pytest.mark.parametrize("group", ["board", "BOARD"])

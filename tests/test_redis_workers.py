@@ -74,3 +74,43 @@ def test_two_workers_share_the_jobs(tmp_path, redis_url):
     assert [j.state for j in finished] == ["done"] * 6
     assert len({j.worker for j in finished}) == 2  # both workers took jobs
     assert runtime.store.count("documents") == 900
+
+
+def test_a_job_submitted_while_redis_is_down_is_kept_and_sent_when_it_is_back(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    assert REDIS, "CI installs redis-server; it is missing"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://127.0.0.1:{port}/0"
+    settings = Settings(data_dir=tmp_path / "data", embedder="hashing-2048", redis_url=url,
+                        job_stale_after_s=0.5)
+    runtime = Runtime.open(settings)
+    write(tmp_path / "c", "a.md", "# Kafka\n\nkafka consumer lag\n")
+    with TestClient(create_app(settings=settings, runtime=runtime, worker=False)) as client:
+        # Nothing listens on the port: the job is recorded, not lost, and readyz says so.
+        accepted = client.post("/api/admin/documents", json=[
+            {"id": "k1", "title": "Kafka lag", "body": "kafka consumer lag runbook"}])
+        assert accepted.status_code == 202, accepted.text
+        job = accepted.json()["id"]
+        assert JobStore(runtime.store).get(job).state == "queued"
+        ready = client.get("/readyz").json()
+        assert ready["ready"] is True and ready["queue"] == "unreachable"
+        server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no"],
+                                  stdout=subprocess.DEVNULL)
+        try:
+            queue = Queue.create(settings)
+            deadline = time.time() + 20
+            while time.time() < deadline and not queue.reachable():
+                time.sleep(0.05)
+            assert client.get("/readyz").json()["queue"] == "ok"
+            time.sleep(0.6)  # older than the stale time: recovery may send it again
+            queue.recover(runtime.store)  # as the recovery thread does every few seconds
+            assert job in queue._waiting()  # its message is on the queue now
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

@@ -58,7 +58,7 @@ def test_a_document_uploaded_through_one_server_is_found_through_the_other(tmp_p
         servers[0].wait(timeout=10)
         assert found(b, "kafka") == ["kb-1"] and found(b, "cranes") == ["r-1"]
         assert get(f"{b}/readyz") == (200, {"ready": True, "store": "sqlite",
-                                            "generations_behind": 0})
+                                            "generations_behind": 0, "queue": "ok"})
     finally:
         for server in servers:
             if server.poll() is None:

@@ -20,10 +20,16 @@ def healthz() -> dict[str, str]:
 def readyz(state: State) -> JSONResponse:
     """The vector index and the model are loaded: searches will be fast. Also which
     store this process reads and how many store generations (write transactions) its
-    indexes are behind it. It answers without a key, so it says nothing about what
-    the store holds (`whoknows status` and the admin API do)."""
+    indexes are behind it, and whether the job queue answers. It answers without a
+    key, so it says nothing about what the store holds (`whoknows status` and the
+    admin API do)."""
     lag = state.indexes_lag()
     if lag is None:
         return JSONResponse(status_code=503, content={"ready": False})
+    # Searches need no queue: a replica whose Redis is down stays ready, and says so
+    # (jobs submitted meanwhile are recorded and sent when it is back).
+    queue = None if state.queue is None else (
+        "ok" if state.queue.reachable() else "unreachable")
     return JSONResponse(content={"ready": True, "store": state.runtime.store.backend,
-                                 "generations_behind": lag["generations_behind"]})
+                                 "generations_behind": lag["generations_behind"],
+                                 "queue": queue})
