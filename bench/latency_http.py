@@ -8,7 +8,8 @@ real model. Starts `whoknows serve` on a free loopback port, and measures
 /api/search latency with 1 and with 8 concurrent clients; then changes every
 document, starts a re-index of the whole corpus through the admin API (the embedded
 default: the server's own worker thread re-embeds it) and measures again while it runs. Prints
-p50/p95 and writes bench/results/latency-http.json. All traffic stays on 127.0.0.1.
+p50/p95 and writes bench/results/latency-http-<embedder>.json (latency-http-<docs>-<embedder>.json
+for another --docs). All traffic stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -168,7 +169,9 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    print("wrote", write_results(f"latency-http-{args.embedder}", results))
+    name = f"latency-http-{args.embedder}" if args.docs == 10_000 else \
+        f"latency-http-{args.docs}-{args.embedder}"
+    print("wrote", write_results(name, results))
 
 
 if __name__ == "__main__":
