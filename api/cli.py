@@ -39,6 +39,7 @@ from ingest.exports import SOURCES
 from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport
 from ingest.reembed import Reembedder
+from ingest.reembed import unfinished as unfinished_reembed
 from search.filters import check_filters, one_of
 
 app = typer.Typer(help="whoknows: what do we know about X, and who knows about X?",
@@ -383,7 +384,8 @@ def reembed(
 
 @app.command()
 def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
-    """What the data folder holds."""
+    """What the data folder holds, with which model, and how far its indexes and an
+    interrupted re-embed have come."""
     runtime = _runtime(data_dir)
     store = runtime.store
     saved = DerivedIndexes.saved_generation(runtime.settings.data_dir)
@@ -392,7 +394,9 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
             "documents": store.count("documents"), "passages": store.count("chunks"),
             "people": store.count("people"), "generation": store.generation,
             "indexes_generation": saved,  # of the saved files; None: not saved yet
-            "indexes_behind": None if saved is None else store.generation - saved}
+            "indexes_behind": None if saved is None else store.generation - saved,
+            # an interrupted `whoknows reembed`, to run again: {"to", "done", "of"}
+            "reembedding": unfinished_reembed(store)}
     if as_json:
         print(json.dumps(info))
     else:

@@ -226,5 +226,19 @@ class Reembedder:
         db.execute("DELETE FROM meta WHERE key = ?", [TARGET_KEY])
 
 
+def unfinished(store: Store) -> dict[str, object] | None:
+    """An interrupted re-embed waiting to be run again: the model it moves to and how
+    many documents and people it has embedded of those in the store; None when there
+    is none."""
+    target = store.get_meta(TARGET_KEY)
+    if target is None or not all(store.db[t].exists() for t in SIDE_TABLES):
+        return None
+    db = store.db
+    done = (db.execute("SELECT count(*) FROM reembed_documents").fetchone()[0]
+            + db.execute("SELECT count(*) FROM reembed_people").fetchone()[0])
+    return {"to": target, "done": done,
+            "of": store.count("documents") + store.count("people")}
+
+
 def _blob(vector: np.ndarray | None) -> bytes | None:
     return None if vector is None else np.asarray(vector, np.float32).tobytes()

@@ -14,7 +14,7 @@ from indexer.errors import IndexMismatch
 from indexer.records import Chunk, Document
 from indexer.store import Store
 from ingest.pipeline import Ingester
-from ingest.reembed import SIDE_TABLES, Reembedder
+from ingest.reembed import SIDE_TABLES, Reembedder, unfinished
 from tests.conftest import CountingEmbedder, write
 from tests.test_pipeline import corpus
 
@@ -83,6 +83,8 @@ def test_an_interrupted_reembed_resumes_and_serves_the_old_model_meanwhile(old):
     assert old.get_meta("embedder") == "hashing-32" and dims(old) == {32}
     done = old.db.execute("SELECT count(*) FROM reembed_documents").fetchone()[0]
     assert done == 1
+    # `whoknows status` says so: the model it moves to, one of 3 documents and 2 people.
+    assert unfinished(old) == {"to": "hashing-64", "done": 1, "of": 5}
     again = CountingEmbedder(64)
     again.name = "hashing-64"
     report = Reembedder(old, again, batch_passages=1).run()
@@ -91,6 +93,7 @@ def test_an_interrupted_reembed_resumes_and_serves_the_old_model_meanwhile(old):
     # (one each) and Ana's profile (Bo's has no text to embed).
     assert again.texts == (passages - 1) + 1
     assert dims(old) == {64} and old.count("chunks") == passages
+    assert unfinished(old) is None
 
 
 def test_a_resumed_run_for_another_model_starts_over(old):
@@ -151,6 +154,7 @@ def test_the_command_reembeds_and_reports(old, tmp_path):
     status = CliRunner().invoke(cli.app, ["status", "--data-dir", str(tmp_path / "data"),
                                           "--json"])
     assert json.loads(status.stdout)["embedder"] == "hashing-64"
+    assert json.loads(status.stdout)["reembedding"] is None
 
 
 def test_a_running_server_takes_the_new_model_at_its_next_search(old, tmp_path):
