@@ -5,29 +5,20 @@ import dataclasses
 import datetime as dt
 
 import pytest
-from conftest import write
-from test_mentoring import DOCS, PEOPLE
+import test_mentoring
 
 from indexer.errors import Conflict, InvalidQuery, NotAllowed, NotFound
 from indexer.profiles import ProfileBook
 from indexer.relationships import Relationships
-from ingest.pipeline import Ingester
 from search.mentoring import relationships as rel
 from search.mentoring.cohort import match_people
-from search.mentoring.mentors import MentorCatalog, find_mentors
+from search.mentoring.mentors import find_mentors
 from search.mentoring.report import programme_report, report_csv
 
+catalog = test_mentoring.catalog  # the same people and documents as the mentor tests
 LMS, ADMIN = rel.Actor("lms"), rel.Actor("admin")
 ME, KIM, BO = rel.Actor("reader", "me"), rel.Actor("reader", "kim"), rel.Actor("reader", "bo")
 DAY = "2026-03-0{}T09:00:00+00:00"
-
-
-@pytest.fixture
-def catalog(tmp_path, store, embedder):
-    write(tmp_path / "c", "people.yaml", PEOPLE)
-    write(tmp_path / "c", "docs.jsonl", "\n".join(DOCS))
-    Ingester(store, embedder).ingest([tmp_path / "c"])
-    return MentorCatalog(store, embedder)
 
 
 @pytest.fixture

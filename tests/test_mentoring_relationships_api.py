@@ -7,30 +7,18 @@ import json
 import threading
 
 import pytest
-from conftest import write
+import test_mentoring_api
 from fastapi.testclient import TestClient
-from test_mentoring import DOCS, PEOPLE
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli_app
-from api.runtime import Runtime
-from api.settings import Settings
 from indexer.keys import KeyRing
-from ingest.pipeline import Ingester
 from search.mentoring import relationships as rel
 
+runtime = test_mentoring_api.runtime  # the mentoring API tests' folder
 BASE = "/api/mentoring/relationships"
 PROPOSE = "/api/mentoring/proposals"
-
-
-@pytest.fixture
-def runtime(tmp_path):
-    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
-    write(tmp_path / "c", "people.yaml", PEOPLE)
-    write(tmp_path / "c", "docs.jsonl", "\n".join(DOCS))
-    Ingester(rt.store, rt.embedder).ingest([tmp_path / "c"])
-    return rt
 
 
 @pytest.fixture
