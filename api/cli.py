@@ -400,8 +400,9 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     if as_json:
         print(json.dumps(info))
     else:
+        width = max(map(len, info))
         for key, value in info.items():
-            out.print(f"{key:>10}: {value}")
+            out.print(f"{key:>{width}}: {value}")
 
 
 @app.command()
