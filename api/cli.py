@@ -34,7 +34,6 @@ from indexer.embedders import MODELS, Embedder, make_embedder
 from indexer.errors import InvalidQuery, WhoknowsError
 from indexer.indexes import DerivedIndexes
 from indexer.records import Filters
-from indexer.store import Store
 from ingest.exports import SOURCES
 from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport
@@ -46,6 +45,16 @@ app = typer.Typer(help="whoknows: what do we know about X, and who knows about X
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+@app.callback()
+def _store(database_url: Annotated[str | None, typer.Option(
+        "--database-url", metavar="URL",
+        help="A PostgreSQL store shared by machines (postgresql://user@host/db; default: "
+             "$WHOKNOWS_DATABASE_URL, else the data folder's own SQLite file). Give it "
+             "before the command: whoknows --database-url URL serve.")] = None) -> None:
+    if database_url:  # every command reads its settings from the environment
+        os.environ["WHOKNOWS_DATABASE_URL"] = database_url
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data folder (default: $WHOKNOWS_DATA_DIR or ./whoknows-data).")]
@@ -365,7 +374,7 @@ def reembed(
     too, with progress. Searches keep the old vectors until the switch; an interrupted
     run resumes where it stopped."""
     settings = Settings.from_env().with_overrides(data_dir)
-    store = Store.open(settings.data_dir)
+    store = settings.open_store()
     target = make_embedder(embedder, cache_dir=settings.data_dir / "models")
     with _progress(target, "re-embedding", quiet=as_json) as progress:
         report = Reembedder(store, target).run(progress)
@@ -389,7 +398,8 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     runtime = _runtime(data_dir)
     store = runtime.store
     saved = DerivedIndexes.saved_generation(runtime.settings.data_dir)
-    info = {"data_dir": str(data_dir or Settings.from_env().data_dir), "store": store.backend,
+    info = {"data_dir": str(runtime.settings.data_dir), "store": store.backend,
+            "database": store.where if store.backend != "sqlite" else None,
             "embedder": store.get_meta("embedder"), "dim": store.get_meta("dim"),
             "documents": store.count("documents"), "passages": store.count("chunks"),
             "people": store.count("people"), "generation": store.generation,
@@ -514,9 +524,8 @@ def jobs(
     from dataclasses import asdict
 
     from indexer.jobs import JobStore
-    from indexer.store import Store
 
-    store = Store.open(Settings.from_env().with_overrides(data_dir).data_dir)
+    store = Settings.from_env().with_overrides(data_dir).open_store()
     found = JobStore(store).recent(limit, state)
     if as_json:
         print(json.dumps([asdict(j) for j in found]))

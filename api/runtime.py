@@ -28,13 +28,13 @@ class Runtime:
     def open(cls, settings: Settings, threads: int | None = None) -> Runtime:
         """``threads``: the model's threads (default: one per core, for ingest's batches).
         A server passes ``SERVING_THREADS``."""
-        store = Store.open(settings.data_dir)
+        store = settings.open_store()
         stored = store.get_meta("embedder")
         kind = settings.embedder or (kind_of(stored) if stored else DEFAULT_EMBEDDER)
         embedder = make_embedder(kind, cache_dir=settings.data_dir / "models", threads=threads)
         if stored is not None and stored != embedder.name:
             raise IndexMismatch(
-                f"{settings.data_dir} was built with the embedder {stored}, not {embedder.name}",
+                f"{settings.store_at} was built with the embedder {stored}, not {embedder.name}",
                 f"unset WHOKNOWS_EMBEDDER (or set it to {kind_of(stored)}) to use the one it "
                 "was built with, or ingest into another --data-dir")
         return cls(settings, store, embedder, threads)

@@ -9,11 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from indexer.ann import DEFAULT_ANN_THRESHOLD
+from indexer.store import Store, open_store
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("whoknows-data")
+    # A PostgreSQL store shared by machines (postgresql://...): the data folder then
+    # keeps only this process's derived indexes, models and files received.
+    database_url: str | None = None
     embedder: str | None = None  # None: the one the data folder was built with, else the default
     redis_url: str | None = None
     max_upload_mb: int = 50
@@ -38,6 +42,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(data_dir=Path(env.get("WHOKNOWS_DATA_DIR") or cls.data_dir),
+                   database_url=env.get("WHOKNOWS_DATABASE_URL") or None,
                    embedder=env.get("WHOKNOWS_EMBEDDER") or None,
                    redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
                    max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb),
@@ -55,6 +60,7 @@ class Settings:
         of `whoknows serve --workers N`)."""
         env = {"WHOKNOWS_DATA_DIR": str(self.data_dir.resolve()),
                "WHOKNOWS_REDIS_URL": self.redis_url or "",
+               "WHOKNOWS_DATABASE_URL": self.database_url or "",
                "WHOKNOWS_MAX_UPLOAD_MB": str(self.max_upload_mb),
                "WHOKNOWS_ANN_THRESHOLD": str(self.ann_threshold),
                "WHOKNOWS_REINDEX_ROOTS": os.pathsep.join(str(p) for p in self.reindex_roots),
@@ -66,6 +72,14 @@ class Settings:
                                                   else value)
                     for name, value in ((n, getattr(self, n)) for n in LEARNING)})
         return env
+
+    @property
+    def store_at(self) -> str | Path:
+        """Where the store is: the database URL, else the data folder."""
+        return self.database_url or self.data_dir
+
+    def open_store(self) -> Store:
+        return open_store(self.store_at)
 
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self

@@ -36,6 +36,18 @@ SCHEMA = (
     "INSERT INTO chunk_changes (generation, chunk_id, added) "
     f"VALUES ({_GENERATION_AFTER}, OLD.id, 0); END",
 )
+# PostgreSQL's triggers call a function; the same rows, under the same generation.
+SCHEMA_POSTGRESQL = (
+    SCHEMA[0], SCHEMA[1],
+    "CREATE OR REPLACE FUNCTION whoknows_chunk_changed() RETURNS trigger AS $$ BEGIN "
+    "INSERT INTO chunk_changes (generation, chunk_id, added) VALUES "
+    f"({_GENERATION_AFTER}, CASE WHEN TG_OP = 'INSERT' THEN NEW.id ELSE OLD.id END, "
+    "CASE WHEN TG_OP = 'INSERT' THEN 1 ELSE 0 END); RETURN NULL; END $$ LANGUAGE plpgsql",
+    "CREATE OR REPLACE TRIGGER chunk_added AFTER INSERT ON chunks FOR EACH ROW "
+    "EXECUTE FUNCTION whoknows_chunk_changed()",
+    "CREATE OR REPLACE TRIGGER chunk_removed AFTER DELETE ON chunks FOR EACH ROW "
+    "EXECUTE FUNCTION whoknows_chunk_changed()",
+)
 FROM_KEY = "changes_from"
 
 
@@ -51,13 +63,14 @@ class Changes:
         return len(self.added) + len(self.removed)
 
 
-def create_log(db: sqlite_utils.Database, generation: int) -> None:
+def create_log(db: sqlite_utils.Database, generation: int, backend: str = "sqlite") -> None:
     """The log and its triggers, once (call inside the schema's write transaction);
     a store that had passages before it logs from ``generation`` on."""
     if "chunk_changes" not in db.table_names():
-        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        db.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                    [FROM_KEY, str(generation)])
-    for statement in SCHEMA:
+    for statement in SCHEMA_POSTGRESQL if backend == "postgresql" else SCHEMA:
         db.execute(statement)
 
 

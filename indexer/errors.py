@@ -8,8 +8,9 @@
     ├── IndexMismatch (409)     a data folder built with another embedding model
     ├── Conflict (409)          a request that contradicts itself or the index
     │                           (the same person twice, more places than a mentor offers)
-    └── NotAllowed (403)        a caller who may not make this change (a mentoring
-                                relationship changed by someone outside the pair)
+    ├── NotAllowed (403)        a caller who may not make this change (a mentoring
+    │                           relationship changed by someone outside the pair)
+    └── StoreUnavailable (503)  the store's server (PostgreSQL) cannot be reached
 """
 
 from __future__ import annotations
@@ -55,3 +56,9 @@ class Conflict(WhoknowsError):
 
 class NotAllowed(WhoknowsError):
     status = 403
+
+
+class StoreUnavailable(WhoknowsError):
+    """The store's server (PostgreSQL) cannot be reached; it answers again once it is back."""
+
+    status = 503

@@ -108,10 +108,13 @@ class JobStore:
     def synced_folders(self) -> list[str]:
         """The folders that re-index requests asked a server to read: the paths of the
         ingest jobs that sync (uploads never do)."""
-        rows = self.db.execute("SELECT DISTINCT p.value FROM jobs, "
-                               "json_each(jobs.params, '$.paths') AS p "
-                               "WHERE jobs.kind = 'ingest' AND json_extract(jobs.params, '$.sync')")
-        return [r[0] for r in rows]
+        folders: dict[str, None] = {}
+        for (text,) in self.db.execute("SELECT params FROM jobs WHERE kind = 'ingest' "
+                                       "ORDER BY created_at"):
+            params = json.loads(text or "{}")
+            if params.get("sync"):
+                folders.update(dict.fromkeys(str(p) for p in params.get("paths") or []))
+        return sorted(folders)
 
     def recent(self, limit: int = 50, state: str | None = None) -> list[Job]:
         rows = self.db.query("SELECT * FROM jobs WHERE ? IS NULL OR state = ? "

@@ -20,7 +20,7 @@ import numpy as np
 import sqlite_utils
 
 from indexer.changes import Changes, create_log, read_changes
-from indexer.errors import IndexMismatch, NotFound
+from indexer.errors import IndexMismatch, NotFound, WhoknowsError
 from indexer.identity import identity_key, resolve
 from indexer.migrations import Migration, migrate
 from indexer.records import Chunk, Document, Filters, Person, Skill, may_read
@@ -37,13 +37,14 @@ class Store:
     never queue behind one connection. An in-memory store has one connection.
     """
 
-    backend = "sqlite"  # what /readyz and `whoknows status` name as the store
-
-    def __init__(self, db: sqlite_utils.Database, path: Path | None = None) -> None:
+    def __init__(self, db: Any, path: Path | None = None, url: str | None = None) -> None:
         self._path = path
+        self._url = url
         self._shared = db
         self._local = threading.local()
         self._local.db = db
+        # what /readyz and `whoknows status` name as the store
+        self.backend = getattr(db, "dialect", "sqlite")
         self._create_schema()
 
     @classmethod
@@ -52,12 +53,30 @@ class Store:
         path.mkdir(parents=True, exist_ok=True)
         return cls(_connect(path / DB_NAME), path / DB_NAME)
 
+    @classmethod
+    def open_url(cls, url: str) -> Store:
+        """A store in a PostgreSQL database (``postgresql://...``): the same contract as a
+        data folder's, shared by every process and machine that opens the URL."""
+        from indexer.postgres import PostgresDatabase
+        return cls(PostgresDatabase(url), url=url)
+
     @property
-    def db(self) -> sqlite_utils.Database:
-        """This thread's connection."""
+    def where(self) -> str:
+        """Where the store lives, as a person reads it (a PostgreSQL URL without its
+        password, or the data folder's file)."""
+        return self.db.where if self._url else str(self._path or ":memory:")
+
+    @property
+    def db(self) -> Any:
+        """This thread's connection (sqlite-utils' ``Database``, or the PostgreSQL one
+        with its face: indexer/postgres.py)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            db = self._shared if self._path is None else _connect(self._path)
+            if self._url is not None:
+                from indexer.postgres import PostgresDatabase
+                db = PostgresDatabase(self._url)
+            else:
+                db = self._shared if self._path is None else _connect(self._path)
             self._local.db = db
         return db
 
@@ -108,7 +127,7 @@ class Store:
                 Migration(1, "people, documents, passages, authorship, identities, keys, "
                           "jobs, meta; passage ids never reused", self._base_schema),
                 Migration(2, "the change log of passages (indexer/changes.py)",
-                          lambda: create_log(self.db, self.generation)),
+                          lambda: create_log(self.db, self.generation, self.backend)),
             ])
 
     def _base_schema(self) -> None:
@@ -156,8 +175,9 @@ class Store:
         db.execute("CREATE INDEX IF NOT EXISTS identities_person ON identities(person_id)")
         db.execute("CREATE INDEX IF NOT EXISTS documents_source ON documents(source)")
         db.execute("CREATE INDEX IF NOT EXISTS people_email ON people(email)")
-        db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
-                   "text, tokenize='porter unicode61 remove_diacritics 2')")
+        if self._fts:
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5("
+                       "text, tokenize='porter unicode61 remove_diacritics 2')")
         if self.get_meta("schema_version") is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
             self.set_meta("generation", "0")
@@ -316,8 +336,9 @@ class Store:
                 {"id": chunk_id, "doc_id": doc_id, "ordinal": chunk.ordinal, "text": chunk.text,
                  "start": chunk.start,
                  "vector": np.asarray(vector, dtype=np.float32).tobytes()})
-            self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
-                            [chunk_id, _indexed_text(title, chunk.text)])
+            if self._fts:
+                self.db.execute("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
+                                [chunk_id, _indexed_text(title, chunk.text)])
 
     def replace_passages(self, doc_id: str, chunks: Sequence[Chunk], vectors: np.ndarray,
                          chunking: str | None) -> None:
@@ -328,8 +349,7 @@ class Store:
                                   [doc_id]).fetchone()
             if row is None:
                 raise NotFound(f"no document with id {doc_id!r}")
-            self.db.execute("DELETE FROM chunks_fts WHERE rowid IN "
-                            "(SELECT id FROM chunks WHERE doc_id = ?)", [doc_id])
+            self._delete_fts(doc_id)
             self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
             self._insert_chunks(doc_id, row[0], chunks, vectors,
                                 self._allocate_chunk_ids(len(chunks)))
@@ -348,12 +368,22 @@ class Store:
 
     def _delete_document_rows(self, doc_id: str) -> bool:
         found = self.db.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone()
-        self.db.execute("DELETE FROM chunks_fts WHERE rowid IN "
-                        "(SELECT id FROM chunks WHERE doc_id = ?)", [doc_id])
+        self._delete_fts(doc_id)
         self.db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
         self.db.execute("DELETE FROM authorship WHERE doc_id = ?", [doc_id])
         self.db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
         return found is not None
+
+    @property
+    def _fts(self) -> bool:
+        """The FTS5 table, SQLite's reference keyword search (``keyword_search``); search
+        itself ranks on the in-memory index on either engine."""
+        return self.backend == "sqlite"
+
+    def _delete_fts(self, doc_id: str) -> None:
+        if self._fts:
+            self.db.execute("DELETE FROM chunks_fts WHERE rowid IN "
+                            "(SELECT id FROM chunks WHERE doc_id = ?)", [doc_id])
 
     def get_documents(self, ids: Iterable[str]) -> dict[str, Document]:
         """The documents, as shown: authors who opted out are left out of ``authors``."""
@@ -367,7 +397,7 @@ class Store:
         for row in self.db.query(f"SELECT doc_id, author FROM authorship a WHERE doc_id IN "
                                  f"({marks}) AND NOT EXISTS (SELECT 1 FROM identities i "
                                  f"JOIN people p ON p.id = i.person_id WHERE "
-                                 f"i.key = a.author_key AND NOT p.visible) ORDER BY rowid", ids):
+                                 f"i.key = a.author_key AND p.visible = 0) ORDER BY a.rowid", ids):
             authors.setdefault(row["doc_id"], []).append(row["author"])
         rows = self.db.query(f"SELECT * FROM documents WHERE id IN ({marks})", ids)
         return {r["id"]: _document_from_row(r, authors.get(r["id"], [])) for r in rows}
@@ -496,6 +526,9 @@ class Store:
         ``filters``. Search ranks on the in-memory index derived from these passages
         (indexer/keywords.py), which gives the same scores faster; this is the
         reference it is tested against."""
+        if not self._fts:
+            raise WhoknowsError("the FTS5 reference keyword search is SQLite's",
+                                "search ranks keywords on the in-memory index")
         where, params = document_filter_sql(filters) if filters else ("", [])
         sql = ("SELECT c.id, c.doc_id, -bm25(chunks_fts) AS score FROM chunks_fts "
                "JOIN chunks c ON c.id = chunks_fts.rowid "
@@ -669,10 +702,22 @@ class Store:
                 "WHERE i.person_id IS NULL")
         total = self.db.execute(f"SELECT count(DISTINCT a.author_key) {base}").fetchone()[0]
         top = self.db.execute(
-            f"SELECT min(a.author), count(DISTINCT a.doc_id), max(i.key IS NOT NULL) {base} "
+            f"SELECT min(a.author), count(DISTINCT a.doc_id), "
+            f"max(CASE WHEN i.key IS NOT NULL THEN 1 ELSE 0 END) {base} "
             f"GROUP BY a.author_key ORDER BY count(DISTINCT a.doc_id) DESC, min(a.author) "
             f"LIMIT ?", [limit]).fetchall()
         return total, [(a, n, bool(ambiguous)) for a, n, ambiguous in top]
+
+
+def open_store(where: str | Path) -> Store:
+    """The store at ``where``: a ``postgresql://`` URL, or a data folder."""
+    if is_database_url(str(where)):
+        return Store.open_url(str(where))
+    return Store.open(where)
+
+
+def is_database_url(where: str) -> bool:
+    return where.startswith(("postgresql://", "postgres://"))
 
 
 def _connect(path: Path) -> sqlite_utils.Database:
@@ -725,7 +770,7 @@ def document_filter_sql(filters: Filters, alias: str = "d") -> tuple[str, list[A
 # -- rows --------------------------------------------------------------------
 
 # People who may be listed: not opted out, and not an account merged into a person.
-_LISTED = "visible AND merged_into IS NULL"
+_LISTED = "visible != 0 AND merged_into IS NULL"
 
 def _indexed_text(title: str, text: str) -> str:
     """What keyword search indexes for a passage (FTS5 and the in-memory index alike)."""

@@ -168,8 +168,9 @@ class Reembedder:
             new = dict(zip(with_text, vectors, strict=True))
             with self.store.writing():
                 self.store.db.conn.executemany(
-                    "INSERT OR REPLACE INTO reembed_people (person_id, content_hash, vector) "
-                    "VALUES (?, ?, ?)",
+                    "INSERT INTO reembed_people (person_id, content_hash, vector) VALUES (?, ?, ?) "
+                    "ON CONFLICT (person_id) DO UPDATE SET content_hash = excluded.content_hash, "
+                    "vector = excluded.vector",
                     [(pid, pending.people[pid], _blob(new.get(pid))) for pid in people])
             report.people += len(people)
             if progress:
@@ -199,8 +200,10 @@ class Reembedder:
             "VALUES (?, ?, ?, ?, ?)",
             [(doc_id, c.ordinal, c.text, c.start, _blob(v))
              for c, v in zip(chunks, vectors, strict=True)])
-        db.execute("INSERT OR REPLACE INTO reembed_documents (doc_id, content_hash, chunking) "
-                   "VALUES (?, ?, ?)", [doc_id, content_hash, self.ingester.chunking])
+        db.execute("INSERT INTO reembed_documents (doc_id, content_hash, chunking) "
+                   "VALUES (?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
+                   "content_hash = excluded.content_hash, chunking = excluded.chunking",
+                   [doc_id, content_hash, self.ingester.chunking])
 
     # -- the switch ---------------------------------------------------------
 
