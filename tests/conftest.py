@@ -3,6 +3,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import backends
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -38,7 +39,7 @@ def embedder() -> CountingEmbedder:
 
 @pytest.fixture
 def store() -> Store:
-    return Store.memory()
+    return backends.test_store()
 
 
 @pytest.fixture

@@ -31,7 +31,8 @@ def test_a_failed_write_leaves_the_previous_state(store):
         store.write_documents([bad])
     assert store.count("documents") == 1 and store.count("chunks") == 1
     assert store.generation == generation
-    assert store.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == 1
+    if store.backend == "sqlite":
+        assert store.db.execute("SELECT count(*) FROM chunks_fts").fetchone()[0] == 1
 
 
 def test_delete_document_and_unknown_ids(store):
