@@ -16,6 +16,7 @@ either engine, and what differs is said here, in one place:
 - ``rowid``: every table gets a ``rowid`` column in insertion order (SQLite's implicit
   one), which ``SELECT *`` leaves out as SQLite does; ``INTEGER PRIMARY KEY`` numbers
   itself (``BIGSERIAL``);
+- ``x IS ?`` (SQLite's null-safe equality) is ``IS NOT DISTINCT FROM``;
 - ``WHERE 1`` is ``WHERE TRUE``; Python's bools are stored as 0 and 1.
 
 A lost connection is :class:`~indexer.errors.StoreUnavailable` (503) naming the
@@ -49,6 +50,8 @@ _CREATE = re.compile(r"^\s*CREATE TABLE (IF NOT EXISTS )?(\w+) \((.*)\)\s*$",
 def translate(sql: str, bound: bool) -> str:
     """SQLite's SQL as PostgreSQL's (``bound``: parameters come with it)."""
     if bound:
+        sql = re.sub(r"\bIS NOT \?", "IS DISTINCT FROM ?", sql)
+        sql = re.sub(r"\bIS \?", "IS NOT DISTINCT FROM ?", sql)
         sql = sql.replace("%", "%%").replace("?", "%s")
     sql = _JSON_EACH.sub(lambda m: f"json_array_elements_text(COALESCE({m[1]}, '[]')::json)"
                                    f" AS {m[2] or 'j'}(value)", sql)
