@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -131,3 +132,36 @@ def ingested(tmp_path: Path, corpus: Path):
     report = Ingester(rt.store, rt.embedder).ingest([corpus])
     assert report.failed == []
     return rt
+
+
+# -- PostgreSQL: a real server on loopback (tests/postgres_server.py) -----------------
+
+@pytest.fixture(scope="session")
+def postgres():
+    """The base URL of a PostgreSQL server started for this test run (or the one named
+    by WHOKNOWS_TEST_DATABASE_URL). Without PostgreSQL the test is skipped here, and
+    fails in CI, which must run it."""
+    if backends.SERVER:
+        yield backends.SERVER
+        return
+    from postgres_server import PostgresServer, binaries
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing = "psycopg is not installed"
+    else:
+        missing = None if binaries() else "PostgreSQL is not installed"
+    if missing:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            f"{missing} (apt-get install postgresql)")
+    server = PostgresServer().start()
+    try:
+        yield server.url
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres):
+    """A fresh empty database on the test server, as a URL."""
+    return backends.fresh_database_url(postgres)
