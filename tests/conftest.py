@@ -161,6 +161,14 @@ def postgres():
         server.remove()
 
 
+@pytest.fixture(scope="session", autouse=backends.ON_POSTGRESQL)
+def _engine_under_test(request):
+    """With WHOKNOWS_TEST_ENGINE=postgresql, every store the tests make is on the test
+    server (tests/backends.py)."""
+    if backends.ON_POSTGRESQL:
+        backends.use_server(request.getfixturevalue("postgres"))
+
+
 @pytest.fixture
 def pg_url(postgres):
     """A fresh empty database on the test server, as a URL."""

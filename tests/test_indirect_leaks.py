@@ -1,15 +1,14 @@
 """What a caller cannot read never shows, not even as a number or a different 404."""
 
+import backends
 import pytest
 from conftest import answerer_for, write
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Runtime
-from api.settings import Settings
 from indexer.keys import KeyRing
 from indexer.records import Filters
-from indexer.store import Store
 from ingest.pipeline import Ingester
 
 PEOPLE = """
@@ -37,7 +36,7 @@ def _experts(answerer, groups):
 
 
 def test_expert_signals_ignore_documents_the_caller_cannot_read(tmp_path, embedder):
-    with_hidden, without = Store.memory(), Store.memory()
+    with_hidden, without = backends.test_store(), backends.test_store()
     _ingest(with_hidden, embedder, tmp_path / "a", OPEN + HIDDEN)
     _ingest(without, embedder, tmp_path / "b", OPEN)
     reader = _experts(answerer_for(with_hidden, embedder), ())
@@ -49,7 +48,7 @@ def test_expert_signals_ignore_documents_the_caller_cannot_read(tmp_path, embedd
 
 @pytest.fixture
 def runtime(tmp_path, embedder):
-    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
+    rt = Runtime.open(backends.settings(tmp_path / "data", embedder="hashing-2048"))
     _ingest(rt.store, rt.embedder, tmp_path / "c", OPEN + HIDDEN)
     return rt
 
@@ -63,7 +62,7 @@ def test_page_counts_only_what_the_reader_may_read(runtime, client):
 
 def test_readyz_says_nothing_about_the_store(runtime, client):
     # Which store and how far behind it the indexes are, in write transactions: no counts.
-    assert client.get("/readyz").json() == {"ready": True, "store": "sqlite",
+    assert client.get("/readyz").json() == {"ready": True, "store": backends.ENGINE,
                                             "generations_behind": 0, "queue": "ok"}
 
 

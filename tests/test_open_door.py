@@ -1,5 +1,6 @@
 """Open mode (no key: everyone is admin) exists only on loopback, decided per request."""
 
+import backends
 import pytest
 from conftest import write
 from fastapi.testclient import TestClient
@@ -13,7 +14,7 @@ from ingest.pipeline import Ingester
 
 @pytest.fixture
 def runtime(tmp_path):
-    rt = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
+    rt = Runtime.open(backends.settings(tmp_path / "data", embedder="hashing-2048"))
     write(tmp_path / "c", "a.md", "# Kafka\n\nkafka consumer lag\n")
     Ingester(rt.store, rt.embedder).ingest([tmp_path / "c"])
     return rt

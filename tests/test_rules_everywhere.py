@@ -9,13 +9,13 @@ A route that is neither asked here nor exempted with a reason fails
 
 from __future__ import annotations
 
+import backends
 import pytest
 from conftest import write
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.runtime import Runtime
-from api.settings import Settings
 from indexer.keys import KeyRing
 from ingest.pipeline import Ingester
 
@@ -47,7 +47,7 @@ DOCS = "\n".join([
 
 def company(root, people: str = PEOPLE) -> Runtime:
     """The company above, ingested into a data folder under ``root``."""
-    rt = Runtime.open(Settings(data_dir=root / "data", embedder="hashing-2048"))
+    rt = Runtime.open(backends.settings(root / "data", embedder="hashing-2048"))
     write(root / "corpus", "people.yaml", people)
     write(root / "corpus", "docs.jsonl", DOCS)
     Ingester(rt.store, rt.embedder).ingest([root / "corpus"])
