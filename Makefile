@@ -1,5 +1,7 @@
 # whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
 # `make chaos` kills ingest, reindex, a worker and the server at random points (minutes).
+# `make test-postgresql` runs the store's, the access rules' and the kill -9 tests again on
+# PostgreSQL (a server the tests start on loopback; apt-get install postgresql).
 # `make multilingual` tests the multilingual embedders (a one-time e5 export, ~1 min).
 # `make screenshots` refreshes docs/screenshots/ through the browser tests (tests alone
 # never change a tracked file).
@@ -8,7 +10,7 @@ PYTHON ?= python3
 DATA ?= whoknows-data
 WHOKNOWS = $(PYTHON) -m api.cli
 
-.PHONY: install demo test chaos multilingual screenshots bench lint
+.PHONY: install demo test test-postgresql chaos multilingual screenshots bench lint
 
 install:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -26,6 +28,15 @@ test: install
 
 chaos: install
 	$(PYTHON) -m pytest -q -m chaos
+
+# The tests that hold for either engine: the store and its users, the access rules, kill -9.
+POSTGRESQL_TESTS = tests/test_store.py tests/test_changes.py tests/test_identity.py \
+	tests/test_pipeline.py tests/test_search.py tests/test_experts.py tests/test_filters.py \
+	tests/test_rules_everywhere.py tests/test_indirect_leaks.py tests/test_open_door.py \
+	tests/chaos
+
+test-postgresql: install
+	WHOKNOWS_TEST_ENGINE=postgresql $(PYTHON) -m pytest -q -m 'not multilingual' $(POSTGRESQL_TESTS)
 
 multilingual: install
 	$(PYTHON) -m pytest -q -m multilingual

@@ -49,6 +49,13 @@ def database_for(data_dir: Path) -> str | None:
     return _databases[key]
 
 
+def share(data_dir: Path, other: Path) -> None:
+    """``data_dir`` opens ``other``'s store (a copy of a folder's indexes, on PostgreSQL)."""
+    url = database_for(other)
+    if url:
+        _databases[Path(data_dir).resolve()] = url
+
+
 def settings(data_dir: Path, **fields) -> Settings:
     """Settings for a test's data folder, on the engine under test."""
     return Settings(data_dir=data_dir, database_url=database_for(data_dir), **fields)

@@ -19,11 +19,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import backends
 import faiss
 import numpy as np
 
 from api.runtime import Runtime
-from api.settings import Settings
 from indexer import keywords, vectors
 from indexer.keywords import KeywordIndex
 from indexer.store import Store
@@ -136,7 +136,7 @@ def _sample(ids: np.ndarray, size: int, seed: int) -> np.ndarray:
 def check_indexes(data_dir: str | Path, sample: int = SAMPLE, seed: int = 0) -> None:
     """Load both indexes as the server does (which catches up with the store and removes
     killed writers' leftovers) and compare them with the store by content."""
-    runtime = Runtime.open(Settings(data_dir=Path(data_dir)))
+    runtime = Runtime.open(backends.settings(Path(data_dir)))
     indexes = runtime.indexes()
     check_vectors(runtime.store, indexes.vectors, sample, seed)
     check_keywords(runtime.store, indexes.keywords, sample, seed)

@@ -5,6 +5,7 @@ purpose. Fast: these run with every ``make test``."""
 import json
 from collections.abc import Callable
 
+import backends
 import faiss
 import numpy as np
 import pytest
@@ -22,7 +23,6 @@ from invariants import (
 )
 
 from api.runtime import Runtime
-from api.settings import Settings
 from indexer.jobs import JobStore
 from indexer.keywords import KeywordIndex
 from indexer.vectors import VectorIndex
@@ -37,7 +37,7 @@ def runtime(tmp_path) -> Runtime:
     for i in range(30):
         write(tmp_path / "corpus", f"n{i}.md", f"---\nid: n-{i}\ntitle: Note {i}\nauthors: "
               f"[p-{i % 3}]\n---\n" + " ".join(f"w{(i * 7 + j) % 97}" for j in range(60)))
-    runtime = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
+    runtime = Runtime.open(backends.settings(tmp_path / "data", embedder="hashing-2048"))
     Ingester(runtime.store, runtime.embedder).ingest([tmp_path / "corpus"])
     runtime.refresh_indexes()
     jobs = JobStore(runtime.store)
@@ -200,7 +200,7 @@ def test_the_ivf_index_is_compared_within_its_quantisation(tmp_path):
     for i in range(300):
         write(corpus, f"n{i}.md", f"---\nid: n-{i}\n---\n" + " ".join(
             f"w{(i * 13 + j) % 997}" for j in range(40)))
-    runtime = Runtime.open(Settings(data_dir=tmp_path / "data", embedder="hashing-2048"))
+    runtime = Runtime.open(backends.settings(tmp_path / "data", embedder="hashing-2048"))
     Ingester(runtime.store, runtime.embedder).ingest([corpus])
     index = VectorIndex.build(runtime.store, 2048, ann_threshold=100)
     assert index.kind == "ivf"

@@ -24,6 +24,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import backends
 import pytest
 from conftest import write
 from invariants import (
@@ -38,9 +39,7 @@ from invariants import (
 
 from api.queue import Queue
 from api.runtime import Runtime
-from api.settings import Settings
 from indexer.jobs import Job, JobStore
-from indexer.store import Store
 from ingest.pipeline import Ingester
 
 pytestmark = pytest.mark.chaos
@@ -59,7 +58,7 @@ def fractions(scenario: str, count: int, low: float, high: float) -> list[float]
 
 def env_for(data: Path, **extra: str) -> dict[str, str]:
     return {**os.environ, "WHOKNOWS_EMBEDDER": "hashing-2048", "WHOKNOWS_DATA_DIR": str(data),
-            "WHOKNOWS_JOB_STALE_AFTER_S": "2", **extra}
+            "WHOKNOWS_JOB_STALE_AFTER_S": "2", **backends.env(data), **extra}
 
 
 def start(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
@@ -101,6 +100,14 @@ def stop(proc: subprocess.Popen) -> None:
 
 def documents(data: Path) -> int:
     """Documents committed so far, read without taking any lock a writer could wait on."""
+    url = backends.database_for(data)
+    if url:
+        import psycopg
+        try:
+            with psycopg.connect(url) as conn:
+                return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        except psycopg.Error:  # not created yet
+            return 0
     db = data / "whoknows.db"
     if not db.exists():
         return 0
@@ -154,7 +161,7 @@ def test_ingest_killed_then_run_again_loses_nothing(tmp_path, point):
     kill_when(start(env, tmp_path / "ingest.log", *command),
               *reached(point, data, INGEST_NOTES))
 
-    store = Store.open(data)
+    store = backends.open_store(data)
     check_store(store)  # as the kill left it
     committed = store.count("documents")
     check_indexes(data)  # loaded as the server loads them: caught up with the store
@@ -185,10 +192,11 @@ def indexed(tmp_path_factory) -> tuple[Path, float]:
     root = tmp_path_factory.mktemp("reindex")
     notes(root / "corpus", 2000, 400)
     data = root / "data"
-    runtime = Runtime.open(Settings(data_dir=data, embedder="hashing-2048"))
+    runtime = Runtime.open(backends.settings(data, embedder="hashing-2048"))
     Ingester(runtime.store, runtime.embedder).ingest([root / "corpus"])
     runtime.refresh_indexes()
-    runtime.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    if runtime.store.backend == "sqlite":
+        runtime.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     began = time.monotonic()
     subprocess.run([sys.executable, "-c", MAIN, "reindex"], env=env_for(data), check=True,
                    capture_output=True)
@@ -200,6 +208,7 @@ def test_reindex_killed_leaves_the_old_or_the_new_indexes_whole(tmp_path, indexe
     source, duration = indexed
     data = tmp_path / "data"
     shutil.copytree(source, data)
+    backends.share(data, source)  # on PostgreSQL: the copy is of the indexes only
     began = time.monotonic()
     if isinstance(point, str):
         ready, every = reached(point, data, 0)
@@ -209,7 +218,7 @@ def test_reindex_killed_leaves_the_old_or_the_new_indexes_whole(tmp_path, indexe
 
     if isinstance(point, str):
         assert leftovers(data), "the kill was to come while an index file was written"
-    store = Store.open(data)
+    store = backends.open_store(data)
     # A re-index changes no passage, so the old files and the new equal the store alike;
     # a file half written, or one file of the new index beside the other of the old, not.
     check_saved_indexes(store, data)
@@ -278,7 +287,7 @@ def test_server_killed_mid_upload_finishes_the_job_after_restart(tmp_path, point
         status, job = call(f"{base}/api/admin/documents", records)
         assert status == 202, job
         kill_when(server, *reached(point, data, RECORDS))
-    left = JobStore(Store.open(data)).get(job["id"])
+    left = JobStore(backends.open_store(data)).get(job["id"])
     assert left.state in (("queued", "running") if point == 0.0 else ("running",)), left
 
     # Back at once, well within the stale time: the dead pid says the job was lost.
@@ -287,7 +296,7 @@ def test_server_killed_mid_upload_finishes_the_job_after_restart(tmp_path, point
         assert (done["state"], done["attempts"]) == ("done", left.attempts + 1), done
         found = call(f"{base}/api/search?q=topic{RECORDS - 1}")[1]
         assert found["articles"][0]["id"] == f"r-{RECORDS - 1:03}"  # the server's index has it
-    store = Store.open(data)
+    store = backends.open_store(data)
     check_jobs_settled(store)
     check_documents(store, {r["id"]: r["title"] for r in records})
     check_store(store)
@@ -331,7 +340,7 @@ def _accepts(port: int) -> bool:
 def test_worker_killed_mid_job_another_finishes_it_once(tmp_path, redis_url, point):
     expected = notes(tmp_path / "corpus", WORKER_NOTES, 600)
     data, log = tmp_path / "data", tmp_path / "worker.log"
-    settings = Settings(data_dir=data, embedder="hashing-2048", redis_url=redis_url)
+    settings = backends.settings(data, embedder="hashing-2048", redis_url=redis_url)
     env = env_for(data, WHOKNOWS_REDIS_URL=redis_url)
     runtime = Runtime.open(settings)
     job = Queue.create(settings).submit(runtime, "ingest", {"paths": [str(tmp_path / "corpus")]})
