@@ -171,5 +171,9 @@ def _engine_under_test(request):
 
 @pytest.fixture
 def pg_url(postgres):
-    """A fresh empty database on the test server, as a URL."""
-    return backends.fresh_database_url(postgres)
+    """A fresh empty database on the test server, as a URL; dropped after the test,
+    with any connection to it still open."""
+    from postgres_server import drop_database
+    url = backends.fresh_database_url(postgres)
+    yield url
+    drop_database(url)
