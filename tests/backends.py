@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 from pathlib import Path
 
 from api.settings import Settings
@@ -29,9 +30,8 @@ def fresh_database_url(server: str) -> str:
     """A new empty database on ``server`` (a ``postgresql://`` URL), as a URL."""
     import psycopg
     import psycopg.conninfo
-    name = f"t{os.getpid()}_{next(_numbers)}"
+    name = f"t{os.getpid()}_{next(_numbers)}_{secrets.token_hex(3)}"  # no other run's
     with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name}")
         conn.execute(f"CREATE DATABASE {name}")
     return psycopg.conninfo.make_conninfo(server, dbname=name) if "://" not in server else (
         server.rsplit("/", 1)[0] + f"/{name}")
