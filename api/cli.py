@@ -8,6 +8,7 @@ Examples::
     whoknows search --queries queries.jsonl  # one JSON object per line
     whoknows mentors p-nina-kowalski --cross-functional
     whoknows match cohort.yaml               # see docs/mentoring.md
+    whoknows migrate --to postgresql://whoknows@db/whoknows   # the store, copied
 """
 
 from __future__ import annotations
@@ -30,10 +31,12 @@ from api.learning_cli import analytics_app, profile_app
 from api.mentoring_cli import match_command, mentoring_app, mentors_command
 from api.runtime import Runtime
 from api.settings import Settings
+from indexer.copying import CopyReport, copy_store
 from indexer.embedders import MODELS, Embedder, make_embedder
-from indexer.errors import InvalidQuery, WhoknowsError
+from indexer.errors import InvalidQuery, NotFound, WhoknowsError
 from indexer.indexes import DerivedIndexes
 from indexer.records import Filters
+from indexer.store import DB_NAME
 from ingest.exports import SOURCES
 from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport
@@ -127,15 +130,15 @@ def ingest(
 
 
 @contextlib.contextmanager
-def _progress(embedder: Embedder, first: str, quiet: bool
+def _progress(embedder: Embedder | None, first: str, quiet: bool
               ) -> Iterator[Callable[[int, int, str], None]]:
     """A progress bar on a terminal (none with --json): the model loads first (the first
-    time in a data folder it is exported and quantised), then ``first``. The callback
-    takes (done, total, what); a total of 0 shows only what."""
+    time in a data folder it is exported and quantised), if there is one, then ``first``.
+    The callback takes (done, total, what); a total of 0 shows only what."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err, transient=True,
                   disable=quiet or not err.is_terminal) as bar:
-        task = bar.add_task("loading the model", total=None)
+        task = bar.add_task("loading the model" if embedder else first, total=None)
         warm = getattr(embedder, "warm_up", None)
         if warm:
             warm()
@@ -389,6 +392,51 @@ def reembed(
         out.print(f"re-embedded {report.documents} documents ({report.passages} passages) "
                   f"and {report.people} people with {report.embedder}{resumed} "
                   f"in {report.seconds:.1f} s; it was {report.previous}")
+
+
+@app.command()
+def migrate(
+    to: Annotated[str, typer.Option(
+        "--to", metavar="TARGET",
+        help="Where the store goes: a PostgreSQL URL (postgresql://user@host/db, an empty "
+             "database) or a folder (empty, or new).")],
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Rows per commit.")] = 1000,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Copy the whole store (the data folder's, or that of --database-url) into TARGET:
+    every table, the vectors as they are (nothing is embedded again). A copy that was
+    interrupted resumes where it stopped when run again."""
+    settings = Settings.from_env().with_overrides(data_dir)
+    if not settings.database_url and not (settings.data_dir / DB_NAME).exists():
+        raise NotFound(f"no store in {settings.data_dir}",
+                       "give the data folder with --data-dir, or the database with "
+                       "whoknows --database-url URL migrate ...")
+    source = settings.open_store()
+    done: set[str] = set()
+
+    def report_table(copied: int, total: int, table: str) -> None:
+        progress(copied, total, f"copying {table}")
+        if copied >= total and table not in done and not as_json:
+            done.add(table)
+            out.print(f"  {table:<24} {copied:>9} of {total} rows")
+
+    if not as_json:
+        out.print(f"copying {source.where} into {to}")
+    with _progress(None, "copying", quiet=as_json) as progress:
+        report = copy_store(source, to, report_table, batch=batch)
+    _print_copy(report, as_json)
+
+
+def _print_copy(report: CopyReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict()))
+        return
+    before = sum(t.before for t in report.tables)
+    resumed = f" ({before} copied by the interrupted run before)" if report.resumed else ""
+    rate = (report.rows - before) / report.seconds if report.seconds else 0
+    out.print(f"copied {report.rows} rows in {len(report.tables)} tables{resumed} in "
+              f"{report.seconds:.1f} s ({rate:.0f} rows/s) to {report.target}")
 
 
 @app.command()

@@ -147,7 +147,8 @@ class PostgresDatabase:
             try:
                 self._conn = psycopg.connect(self.url, autocommit=True, connect_timeout=5,
                                              cursor_factory=psycopg.ClientCursor)
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
+                # ProgrammingError: a URL psycopg cannot read (an unknown parameter)
                 self._conn = None
                 raise StoreUnavailable(f"{self.where} is unreachable: {_first_line(exc)}",
                                        "start the server, or check WHOKNOWS_DATABASE_URL"

@@ -9,6 +9,7 @@ stale vector index is detected and rebuilt from the stored vectors.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sqlite3
 import threading
@@ -379,6 +380,18 @@ class Store:
         """The FTS5 table, SQLite's reference keyword search (``keyword_search``); search
         itself ranks on the in-memory index on either engine."""
         return self.backend == "sqlite"
+
+    def rebuild_fts(self, batch: int = 5000) -> None:
+        """The FTS5 table made again from the stored passages (a store whose rows were
+        copied in without it: indexer/copying.py); nothing to do on PostgreSQL."""
+        if not self._fts:
+            return
+        with self.writing():
+            self.db.execute("DELETE FROM chunks_fts")
+            passages = ((p[0], p[2]) for p in self.iter_passages())
+            while rows := list(itertools.islice(passages, batch)):
+                self.db.conn.executemany("INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
+                                         rows)
 
     def _delete_fts(self, doc_id: str) -> None:
         if self._fts:
