@@ -177,3 +177,43 @@ def pg_url(postgres):
     url = backends.fresh_database_url(postgres)
     yield url
     drop_database(url)
+
+
+# -- Redis: a real redis-server on loopback ----------------------------------------------
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_url():
+    """A redis-server of the test's own on loopback, as a URL. Without redis-server the
+    test is skipped here, and fails in CI, which installs it."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+    binary = shutil.which("redis-server")
+    if binary is None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(
+            "redis-server is not installed (apt-get install redis-server)")
+    port = _free_port()
+    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save",
+                               "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
