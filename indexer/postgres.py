@@ -150,7 +150,12 @@ class PostgresDatabase:
             except (psycopg.OperationalError, psycopg.ProgrammingError) as exc:
                 # ProgrammingError: a URL psycopg cannot read (an unknown parameter)
                 self._conn = None
-                raise StoreUnavailable(f"{self.where} is unreachable: {_first_line(exc)}",
+                reason = _first_line(exc)
+                if "does not exist" in reason:  # the server answered: the name is wrong
+                    raise StoreUnavailable(f"{self.where}: {reason}",
+                                           "create it (CREATE DATABASE ...), or check "
+                                           "WHOKNOWS_DATABASE_URL") from exc
+                raise StoreUnavailable(f"{self.where} is unreachable: {reason}",
                                        "start the server, or check WHOKNOWS_DATABASE_URL"
                                        ) from exc
             self._conn.adapters.register_loader("numeric", _NumericLoader)
