@@ -1,5 +1,6 @@
 # whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
 # `make chaos` kills ingest, reindex, a worker and the server at random points (minutes).
+# `make e2e` plays several machines: replicas and workers on PostgreSQL and Redis (~30 s).
 # `make test-postgresql` runs the store's, the access rules' and the kill -9 tests again on
 # PostgreSQL (a server the tests start on loopback; apt-get install postgresql).
 # `make multilingual` tests the multilingual embedders (a one-time e5 export, ~1 min).
@@ -10,7 +11,7 @@ PYTHON ?= python3
 DATA ?= whoknows-data
 WHOKNOWS = $(PYTHON) -m api.cli
 
-.PHONY: install demo test test-postgresql chaos multilingual screenshots bench lint
+.PHONY: install demo test test-postgresql chaos e2e multilingual screenshots bench lint
 
 install:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -28,6 +29,9 @@ test: install
 
 chaos: install
 	$(PYTHON) -m pytest -q -m chaos
+
+e2e: install
+	$(PYTHON) -m pytest -q -m e2e
 
 # The tests that hold for either engine: the store and its users, the access rules, kill -9.
 POSTGRESQL_TESTS = tests/test_store.py tests/test_changes.py tests/test_identity.py \

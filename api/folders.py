@@ -5,7 +5,8 @@ The operator decides what the server reads; an admin key over HTTP does not:
 - ``whoknows ingest PATH`` (the operator, at the command line) reads any folder;
 - ``POST /api/admin/reindex {"source": DIR}`` reads only inside the reindex roots
   (``WHOKNOWS_REINDEX_ROOTS``, ``whoknows serve --reindex-root DIR``);
-- uploads are written by the server itself into the data folder's ``uploads/``.
+- uploads are written by whoknows itself into the data folder's ``uploads/`` (by the
+  worker that ingests them, from the store: indexer.uploads).
 
 ``/source/{doc_id}`` serves a document's file by the same rule (see ``SourceRule``).
 """
@@ -26,7 +27,7 @@ from indexer.jobs import JobStore
 
 def uploads_dir(settings: Settings) -> Path:
     """Where uploads are kept: the data folder's ``uploads/``, as a real path."""
-    return (settings.data_dir / "uploads").resolve()
+    return settings.uploads_dir
 
 
 def inside(path: Path, folders: Iterable[Path]) -> bool:

@@ -26,6 +26,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store
+from indexer.uploads import UploadStore
 from ingest.jobs import run_job
 
 log = logging.getLogger("whoknows.queue")
@@ -65,12 +66,17 @@ class Queue:
         be reached (Redis down), the job stays ``queued`` and recovery sends it once the
         queue is back, so an accepted job is never lost to an outage."""
         job = JobStore(runtime.store).create(kind, params)
+        self.send(job)
+        return job
+
+    def send(self, job: Job) -> None:
+        """Put a recorded job on the queue; when the queue cannot be reached, recovery
+        sends it once it is back."""
         try:
             self._task(job.id)
         except QUEUE_DOWN as exc:
             log.warning("job %s is recorded, but the queue is unreachable (%s): it is sent "
                         "when the queue is back", job.id, exc)
-        return job
 
     def reachable(self) -> bool:
         """The queue answers within a second (always, for the embedded SQLite one)."""
@@ -96,7 +102,7 @@ class Queue:
                 runtime.refresh_indexes()  # brought up to date
 
         state = run_job(runtime.store, runtime.embedder, job_id, index,
-                        self.jobs(runtime.store), self._beats())
+                        self.jobs(runtime.store), self._beats(), self.settings.uploads_dir)
         log.info("job %s %s", job_id, state)
         return state
 
@@ -108,7 +114,9 @@ class Queue:
         with self._lock:
             if self._heartbeat is None:
                 every = self.settings.job_stale_after_s / BEATS_PER_STALE
-                self._heartbeat = Heartbeat(self.jobs(Store.open(self.settings.data_dir)),
+                # The store's, not the data folder's: with a database URL the folder
+                # holds no jobs, and beats written there would leave the job to go stale.
+                self._heartbeat = Heartbeat(self.jobs(self.settings.open_store()),
                                             worker_id(), every)
             return self._heartbeat
 
@@ -130,6 +138,8 @@ class Queue:
             if state is not None:
                 outcome[job.id] = state
                 _log_reclaimed(job, state)
+        if "dead" in outcome.values():  # given up on: its uploads are kept no longer
+            UploadStore(store).discard_ended()
         return outcome
 
     def _waiting(self) -> set[str]:
@@ -145,7 +155,7 @@ class Queue:
                     CHECK_EVERY_MAX_S)
 
         def loop() -> None:
-            store = Store.open(self.settings.data_dir)
+            store = self.settings.open_store()
             while not stop.wait(every):
                 try:
                     self.recover(store)

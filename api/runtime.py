@@ -29,6 +29,9 @@ class Runtime:
         """``threads``: the model's threads (default: one per core, for ingest's batches).
         A server passes ``SERVING_THREADS``."""
         store = settings.open_store()
+        # This process's derived indexes and model caches live there, whichever the store
+        # (with a database URL nothing else creates the folder).
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
         stored = store.get_meta("embedder")
         kind = settings.embedder or (kind_of(stored) if stored else DEFAULT_EMBEDDER)
         embedder = make_embedder(kind, cache_dir=settings.data_dir / "models", threads=threads)

@@ -81,6 +81,12 @@ class Settings:
     def open_store(self) -> Store:
         return open_store(self.store_at)
 
+    @property
+    def uploads_dir(self) -> Path:
+        """Where this process files uploaded files to ingest them: the data folder's
+        ``uploads/``, as a real path (the bytes travel in the store: indexer.uploads)."""
+        return (self.data_dir / "uploads").resolve()
+
     def with_overrides(self, data_dir: Path | None = None) -> Settings:
         return replace(self, data_dir=data_dir) if data_dir else self
 

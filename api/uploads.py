@@ -1,14 +1,16 @@
-"""Uploads: a request body read within the size limit, checked, and filed under a stable
-name, so that the same file uploaded again updates the same document.
+"""Uploads: a request body read within the size limit, checked, and kept in the store
+with the job that ingests it, so that a worker on any machine can ingest it.
 
-    uploads/documents/<name>             files posted to /api/admin/documents
-    uploads/people/<name>                files posted to /api/admin/people
-    uploads/<kind>/records-<hash>.jsonl  JSON records (the same records: the same file)
     uploads/.incoming/<random>/          a body being received and checked; always removed
+    the store's ``uploads`` table        the checked files, until their job ends
+    uploads/documents/<name>             written by the worker that ingests them, from
+    uploads/people/<name>                the store, in its own data folder
+    uploads/<kind>/records-<hash>.jsonl  JSON records (the same records: the same file)
 
-An ingest of a file names its document after the file (ingest.pipeline), so a file
-filed under the same name is the same document: unchanged content embeds nothing.
-Parsing and disk work run in worker threads, never on the event loop.
+Every file keeps a stable name, and an ingest of a file names its document after the
+file (ingest.pipeline), so a file uploaded again under the same name is the same
+document, whichever machine ingests it: unchanged content embeds nothing. Parsing and
+disk work run in worker threads, never on the event loop.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import os
 import re
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -31,20 +33,25 @@ from starlette.types import Message, Receive
 from api.folders import uploads_dir
 from api.settings import Settings
 from indexer.errors import IngestError, InvalidRecord, WhoknowsError
+from indexer.jobs import Job, JobStore
 from indexer.store import Store
+from indexer.uploads import UploadStore, new_id
 from ingest.readers import read_file, supported
 
 MAX_JSON_DEPTH = 32  # a record is an object of fields, some of them lists of objects
 MAX_NAME = 200  # characters of a cleaned file name (file systems allow 255 bytes)
+T = TypeVar("T")
 
 
 class TooLarge(WhoknowsError):
     status = 413
 
 
-async def receive(request: Request, settings: Settings, people: bool) -> list[Path]:
-    """The upload's files, checked and filed under their stable names; a refused upload
-    leaves nothing on disk (and an earlier upload of the same name stays as it was)."""
+async def receive(request: Request, settings: Settings, people: bool,
+                  keep: Callable[[list[Path]], T]) -> T:
+    """The upload's files, checked, under their stable names, given to ``keep`` (called
+    in a worker thread while they exist: ``record`` below, and the job sent); a refused
+    upload leaves nothing (and an earlier upload of the same name stays as it was)."""
     limit = settings.max_upload_mb * 2**20
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -55,10 +62,23 @@ async def receive(request: Request, settings: Settings, people: bool) -> list[Pa
         staged = await _stage(request, incoming, limit)
         for path in staged:
             await run_in_threadpool(check_readable, path, people)
-        kind = uploads_dir(settings) / ("people" if people else "documents")
-        return await run_in_threadpool(_file_away, staged, kind)
+        return await run_in_threadpool(keep, staged)
     finally:
         await run_in_threadpool(shutil.rmtree, incoming, True)
+
+
+def record(store: Store, people: bool, paths: list[Path]) -> Job:
+    """Keep the checked files in the store and record the job that ingests them, in one
+    transaction: the job names its uploads, and is sent (by the caller) once both are
+    there. Whichever worker runs it writes them to its own folder first (ingest.jobs)."""
+    kind = "people" if people else "documents"
+    ids = [new_id() for _ in paths]
+    with store.writing():
+        kept = UploadStore(store)
+        job = JobStore(store).create("ingest", {"uploads": ids})
+        for upload_id, path in zip(ids, paths, strict=True):
+            kept.add(kind, path.name, path.read_bytes(), job.id, upload_id)
+    return job
 
 
 async def _stage(request: Request, folder: Path, limit: int) -> list[Path]:
@@ -113,18 +133,6 @@ def _too_large(limit: int) -> TooLarge:
 def _copy(source: IO[bytes], target: Path) -> None:
     with open(target, "wb") as out:
         shutil.copyfileobj(source, out, 1 << 20)
-
-
-def _file_away(staged: list[Path], folder: Path) -> list[Path]:
-    """Move checked files to their stable place, each replacing its namesake at once
-    (a running ingest reads the old file or the new one, never half of one)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    filed = []
-    for path in staged:
-        target = folder / path.name
-        os.replace(path, target)
-        filed.append(target)
-    return filed
 
 
 # -- names -----------------------------------------------------------------------

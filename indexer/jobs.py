@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import hashlib
 import json
 import logging
 import os
@@ -26,6 +28,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -55,7 +58,7 @@ class Job:
     started_at: str | None = None
     finished_at: str | None = None
     heartbeat_at: str | None = None  # its last sign of life: its worker's beat, or a re-queue
-    worker: str | None = None  # host:pid of the worker that ran it last
+    worker: str | None = None  # host:pid of the worker that ran it last (worker_id)
 
     @property
     def last_seen(self) -> str:
@@ -72,8 +75,24 @@ def ago(seconds: float) -> str:
 
 
 def worker_id() -> str:
-    """This process as a job's ``worker``: host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process as a job's ``worker``: host:pid, the host as ``machine()`` names it."""
+    return f"{machine()}:{os.getpid()}"
+
+
+@functools.cache
+def machine() -> str:
+    """The pid space this process's pid means something in: the host name, and on Linux
+    a short hash of the boot id and the pid namespace. Two machines (or containers)
+    may share a host name (hostNetwork pods, a fixed container hostname, "localhost"),
+    and a pid checked in the wrong space would find a live worker dead, or a dead one
+    alive; so a worker checks pids only under its own exact name (``worker_gone``)."""
+    host = socket.gethostname()
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        space = os.readlink("/proc/self/ns/pid")
+    except OSError:  # not Linux: the host name alone
+        return host
+    return f"{host}/{hashlib.sha256(f'{boot} {space}'.encode()).hexdigest()[:8]}"
 
 
 class JobStore:
@@ -199,9 +218,10 @@ def abandoned(job: Job, cutoff: str, here: str, starting: bool = False) -> bool:
 
 
 def worker_gone(worker: str | None, here: str, starting: bool = False) -> bool:
-    """Has the worker that holds a job stopped? Only a worker on this machine can be
-    checked: its pid runs no more, or it is ``here`` itself while ``here`` is starting:
-    an earlier run under the same host:pid (a restarted container is pid 1 again)."""
+    """Has the worker that holds a job stopped? Only a worker in this pid space (the
+    same ``machine()``) can be checked: its pid runs no more, or it is ``here`` itself
+    while ``here`` is starting: an earlier run under the same host:pid. Any other
+    worker, on another machine, is judged by its heartbeat alone."""
     host, _, pid = (worker or "").rpartition(":")
     if not host or host != here.rpartition(":")[0] or not pid.isdigit():
         return False

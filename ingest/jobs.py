@@ -1,7 +1,9 @@
-"""Running one job: an ingest of paths, or a re-index, recording progress as it goes.
+"""Running one job: an ingest of paths or uploads, or a re-index, recording progress.
 
 Re-running a job is safe: ingestion compares content hashes, so what an earlier
-attempt committed is found unchanged and nothing is written twice.
+attempt committed is found unchanged and nothing is written twice. An ingest of
+uploads (indexer.uploads) writes them to this worker's own folder first, and their
+rows go in the transaction that ends the job.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from indexer.embedders import Embedder
 from indexer.errors import WhoknowsError
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store
+from indexer.uploads import UploadStore
 from ingest.pipeline import Ingester, IngestReport
 
 HEARTBEAT_S = 1.0  # how often progress is written while a job runs
@@ -22,12 +25,14 @@ HEARTBEAT_S = 1.0  # how often progress is written while a job runs
 
 def run_job(store: Store, embedder: Embedder, job_id: str,
             index: Callable[[str], None] | None = None, jobs: JobStore | None = None,
-            heartbeat: Heartbeat | None = None) -> str:
+            heartbeat: Heartbeat | None = None, uploads_to: Path | None = None) -> str:
     """Run the job to its end and return its final state (``done`` or ``failed``).
 
     ``index(kind)`` brings the derived indexes up to date after the work and
     before the job is marked done, so whoever sees "done" finds them current.
     ``heartbeat`` keeps the job alive through long steps that report no progress.
+    ``uploads_to``: the folder this worker writes a job's uploads to (its data
+    folder's ``uploads/``), to ingest them from there.
     A job this worker may not claim (a duplicate message for a job that runs
     elsewhere or has ended) is left alone and its state returned.
     """
@@ -37,27 +42,45 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
         return jobs.get(job_id).state
     with heartbeat.beating(job_id) if heartbeat else contextlib.nullcontext():
         try:
-            report = _work(store, embedder, job, _progress(jobs, job_id))
+            report = _work(store, embedder, job, _progress(jobs, job_id), uploads_to)
             if index is not None:
                 index(job.kind)
         except Exception as exc:  # the job fails with its reason; the worker goes on
             reason = str(exc) if isinstance(exc, WhoknowsError) else f"{type(exc).__name__}: {exc}"
-            jobs.finish(job_id, "failed", [{"file": None, "line": None, "reason": reason}], {})
+            _finish(jobs, job, "failed", [{"file": None, "line": None, "reason": reason}], {})
             return "failed"
     summary = report.to_dict() if report else {}
     errors = summary.pop("failed", [])
-    jobs.finish(job_id, "done", errors, summary)
+    _finish(jobs, job, "done", errors, summary)
     return "done"
 
 
+def _finish(jobs: JobStore, job: Job, state: str, errors: list[dict], summary: dict) -> None:
+    """End the job, and let go of its uploads in the same transaction: both, or neither
+    (a worker that dies in between leaves the job to be run again, uploads and all)."""
+    with jobs.store.writing():
+        jobs.finish(job.id, state, errors, summary)
+        if job.params.get("uploads"):
+            UploadStore(jobs.store).discard(job.id)
+
+
 def _work(store: Store, embedder: Embedder, job: Job,
-          progress: Callable[[int, int, str], None]) -> IngestReport | None:
+          progress: Callable[[int, int, str], None],
+          uploads_to: Path | None = None) -> IngestReport | None:
     params = job.params
     if job.kind == "ingest":
-        return Ingester(store, embedder).ingest(
-            [Path(p) for p in params.get("paths", [])],
-            [Path(p) for p in params.get("people_paths", [])],
-            sync=bool(params.get("sync")), progress=progress)
+        paths = [Path(p) for p in params.get("paths", [])]
+        people_paths = [Path(p) for p in params.get("people_paths", [])]
+        if params.get("uploads"):
+            if uploads_to is None:
+                raise WhoknowsError("this job ingests uploads, and this worker has no "
+                                    "folder to write them to")
+            written = UploadStore(store).write(params["uploads"], uploads_to)
+            paths += written["documents"]
+            people_paths += written["people"]
+        return Ingester(store, embedder).ingest(paths, people_paths,
+                                                sync=bool(params.get("sync")),
+                                                progress=progress)
     if job.kind == "delete":
         for doc_id in params.get("documents", []):
             store.delete_document(doc_id)

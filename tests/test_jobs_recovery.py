@@ -23,11 +23,20 @@ from api.cli import app
 from api.queue import Queue
 from api.runtime import Runtime
 from api.settings import Settings
-from indexer.jobs import Heartbeat, Job, JobStore, abandoned, ago, worker_gone, worker_id
+from indexer.jobs import (
+    Heartbeat,
+    Job,
+    JobStore,
+    abandoned,
+    ago,
+    machine,
+    worker_gone,
+    worker_id,
+)
 from indexer.store import Store
 from ingest.jobs import run_job
 
-HOST = socket.gethostname()
+HOST = machine()  # this pid space's name in a worker id (host/space)
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +83,20 @@ def wait_for(predicate, timeout: float = 20.0):
     ("{host}:{me}", True, True),  # an earlier life under our host:pid (a restarted container)
     ("elsewhere:{dead}", False, False),  # another machine: only the heartbeat can tell
     ("elsewhere:{me}", True, False),
+    # Another machine (or container) under this host name: another pid space.
+    ("{name}:{dead}", False, False),
+    ("{name}:{me}", True, False),
+    ("{name}/0badf00d:{dead}", False, False),
     ("{host}:not-a-pid", False, False),
     (None, True, False),
 ])
 def test_a_worker_is_gone_only_when_this_machine_can_tell(worker, starting, gone, dead_pid):
     here = worker_id()
+    if worker and "{name}" in worker and socket.gethostname() == HOST:
+        pytest.skip("no boot id or pid namespace to tell machines of one name apart here")
     if worker:
-        worker = worker.format(host=HOST, dead=dead_pid, me=here.rpartition(":")[2])
+        worker = worker.format(host=HOST, dead=dead_pid, me=here.rpartition(":")[2],
+                               name=socket.gethostname())
     assert worker_gone(worker, here, starting) is gone
 
 
@@ -152,6 +168,38 @@ def test_a_job_step_longer_than_the_stale_time_is_not_taken_for_dead(tmp_path):
     state = run_job(runtime.store, runtime.embedder, job.id, index, jobs, queue._beats())
     assert state == "done" and seen == [{}]
     assert jobs.get(job.id).attempts == 1
+
+
+def test_on_a_shared_store_the_heartbeat_and_recovery_use_the_store(tmp_path, pg_url):
+    """With a database URL the data folder holds no jobs: the heartbeat and the periodic
+    recovery once opened the folder's SQLite file, so a live job's beats went nowhere
+    (it went stale: another worker could take it while it ran) and a dead worker's job
+    was never reclaimed."""
+    settings = Settings(data_dir=tmp_path / "data", database_url=pg_url,
+                        embedder="hashing-2048", job_stale_after_s=0.3)
+    runtime = Runtime.open(settings)
+    queue = Queue.create(settings)
+    jobs = queue.jobs(runtime.store)
+    job = jobs.create("reindex", {})
+    seen = []
+
+    def index(kind: str) -> None:  # a re-index that reports no progress for 1 s
+        time.sleep(1.0)
+        seen.append(queue.recover(settings.open_store()))
+
+    beats = queue._beats()
+    try:
+        assert run_job(runtime.store, runtime.embedder, job.id, index, jobs, beats) == "done"
+    finally:
+        beats.close()
+    assert seen == [{}] and jobs.get(job.id).attempts == 1
+    lost = jobs.create("reindex", {})
+    jobs.start(lost.id, "elsewhere:1")  # then silent
+    stop = queue.recover_periodically()
+    try:
+        assert wait_for(lambda: jobs.get(lost.id).state == "queued")
+    finally:
+        stop.set()
 
 
 def test_queued_job_whose_message_was_lost_is_sent_again_once(tmp_path):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from api import uploads
 from api.deps import Admin, State
 from api.folders import reindex_folder
 from api.schemas import JobOut
+from api.state import ServerState
 from indexer.jobs import Job, JobStore
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -34,18 +36,15 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {
 async def add_documents(request: Request, state: State, caller: Admin) -> dict[str, Any]:
     """Upload files (multipart ``files``) or post JSON records; returns the ingest job.
     A file uploaded again under the same name updates the same document."""
-    paths = await uploads.receive(request, state.runtime.settings, people=False)
-    job = await run_in_threadpool(_submit, state, "ingest", {"paths": list(map(str, paths))})
-    return _job_out(job)
+    return _job_out(await uploads.receive(request, state.runtime.settings, people=False,
+                                          keep=partial(_keep, state, False)))
 
 
 @router.post("/people", response_model=JobOut, status_code=202, openapi_extra=UPLOAD_BODY)
 async def add_people(request: Request, state: State, caller: Admin) -> dict[str, Any]:
     """Upload people files or post JSON person records; returns the ingest job."""
-    paths = await uploads.receive(request, state.runtime.settings, people=True)
-    job = await run_in_threadpool(_submit, state, "ingest",
-                                  {"people_paths": list(map(str, paths))})
-    return _job_out(job)
+    return _job_out(await uploads.receive(request, state.runtime.settings, people=True,
+                                          keep=partial(_keep, state, True)))
 
 
 @router.delete("/documents/{doc_id:path}")
@@ -87,6 +86,16 @@ def _submit(state: State, kind: str, params: dict[str, Any]) -> Job:
     assert state.queue is not None
     with state.lock:
         return state.queue.submit(state.runtime, kind, params)
+
+
+def _keep(state: ServerState, people: bool, paths: list[Path]) -> Job:
+    """Checked uploads into the store with their ingest job, then the job sent: a
+    worker on any machine ingests them from the store (api.uploads, indexer.uploads)."""
+    assert state.queue is not None
+    with state.lock:
+        job = uploads.record(state.runtime.store, people, paths)
+    state.queue.send(job)
+    return job
 
 
 def _job_out(job: Job) -> dict[str, Any]:
