@@ -56,6 +56,14 @@ _FRESH_META = {"schema_version", "generation", "next_chunk_id", "changes_from"}
 Progress = Callable[[int, int, str], None]
 
 
+def check_finished(store: Store) -> None:
+    """Refuse a store that is an unfinished copy (``whoknows migrate`` was interrupted
+    into it): serving or ingesting it would lose what is still to come."""
+    if PROGRESS_TABLE in store.db.table_names():
+        raise Conflict(f"{store.where} is an unfinished copy of another store",
+                       "run the same `whoknows migrate --to ...` again to finish it")
+
+
 @dataclass
 class TableCopy:
     """One table of a copy: the rows copied, of ``total`` in the source."""

@@ -21,26 +21,6 @@ if REDIS is None and not os.environ.get("CI"):
                 allow_module_level=True)
 
 
-@pytest.fixture
-def redis_url():
-    assert REDIS, "CI installs redis-server; it is missing"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    server.terminate()
-    server.wait(timeout=10)
-
-
 def test_two_workers_share_the_jobs(tmp_path, redis_url):
     settings = Settings(data_dir=tmp_path / "data", embedder="hashing-2048", redis_url=redis_url)
     env = {**os.environ, "WHOKNOWS_EMBEDDER": "hashing-2048", "WHOKNOWS_REDIS_URL": redis_url,

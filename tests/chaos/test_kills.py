@@ -311,31 +311,6 @@ WORKER_NOTES = 600
 WORKER_POINTS = [*fractions("worker", 3, 0.05, 0.7), "saving keywords.npz"]
 
 
-@pytest.fixture
-def redis_url():
-    """A redis-server of its own on loopback (CI installs it; elsewhere, skip without)."""
-    if REDIS is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI installs redis-server; it is missing")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
-    port = free_port()
-    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    try:
-        wait_for("redis-server", lambda: _accepts(port), timeout=10)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        stop(server)
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("point", WORKER_POINTS)
 def test_worker_killed_mid_job_another_finishes_it_once(tmp_path, redis_url, point):
     expected = notes(tmp_path / "corpus", WORKER_NOTES, 600)
