@@ -5,13 +5,12 @@ is ingested by a worker from the store (not from A's disk) and found through rep
 a worker killed (kill -9) mid-job leaves the job to the other, which finishes it once;
 a replica killed leaves the other answering.
 
-Real servers on loopback: redis-server, and PostgreSQL (tests/postgres_server.py, or
-WHOKNOWS_TEST_DATABASE_URL's server). Six processes and two servers, so it runs on its
+Real servers on loopback: conftest's ``redis_url`` and ``pg_url`` (tests/postgres_server.py,
+or WHOKNOWS_TEST_DATABASE_URL's server). Six processes and two servers, so it runs on its
 own: marked ``e2e`` (make e2e, run in CI)."""
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,12 +30,11 @@ from indexer.store import Store
 
 pytestmark = pytest.mark.e2e
 MAIN = "from api.cli import main; main()"
-REDIS = shutil.which("redis-server")
 NOTES = 300  # the long job: files of WORDS words each, in one upload
 WORDS = 400
 
 
-# -- servers on loopback -------------------------------------------------------------
+# -- processes -----------------------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -53,35 +51,6 @@ def wait_for(what: str, value: Callable[[], object], timeout: float = 60.0,
             return found
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-def _missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(f"CI provides {what}; it is missing")
-    pytest.skip(f"{what} is not available")
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    if REDIS is None:
-        _missing("redis-server")
-    port = free_port()
-    server = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    try:
-        wait_for("redis-server", lambda: _accepts(port), timeout=10)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 class Machines:
