@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.settings import Settings
+from indexer.copying import check_finished
 from indexer.embedders import DEFAULT_EMBEDDER, Embedder, kind_of, make_embedder
 from indexer.errors import IndexMismatch
 from indexer.indexes import DerivedIndexes
@@ -29,6 +30,7 @@ class Runtime:
         """``threads``: the model's threads (default: one per core, for ingest's batches).
         A server passes ``SERVING_THREADS``."""
         store = settings.open_store()
+        check_finished(store)  # an interrupted `whoknows migrate` is finished first
         # This process's derived indexes and model caches live there, whichever the store
         # (with a database URL nothing else creates the folder).
         settings.data_dir.mkdir(parents=True, exist_ok=True)

@@ -240,9 +240,10 @@ def _owner(table: str) -> Callable[[Store], Any] | None:
     from indexer.profiles import ProfileBook
     from indexer.query_log import QueryLog
     from indexer.relationships import Relationships
+    from indexer.uploads import UploadStore
     if table.startswith("mentoring_"):
         return Relationships
-    return {"feedback": FeedbackLog, "query_log": QueryLog,
+    return {"feedback": FeedbackLog, "query_log": QueryLog, "uploads": UploadStore,
             "profile_choices": ProfileBook}.get(table)
 
 

@@ -16,6 +16,8 @@ from conftest import answerer_for, write
 from typer.testing import CliRunner
 
 from api.cli import app
+from api.runtime import Runtime
+from api.settings import Settings
 from indexer import copying
 from indexer.copying import PROGRESS_TABLE, copy_store
 from indexer.errors import Conflict, StoreUnavailable, WhoknowsError
@@ -154,6 +156,10 @@ def test_an_interrupted_copy_resumes_to_exactly_the_source(source, pg_url, tmp_p
     with pytest.raises(KeyboardInterrupt):
         copy_store(source, target, stop_after(9), batch=7)
     assert ("chunks", 7) in seen  # stopped part way through the passages
+    with pytest.raises(Conflict, match="unfinished copy"):  # no server or worker opens it
+        Runtime.open(Settings(data_dir=tmp_path / "replica", embedder="hashing-2048",
+                              database_url=target if kind == "postgresql" else None)
+                     .with_overrides(None if kind == "postgresql" else Path(target)))
     inserts = copying._insert
     calls = []
 
