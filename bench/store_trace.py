@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import threading
@@ -36,7 +37,8 @@ def _add(label: str, seconds: float) -> None:
 
 
 def _kind(sql: str) -> str:
-    words = sql.split()
+    # sqlite-utils names each savepoint anew: one kind for all of them
+    words = re.sub(r"SQLITE_UTILS_[0-9A-F]{32}", "SQLITE_UTILS_*", sql, flags=re.I).split()
     head = " ".join(words[:2]).upper() if words else "?"
     for table in ("FROM", "INTO", "UPDATE"):
         if table in (w.upper() for w in words):
