@@ -58,7 +58,7 @@ class FeedbackLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        if store.db["feedback"].exists():
+        if store.has_table("feedback"):
             return
         with store.writing():
             store.db["feedback"].create(

@@ -45,7 +45,7 @@ def role_allows(held: str, needed: str) -> bool:
 class KeyRing:
     def __init__(self, store: Store) -> None:
         self.store = store
-        if "person_id" not in store.db["api_keys"].columns_dict:  # a store from before
+        if not store.has_table("api_keys", "person_id"):  # a store from before
             with store.writing():
                 store.db["api_keys"].add_column("person_id", str)
 

@@ -53,7 +53,7 @@ class ProfileBook:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        if store.db["profile_choices"].exists():
+        if store.has_table("profile_choices"):
             return
         with store.writing():
             store.db["profile_choices"].create(

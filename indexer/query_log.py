@@ -35,7 +35,7 @@ class QueryLog:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        if store.db["query_log"].exists():  # no write lock on every search
+        if store.has_table("query_log"):  # no write lock on every search
             return
         with store.writing():
             store.db["query_log"].create(

@@ -71,7 +71,7 @@ class Relationships:
 
     def _create_schema(self) -> None:
         db = self.db
-        if db["mentoring_events"].exists():
+        if self.store.has_table("mentoring_events"):
             return
         with self.store.writing():
             db.execute("CREATE TABLE IF NOT EXISTS mentoring_relationships (id TEXT PRIMARY "

@@ -46,7 +46,7 @@ class UploadStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        if store.db["uploads"].exists():
+        if store.has_table("uploads"):
             return
         with store.writing():
             store.db["uploads"].create(
