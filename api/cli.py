@@ -536,6 +536,9 @@ def worker(
     stale_after: Annotated[float | None, typer.Option(
         help="Seconds without a heartbeat after which a running job counts as abandoned "
              "(default: $WHOKNOWS_JOB_STALE_AFTER_S or 30).")] = None,
+    threads: Annotated[int | None, typer.Option(
+        min=1, help="The model's threads (default: $WHOKNOWS_MODEL_THREADS, else one per "
+                    "core). Several workers on one machine: one each.")] = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run background jobs (ingest, re-index) from the queue: SQLite, or Redis when
@@ -548,7 +551,9 @@ def worker(
     settings = Settings.from_env().with_overrides(data_dir)
     if stale_after is not None:
         settings = replace(settings, job_stale_after_s=stale_after)
-    runtime = _runtime(data_dir)
+    if threads is not None:
+        settings = replace(settings, model_threads=threads)
+    runtime = Runtime.open(settings)
     queue = Queue.create(settings)
     reclaimed = queue.recover(runtime.store, starting=True)
     for state, what in (("queued", "re-queued"), ("dead", "gave up on")):

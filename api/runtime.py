@@ -27,8 +27,9 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, threads: int | None = None) -> Runtime:
-        """``threads``: the model's threads (default: one per core, for ingest's batches).
-        A server passes ``SERVING_THREADS``."""
+        """``threads``: the model's threads (default: the settings' ``model_threads``,
+        else one per core, for ingest's batches). A server passes ``SERVING_THREADS``."""
+        threads = threads or settings.model_threads
         store = settings.open_store()
         check_finished(store)  # an interrupted `whoknows migrate` is finished first
         # This process's derived indexes and model caches live there, whichever the store

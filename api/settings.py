@@ -21,6 +21,9 @@ class Settings:
     embedder: str | None = None  # None: the one the data folder was built with, else the default
     redis_url: str | None = None
     max_upload_mb: int = 50
+    # The model's threads in a process that embeds documents (ingest, workers; None: one
+    # per core). Several workers on one machine run best with one each.
+    model_threads: int | None = None
     ann_threshold: int = DEFAULT_ANN_THRESHOLD  # chunks from which search is approximate (IVF)
     # Folders that `POST /api/admin/reindex {"source": ...}` may read (and their subfolders);
     # none: the server reads no folder it was not given at the command line.
@@ -46,6 +49,8 @@ class Settings:
                    embedder=env.get("WHOKNOWS_EMBEDDER") or None,
                    redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
                    max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb),
+                   model_threads=int(env["WHOKNOWS_MODEL_THREADS"])
+                   if env.get("WHOKNOWS_MODEL_THREADS") else None,
                    ann_threshold=int(env.get("WHOKNOWS_ANN_THRESHOLD") or cls.ann_threshold),
                    reindex_roots=tuple(Path(p).resolve() for p in (
                        env.get("WHOKNOWS_REINDEX_ROOTS") or "").split(os.pathsep) if p),
@@ -62,6 +67,7 @@ class Settings:
                "WHOKNOWS_REDIS_URL": self.redis_url or "",
                "WHOKNOWS_DATABASE_URL": self.database_url or "",
                "WHOKNOWS_MAX_UPLOAD_MB": str(self.max_upload_mb),
+               "WHOKNOWS_MODEL_THREADS": str(self.model_threads or ""),
                "WHOKNOWS_ANN_THRESHOLD": str(self.ann_threshold),
                "WHOKNOWS_REINDEX_ROOTS": os.pathsep.join(str(p) for p in self.reindex_roots),
                "WHOKNOWS_MAX_JOB_ATTEMPTS": str(self.max_job_attempts),

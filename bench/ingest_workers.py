@@ -12,8 +12,8 @@ time each, a data folder each for its derived indexes), runs one small job per w
 to load the models, then submits every ingest job at once through the queue
 (``Queue.submit``, what `POST /api/admin/ingest` does) and times from the first submit
 to the last job done. The model is the default (onnx-int8, all-MiniLM-L6-v2 int8) on
-``--threads`` threads per worker (1 by default: one core each; a worker otherwise takes
-one thread per core, and has no setting for it, so bench/store_trace.py sets it).
+``--threads`` threads per worker (1 by default: one core each, through
+WHOKNOWS_MODEL_THREADS; a worker otherwise takes one thread per core).
 Prints passages per second per worker count and writes
 bench/results/ingest-workers-postgres.json.
 """
@@ -89,7 +89,7 @@ def measure(workers: int, pg_url: str, redis_url: str, tmp: Path, folders: list[
         model_cache(data, CACHE / "models")
         env = {**os.environ, "WHOKNOWS_DATA_DIR": str(data), "WHOKNOWS_DATABASE_URL": url,
                "WHOKNOWS_REDIS_URL": queue_url, "WHOKNOWS_EMBEDDER": EMBEDDER,
-               "WHOKNOWS_BENCH_MODEL_THREADS": str(threads),
+               "WHOKNOWS_MODEL_THREADS": str(threads),
                "OMP_NUM_THREADS": str(threads),  # FAISS's threads, when it catches up
                "WHOKNOWS_BENCH_TRACE": str(tmp / f"trace-{workers}-{i}.json")}
         processes.append(whoknows(["worker", "--workers", "1"], env,

@@ -28,8 +28,7 @@ from tests import postgres_server
 DURABLE = {**postgres_server.SETTINGS, "fsync": "on", "synchronous_commit": "on",
            "full_page_writes": "on"}
 # The `whoknows` command, with bench/store_trace.py installed (it does nothing unless
-# WHOKNOWS_BENCH_TRACE names a file) and, with WHOKNOWS_BENCH_MODEL_THREADS, the
-# model's threads set (a worker otherwise runs one per core; there is no setting).
+# WHOKNOWS_BENCH_TRACE names a file).
 CLI = [sys.executable, "-c", "import sys; sys.path.append('bench'); import store_trace; "
        "store_trace.install(); from api.cli import main; main()"]
 

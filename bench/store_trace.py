@@ -7,9 +7,6 @@ trip to the server with the whole answer; on SQLite each ``execute`` on a connec
 (the first row; the rest of a long answer is read after and not timed, so SQLite's time
 is a lower bound). SIGUSR1 writes the counts to the file as JSON and starts again from
 zero, so a benchmark takes them around the requests it times.
-
-WHOKNOWS_BENCH_MODEL_THREADS=N runs the model on N threads in every runtime the process
-opens (a worker otherwise takes one per core, and has no setting for it).
 """
 
 from __future__ import annotations
@@ -113,21 +110,7 @@ def _trace_sqlite() -> None:
     sqlite3.connect = traced
 
 
-def _model_threads(threads: int) -> None:
-    from api import runtime
-
-    open_runtime = runtime.Runtime.open.__func__
-
-    def open_with(cls: Any, settings: Any, threads_: int | None = None) -> Any:
-        return open_runtime(cls, settings, threads)
-
-    runtime.Runtime.open = classmethod(open_with)
-
-
 def install() -> None:
-    threads = os.environ.get("WHOKNOWS_BENCH_MODEL_THREADS")
-    if threads:
-        _model_threads(int(threads))
     path = os.environ.get("WHOKNOWS_BENCH_TRACE")
     if not path:
         return

@@ -65,6 +65,7 @@ def test_settings_survive_the_trip_to_the_server_processes(tmp_path):
     """`serve --workers N` hands its settings to each process through the environment."""
     settings = Settings(data_dir=tmp_path / "d", embedder="hashing-64", max_upload_mb=7,
                         reindex_roots=(tmp_path / "a", tmp_path / "b"), max_job_attempts=5,
-                        job_stale_after_s=4.5)
+                        job_stale_after_s=4.5, model_threads=1,
+                        database_url="postgresql://whoknows@db.example/whoknows")
     assert Settings.from_env(settings.to_env()) == Settings(
         **{**settings.__dict__, "data_dir": settings.data_dir.resolve()})

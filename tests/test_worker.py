@@ -119,3 +119,14 @@ def test_job_that_kills_every_worker_ends_dead_not_in_a_restart_loop(tmp_path):
     assert dead.errors[0]["reason"] == ("gave up after 2 attempts: the worker stopped each "
                                         f"time (last on {dead.worker})")
     assert runtime.store.count("documents") == 0
+
+
+def test_a_worker_runs_its_model_on_the_threads_it_is_given(tmp_path):
+    """WHOKNOWS_MODEL_THREADS (or `whoknows worker --threads`): several workers on one
+    machine take a core each instead of one thread per core each."""
+    env = {"WHOKNOWS_DATA_DIR": str(tmp_path / "d"), "WHOKNOWS_EMBEDDER": "hashing-64",
+           "WHOKNOWS_MODEL_THREADS": "1"}
+    assert Runtime.open(Settings.from_env(env)).threads == 1
+    assert Runtime.open(Settings.from_env(env), threads=2).threads == 2  # a server's own
+    del env["WHOKNOWS_MODEL_THREADS"]
+    assert Runtime.open(Settings.from_env(env)).threads is None  # one per core
