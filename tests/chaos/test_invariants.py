@@ -181,6 +181,8 @@ DAMAGES = {
 
 @pytest.mark.parametrize("name", DAMAGES)
 def test_each_invariant_catches_its_damage(runtime, name):
+    if "FTS" in name and runtime.store.backend != "sqlite":
+        pytest.skip("the FTS5 table is SQLite's (PostgreSQL has none to damage)")
     damage, check, words = DAMAGES[name]
     damage(runtime)
     with pytest.raises(AssertionError, match=words):
