@@ -1,5 +1,6 @@
 """The web pages without a browser: escaping, access rules, keys, files, error pages."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -79,6 +80,8 @@ def test_search_page_shows_articles_and_people(client):
     assert 'href="/people/p-ana"' in r.text and "Available as mentor" in r.text
     assert "Bo Hidden" not in r.text  # opted out: not as expert, not as author
     assert "1 person not listed" in r.text
+    count, words = re.search(r"· (\d+) (person who knows|people who know)\s", r.text).groups()
+    assert (count == "1") == (words == "person who knows")  # "1 person who knows"
     assert "default-src 'self'" in r.headers["content-security-policy"]
 
 
