@@ -96,6 +96,20 @@ def evaluate(qrels: dict, run: dict, metrics: list[str]) -> dict[str, float]:
         metrics[0]: float(scores)}
 
 
+def demo_material() -> tuple[list[str], list[str]]:
+    """The demo corpus's sentences (of more than five words) and its people's ids: what
+    the generated documents of the speed benchmarks are made of."""
+    import re
+
+    import yaml
+    sentences = []
+    for path in sorted((ROOT / "corpus").rglob("*.md")):
+        text = re.sub(r"\A---.*?---", "", path.read_text(), flags=re.DOTALL)
+        sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 5]
+    people = [p["id"] for p in yaml.safe_load((ROOT / "corpus/people/people.yaml").read_text())]
+    return sentences, people
+
+
 def write_results(name: str, results: dict) -> Path:
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)

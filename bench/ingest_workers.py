@@ -24,13 +24,11 @@ import argparse
 import json
 import os
 import random
-import re
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-from common import CACHE, ROOT, write_results
+from common import CACHE, demo_material, write_results
 from services import create_database, model_cache, postgres, redis, stop, trace, whoknows
 
 from api.queue import Queue
@@ -43,11 +41,7 @@ EMBEDDER = "onnx-int8"
 
 def generate(folder: Path, jobs: int, docs: int, tag: str) -> list[Path]:
     """``jobs`` folders of ``docs`` distinct documents each."""
-    sentences = []
-    for path in sorted((ROOT / "corpus").rglob("*.md")):
-        text = re.sub(r"\A---.*?---", "", path.read_text(), flags=re.DOTALL)
-        sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 5]
-    people = [p["id"] for p in yaml.safe_load((ROOT / "corpus/people/people.yaml").read_text())]
+    sentences, people = demo_material()
     rng = random.Random(11)
     folders = []
     for j in range(jobs):

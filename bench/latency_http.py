@@ -19,7 +19,6 @@ import http.client
 import json
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -30,7 +29,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from common import CACHE, ROOT, write_results
+from common import CACHE, ROOT, demo_material, write_results
 
 QUERIES = ["kafka consumer lag", "postgres autovacuum", "route optimization solver",
            "on-call handbook", "gdpr data subject request", "accessibility audit",
@@ -41,12 +40,7 @@ QUERIES = ["kafka consumer lag", "postgres autovacuum", "route optimization solv
 
 def generate(folder: Path, n: int) -> None:
     """n documents from shuffled demo sentences, each with 1-2 demo authors."""
-    sentences = []
-    for path in sorted((ROOT / "corpus").rglob("*.md")):
-        text = re.sub(r"\A---.*?---", "", path.read_text(), flags=re.DOTALL)
-        sentences += [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) > 5]
-    import yaml
-    people = [p["id"] for p in yaml.safe_load((ROOT / "corpus/people/people.yaml").read_text())]
+    sentences, people = demo_material()
     rng = random.Random(7)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "docs.jsonl", "w") as out:
