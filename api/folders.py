@@ -20,14 +20,8 @@ from pathlib import Path
 
 from api.deps import Forbidden
 from api.runtime import Runtime
-from api.settings import Settings
 from indexer.errors import InvalidQuery, NotFound
 from indexer.jobs import JobStore
-
-
-def uploads_dir(settings: Settings) -> Path:
-    """Where uploads are kept: the data folder's ``uploads/``, as a real path."""
-    return settings.uploads_dir
 
 
 def inside(path: Path, folders: Iterable[Path]) -> bool:
@@ -81,7 +75,7 @@ class SourceRule:
     def of(cls, runtime: Runtime) -> SourceRule:
         """The rule for this server (call with the store's lock held)."""
         settings = runtime.settings
-        return cls((uploads_dir(settings), *settings.reindex_roots),
+        return cls((settings.uploads_dir, *settings.reindex_roots),
                    tuple(_resolved(JobStore(runtime.store).synced_folders())))
 
     def serves(self, source: str) -> bool:

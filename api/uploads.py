@@ -30,7 +30,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import Message, Receive
 
-from api.folders import uploads_dir
 from api.settings import Settings
 from indexer.errors import IngestError, InvalidRecord, WhoknowsError
 from indexer.jobs import Job, JobStore
@@ -56,7 +55,7 @@ async def receive(request: Request, settings: Settings, people: bool,
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
-    incoming = uploads_dir(settings) / ".incoming" / secrets.token_hex(8)
+    incoming = settings.uploads_dir / ".incoming" / secrets.token_hex(8)
     incoming.mkdir(parents=True)
     try:
         staged = await _stage(request, incoming, limit)
@@ -226,5 +225,5 @@ def forget(store: Store, settings: Settings, doc_id: str) -> None:
     store.delete_document(doc_id)
     if alone and doc.source is not None:
         path = Path(doc.source)
-        if path.resolve().is_relative_to(uploads_dir(settings)):
+        if path.resolve().is_relative_to(settings.uploads_dir):
             path.unlink(missing_ok=True)

@@ -13,7 +13,7 @@ import itertools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +38,15 @@ class Store:
     never queue behind one connection. An in-memory store has one connection.
     """
 
-    def __init__(self, db: Any, path: Path | None = None, url: str | None = None) -> None:
-        self._path = path
-        self._url = url
+    def __init__(self, db: Any, connect: Callable[[], Any] | None = None,
+                 where: str = ":memory:") -> None:
+        """``db``: this thread's connection; ``connect`` makes one for each other thread
+        (none: every thread shares ``db``, as an in-memory store must)."""
+        self._connect = connect
         self._shared = db
         self._local = threading.local()
         self._local.db = db
+        self.where = where  # where the store lives, as a person reads it (no password)
         # what /readyz and `whoknows status` name as the store
         self.backend = getattr(db, "dialect", "sqlite")
         self._known: set[tuple[str, str | None]] = set()  # tables and columns seen
@@ -53,20 +56,16 @@ class Store:
     def open(cls, data_dir: str | Path) -> Store:
         path = Path(data_dir)
         path.mkdir(parents=True, exist_ok=True)
-        return cls(_connect(path / DB_NAME), path / DB_NAME)
+        return cls(_connect(path / DB_NAME), lambda: _connect(path / DB_NAME),
+                   str(path / DB_NAME))
 
     @classmethod
     def open_url(cls, url: str) -> Store:
         """A store in a PostgreSQL database (``postgresql://...``): the same contract as a
         data folder's, shared by every process and machine that opens the URL."""
         from indexer.postgres import PostgresDatabase
-        return cls(PostgresDatabase(url), url=url)
-
-    @property
-    def where(self) -> str:
-        """Where the store lives, as a person reads it (a PostgreSQL URL without its
-        password, or the data folder's file)."""
-        return self.db.where if self._url else str(self._path or ":memory:")
+        db = PostgresDatabase(url)
+        return cls(db, lambda: PostgresDatabase(url), db.where)
 
     @property
     def db(self) -> Any:
@@ -74,11 +73,7 @@ class Store:
         with its face: indexer/postgres.py)."""
         db = getattr(self._local, "db", None)
         if db is None:
-            if self._url is not None:
-                from indexer.postgres import PostgresDatabase
-                db = PostgresDatabase(self._url)
-            else:
-                db = self._shared if self._path is None else _connect(self._path)
+            db = self._shared if self._connect is None else self._connect()
             self._local.db = db
         return db
 

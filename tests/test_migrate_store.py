@@ -198,7 +198,7 @@ def test_a_copy_killed_mid_batch_resumes(source, tmp_path):
             if len(calls) == 5:
                 os.kill(os.getpid(), signal.SIGKILL)
         copying._insert = killing
-        copying.copy_store(Store.open({str(source._path.parent)!r}), {str(target)!r}, batch=5)
+        copying.copy_store(Store.open({str(Path(source.where).parent)!r}), {str(target)!r}, batch=5)
     """)
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -285,7 +285,7 @@ def test_clear_errors_for_a_target_out_of_reach(source, tmp_path):
 
 
 def test_the_command_copies_with_progress(source, pg_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("WHOKNOWS_DATA_DIR", str(source._path.parent))
+    monkeypatch.setenv("WHOKNOWS_DATA_DIR", str(Path(source.where).parent))
     # set, so that the value --database-url writes is undone after the test
     monkeypatch.setenv("WHOKNOWS_DATABASE_URL", "")
     runner = CliRunner()
