@@ -211,7 +211,7 @@ def _columns(db: Any, table: str) -> dict[str, type]:
 
 
 def _keys(db: Any, table: str) -> list[str]:
-    keys = db.primary_key(table) if hasattr(db, "primary_key") else db[table].pks
+    keys = db[table].pks
     return [] if keys == ["rowid"] else list(keys)
 
 

@@ -25,6 +25,7 @@ server; the next call connects again, so a replica recovers when the server is b
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -47,6 +48,7 @@ _CREATE = re.compile(r"^\s*CREATE TABLE (IF NOT EXISTS )?(\w+) \((.*)\)\s*$",
                      re.IGNORECASE | re.DOTALL)
 
 
+@functools.lru_cache(maxsize=4096)  # a process sends the same few statements again and again
 def translate(sql: str, bound: bool) -> str:
     """SQLite's SQL as PostgreSQL's (``bound``: parameters come with it)."""
     if bound:
@@ -240,6 +242,11 @@ class Table:
     @property
     def count(self) -> int:
         return self.db.execute(f'SELECT count(*) FROM "{self.name}"').fetchone()[0]
+
+    @property
+    def pks(self) -> list[str]:
+        """The primary key's columns (sqlite-utils names a table without one ``rowid``)."""
+        return self.db.primary_key(self.name) or ["rowid"]
 
     @property
     def columns_dict(self) -> dict[str, type]:
