@@ -21,7 +21,7 @@ import csv
 
 from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
 
-from indexer.embedders import Embedder, embed_queries
+from indexer.embedders import Embedder
 from indexer.indexes import DerivedIndexes
 from indexer.store import Store
 from search.experts import ExpertRanker
@@ -81,7 +81,7 @@ def expert_run(store: Store, indexes: DerivedIndexes, embedder: Embedder, querie
     ranker = ExpertRanker(store, embedder)
     run = {}
     ids = list(queries)
-    for qid, vec in zip(ids, embed_queries(embedder, [queries[q] for q in ids]), strict=True):
+    for qid, vec in zip(ids, searcher.embed_queries([queries[q] for q in ids]), strict=True):
         ranking = searcher.retrieve(queries[qid], query_vector=vec)
         shown = [e.id for e in ranker.rank(queries[qid], ranking, vec, limit=SHOWN)]
         everyone = ranker.rank(queries[qid], ranking, vec, limit=DEPTH, rank_all=True)

@@ -11,7 +11,6 @@ import argparse
 
 from common import evaluate, scifact_index, write_results
 
-from indexer.embedders import embed_queries
 from search.retrieval import DENSE_WEIGHT, Searcher
 
 METRICS = ["ndcg@10", "recall@100"]
@@ -27,10 +26,10 @@ def main() -> None:
     cached = {}
     for _split, qrels in splits.items():
         texts = [queries[q] for q in qrels]
-        for qid, vec in zip(qrels, embed_queries(embedder, texts), strict=True):
+        for qid, vec in zip(qrels, searcher.embed_queries(texts), strict=True):
             cached[qid] = vec
 
-    def run(qrels: dict, mode: str, weight: float = DENSE_WEIGHT) -> dict:
+    def run(qrels: dict, mode: str, weight: float | None = None) -> dict:
         searcher.dense_weight = weight
         return {q: {d.doc_id: d.score for d in searcher.retrieve(
             queries[q], mode=mode, query_vector=cached[q])[:100]} for q in qrels}

@@ -34,7 +34,7 @@ import numpy as np
 from common import BENCH_DATA, CACHE, ROOT, build_index, read_jsonl, scifact_index, write_results
 from latency_http import QUERIES
 
-from indexer.embedders import embed_queries, make_embedder
+from indexer.embedders import make_embedder
 from indexer.indexes import DerivedIndexes
 from indexer.store import Store
 from ingest.pipeline import Ingester
@@ -65,7 +65,7 @@ class Corpus:
         searches it: spelling corrected first."""
         searched = [self.speller.correct(t) or t for t in texts]
         out = []
-        for i, (text, vec) in enumerate(zip(searched, embed_queries(self.embedder, searched),
+        for i, (text, vec) in enumerate(zip(searched, self.searcher.embed_queries(searched),
                                             strict=True)):
             skip = leave_out[i] if leave_out else set()
             ranking = self.searcher.retrieve(text, query_vector=vec)

@@ -483,6 +483,24 @@ class Store:
             vectors = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
             yield ids, vectors
 
+    def vector_sums_by_language(self, batch: int = 50_000
+                                ) -> dict[str | None, tuple[int, np.ndarray]]:
+        """Per document language (None: not known): how many passages it has and the sum
+        of their vectors, read in one ordered pass."""
+        sums: dict[str | None, tuple[int, np.ndarray]] = {}
+        last = -1
+        while rows := self.db.execute(
+                "SELECT c.id, c.vector, d.language FROM chunks c JOIN documents d "
+                "ON d.id = c.doc_id WHERE c.id > ? ORDER BY c.id LIMIT ?",
+                [last, batch]).fetchall():
+            last = rows[-1][0]
+            for language in {r[2] for r in rows}:
+                part = np.vstack([np.frombuffer(r[1], dtype=np.float32)
+                                  for r in rows if r[2] == language])
+                count, total = sums.get(language, (0, 0.0))
+                sums[language] = (count + len(part), total + part.sum(axis=0))
+        return sums
+
     def chunk_ids(self) -> np.ndarray:
         return np.array([r[0] for r in self.db.execute("SELECT id FROM chunks")], dtype=np.int64)
 

@@ -31,6 +31,7 @@ from indexer.embedders.protocol import (
     embed_queries,
     normalise,
     rescale,
+    shifts_query_language,
     token_counter,
 )
 from indexer.embedders.use import UseEmbedder
@@ -39,7 +40,7 @@ from indexer.errors import WhoknowsError
 __all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "E5Embedder", "Embedder", "HashingEmbedder",
            "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder", "cosine_floor",
            "embed_queries", "kind_of", "make_embedder", "normalise", "rescale",
-           "token_counter"]
+           "shifts_query_language", "token_counter"]
 
 MODELS = ("onnx-int8", "onnx-fp32", "minilm", "e5-int8", "e5-fp32", "use")
 EMBEDDERS = (*MODELS, "hashing-DIM")

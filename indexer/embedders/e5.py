@@ -79,6 +79,9 @@ class E5Embedder:
         # e5, 0.40 for MiniLM; this floor maps one onto the other: (0.84 - f) / (1 - f)
         # = 0.40.
         self.cosine_floor = COSINE_FLOOR
+        # A question leaves its language's corner before it meets the passages
+        # (indexer.language_centres; chosen on MLQA-R).
+        self.shifts_query_language = True
         self.cache_dir = cache_dir
         self.threads = threads or os.cpu_count() or 1
         self._encoder: OnnxEncoder | None = None

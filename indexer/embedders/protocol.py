@@ -37,6 +37,13 @@ def cosine_floor(embedder: Embedder) -> float:
     return float(getattr(embedder, "cosine_floor", 0.0))
 
 
+def shifts_query_language(embedder: Embedder) -> bool:
+    """Whether a query's vector leaves its language's corner of the space before it meets
+    the passages (indexer.language_centres): a multilingual model that declares
+    ``shifts_query_language`` (multilingual-e5, measured on MLQA-R)."""
+    return bool(getattr(embedder, "shifts_query_language", False))
+
+
 def rescale(cosines: np.ndarray | float, floor: float) -> np.ndarray | float:
     """Cosines on the common scale: ``(cos - floor) / (1 - floor)``; a floor of 0 leaves
     them as they are. Linear, so it never changes an order (nor min-max fusion)."""

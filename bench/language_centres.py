@@ -1,0 +1,133 @@
+"""How far a question moves out of its language's corner (indexer.language_centres), and
+from how many passages a language's centre is read: chosen on MLQA-R.
+
+    python bench/language_centres.py --embedder e5-int8
+
+Dense retrieval alone, computed on the vectors bench/eval_mlqa.py stored (run it first):
+a document scores its best passage's cosine; nDCG@10 per question language on the
+``-en`` and ``-any`` tasks, and the mean over the six non-English languages. Variants:
+
+- the model's vectors as they are;
+- the question moved by ``by`` x (its language's centre - the corpus's centre), its
+  language the nearest centre (as the product does) or the one the data set gives;
+- the centres read from only ``n`` random passages per language (``MIN_PASSAGES``);
+- both sides centred on their own language (not adopted: a stored vector would then
+  depend on the rest of the corpus, and every cosine line would move).
+
+Writes bench/results/language-centres-<embedder>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+from common import BENCH_DATA, CACHE, read_jsonl, read_qrels, write_results
+
+from indexer.embedders import embed_queries, make_embedder, normalise
+from indexer.language_centres import SHIFT, LanguageCentres
+from indexer.store import Store
+
+LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
+
+
+class Pool:
+    """MLQA-R's stored passages and questions, scored with numpy."""
+
+    def __init__(self, embedder_kind: str) -> None:
+        data = BENCH_DATA / "mlqa-r"
+        self.store = Store.open(CACHE / f"mlqa-r-{embedder_kind}")
+        rows = self.store.db.execute(
+            "SELECT c.doc_id, c.vector, d.language FROM chunks c JOIN documents d "
+            "ON d.id = c.doc_id ORDER BY c.id").fetchall()
+        if not rows:
+            raise SystemExit(f"run python bench/eval_mlqa.py --embedder {embedder_kind} first")
+        self.passages = np.vstack([np.frombuffer(r[1], dtype=np.float32) for r in rows])
+        self.detected = np.array([r[2] or "" for r in rows])
+        self.docs = sorted({r[0] for r in rows})
+        number = {d: i for i, d in enumerate(self.docs)}
+        self.doc_of = np.array([number[r[0]] for r in rows])
+        self.english = np.array([d.startswith("en-") for d in self.docs])
+        questions = list(read_jsonl(data / "queries.jsonl"))
+        self.qids = [q["_id"] for q in questions]
+        self.asked_in = np.array([q["metadata"]["language"] for q in questions])
+        embedder = make_embedder(embedder_kind, cache_dir=CACHE / "models")
+        self.questions = embed_queries(embedder, [q["text"] for q in questions])
+        self.qrels = {task: {} for task in ("en", "any")}
+        for task in self.qrels:
+            for language in LANGUAGES:
+                self.qrels[task].update(read_qrels(data / "qrels" / f"{language}-{task}.tsv"))
+
+    def score(self, passages: np.ndarray, questions: np.ndarray) -> dict[str, dict]:
+        cosines = questions @ passages.T
+        best = np.full((len(questions), len(self.docs)), -2.0, dtype=np.float32)
+        for i, doc in enumerate(self.doc_of):
+            np.maximum(best[:, doc], cosines[:, i], out=best[:, doc])
+        out = {}
+        for task in ("en", "any"):
+            ranked = np.where(self.english, best, -3.0) if task == "en" else best
+            top = np.argsort(-ranked, axis=1)[:, :10]
+            per: dict[str, list[float]] = {language: [] for language in LANGUAGES}
+            for i, qid in enumerate(self.qids):
+                relevant = self.qrels[task].get(qid)
+                if relevant:
+                    per[self.asked_in[i]].append(ndcg10([relevant.get(self.docs[j], 0)
+                                                         for j in top[i]], relevant))
+            table = {language: float(np.mean(v)) for language, v in per.items()}
+            others = [table[language] for language in LANGUAGES if language != "en"]
+            table["mean_non_english"], table["min_non_english"] = (float(np.mean(others)),
+                                                                   float(min(others)))
+            out[task] = table
+        return out
+
+
+def ndcg10(gains: list[int], relevant: dict[str, int]) -> float:
+    ideal = sorted(relevant.values(), reverse=True)[:10]
+    def dcg(values: list[int]) -> float:
+        return sum(g / np.log2(rank + 2) for rank, g in enumerate(values))
+    return dcg(gains) / dcg(ideal)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--embedder", default="e5-int8")
+    args = parser.parse_args()
+    pool = Pool(args.embedder)
+    centres = LanguageCentres.of(pool.store)
+    centre_of = dict(zip(centres.languages, centres.centres, strict=True))
+    results: dict = {}
+
+    def report(label: str, passages: np.ndarray, questions: np.ndarray) -> None:
+        results[label] = table = pool.score(passages, questions)
+        print(f"{label:<46} " + "  ".join(
+            f"-{task} {table[task]['mean_non_english']:.3f} (min "
+            f"{table[task]['min_non_english']:.3f}, en {table[task]['en']:.3f})"
+            for task in ("en", "any")), flush=True)
+
+    report("the model's vectors", pool.passages, pool.questions)
+    for by in (0.5, SHIFT, 1.0, 1.5):
+        report(f"question moved, by {by}", pool.passages,
+               np.vstack([centres.shift(q, by) for q in pool.questions]))
+    given = normalise(pool.questions - SHIFT * np.vstack(
+        [centre_of[language] - centres.overall for language in pool.asked_in]))
+    report(f"question moved, by {SHIFT}, language given", pool.passages, given)
+    named = [centres.language_of(q) for q in pool.questions]
+    results["nearest centre names the question's language"] = float(
+        np.mean(np.array(named) == pool.asked_in))
+    rng = np.random.default_rng(0)
+    for n in (5, 10, 20, 50):
+        sample = LanguageCentres(centres.languages, np.vstack([
+            pool.passages[rng.choice(np.flatnonzero(pool.detected == language), n,
+                                     replace=False)].mean(axis=0)
+            for language in centres.languages]), centres.overall, centres.passages)
+        report(f"question moved, centres from {n} passages each", pool.passages,
+               np.vstack([sample.shift(q) for q in pool.questions]))
+    both = normalise(pool.passages - np.vstack([centre_of.get(language, centres.overall)
+                                                for language in pool.detected]))
+    report("both sides centred on their language", both, normalise(pool.questions - np.vstack(
+        [centre_of[centres.language_of(q)] for q in pool.questions])))
+    print("wrote", write_results(f"language-centres-{args.embedder}", results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""A question leaves its language's corner of a multilingual model's space before it
+meets the passages (indexer.language_centres): the answer in another language is found
+before the question's own language's passages about something else."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import CountingEmbedder, write
+
+from indexer.indexes import DerivedIndexes
+from indexer.language_centres import MIN_PASSAGES, LanguageCentres
+from indexer.store import Store
+from ingest.pipeline import Ingester
+from search.retrieval import Searcher
+
+GERMAN = {"der", "die", "und", "wie", "mit", "ist"}
+
+
+class Flavoured(CountingEmbedder):
+    """The hashing embedder with a direction per language added to every vector, as a
+    multilingual model's vectors carry their text's language."""
+
+    def __init__(self, shifts: bool = True) -> None:
+        super().__init__(256)
+        self.name = "flavoured"
+        self.shifts_query_language = shifts
+
+    def embed(self, texts):
+        words = super().embed(texts)
+        words[:, :2] = 0.0
+        words /= np.maximum(np.linalg.norm(words, axis=1, keepdims=True), 1e-9)
+        for row, text in zip(words, texts, strict=True):
+            row[0 if GERMAN & set(text.lower().split()) else 1] = 1.2
+        return words / np.linalg.norm(words, axis=1, keepdims=True)
+
+
+def corpus(tmp_path, german: int = MIN_PASSAGES + 5) -> Store:
+    rows = [{"id": "answer", "title": "Consumer lag", "body": "kafka consumer lag alerts",
+             "language": "en"}]
+    rows += [{"id": f"en-{i}", "title": f"Note {i}", "body": f"quarterly budget item{i}",
+              "language": "en"} for i in range(MIN_PASSAGES + 5)]
+    rows += [{"id": f"de-{i}", "title": f"Notiz {i}",
+              "body": f"die kantine und der speiseplan ist punkt{i}", "language": "de"}
+             for i in range(german)]
+    write(tmp_path, "docs.jsonl", "\n".join(json.dumps(r) for r in rows))
+    store = Store.memory()
+    Ingester(store, Flavoured()).ingest([tmp_path])
+    return store
+
+
+def first(store: Store, embedder: Flavoured, query: str) -> str:
+    searcher = Searcher(store, DerivedIndexes.build(store, embedder.dim), embedder)
+    vector = searcher.embed_query(query)
+    return searcher.retrieve(query, mode="dense", query_vector=vector)[0].doc_id
+
+
+def test_a_question_finds_the_answer_in_another_language(tmp_path):
+    store = corpus(tmp_path)
+    question = "wie ist der kafka consumer lag"
+    # The model's own vector: German passages about the canteen come before the answer.
+    assert first(store, Flavoured(shifts=False), question).startswith("de-")
+    assert first(store, Flavoured(), question) == "answer"
+    # An English question was already near English passages, and stays there.
+    assert first(store, Flavoured(), "kafka consumer lag") == "answer"
+
+
+def test_the_centres_name_the_query_language_and_move_it_towards_the_corpus(tmp_path):
+    store = corpus(tmp_path)
+    centres = LanguageCentres.of(store)
+    assert centres.languages == ("de", "en") and centres.passages == 2 * MIN_PASSAGES + 11
+    embedder = Flavoured()
+    german, english = embedder.embed(["wie ist der kafka lag", "kafka lag"])
+    assert centres.language_of(german) == "de" and centres.language_of(english) == "en"
+    moved = centres.shift(german)
+    assert np.linalg.norm(moved) == pytest.approx(1.0, abs=1e-6)
+    assert moved[0] < german[0] and moved[1] > german[1]  # less German, more English
+
+
+def test_one_language_leaves_every_query_as_the_model_gives_it(tmp_path):
+    store = corpus(tmp_path, german=MIN_PASSAGES - 1)  # too few to say where German sits
+    centres = LanguageCentres.of(store)
+    assert centres.languages == ("en",)
+    vector = Flavoured().embed(["wie ist der kafka lag"])[0]
+    assert centres.shift(vector) is vector
+    searcher = Searcher(store, DerivedIndexes.build(store, 256), Flavoured())
+    np.testing.assert_array_equal(searcher.embed_query("kafka lag"),
+                                  Flavoured().embed(["kafka lag"])[0])
+
+
+def test_the_centres_are_read_again_once_the_corpus_has_grown(tmp_path):
+    store = corpus(tmp_path, german=MIN_PASSAGES - 1)
+    embedder = Flavoured()
+    indexes = DerivedIndexes.build(store, embedder.dim)
+    searcher = Searcher(store, indexes, embedder)
+    assert searcher.language_centres().languages == ("en",)
+    more = [{"id": f"de-more-{i}", "title": f"Mehr {i}", "body": f"die kantine ist zu{i}",
+             "language": "de"} for i in range(10)]
+    write(tmp_path, "more.jsonl", "\n".join(json.dumps(r) for r in more))
+    Ingester(store, embedder).ingest([tmp_path / "more.jsonl"])
+    indexes.catch_up()
+    assert searcher.language_centres().languages == ("de", "en")
