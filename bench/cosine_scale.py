@@ -1,7 +1,7 @@
 """Where a question's answer sits on the common cosine scale, in its own language and in
 another one (multilingual-e5 on MLQA-R).
 
-    python bench/cosine_scale.py [--embedder e5-int8] [--per-language 100]
+    python bench/cosine_scale.py [--embedder e5-int8] [--per-language 100] [--moved]
 
 For a sample of questions per language (seeded), the cosine of the closest passage of
 the answering paragraph, rescaled onto MiniLM's scale from the model's own floor
@@ -11,8 +11,10 @@ answer in English). Prints the 10th, 25th and 50th percentiles and the share und
 0.2 (the dense retriever's floor), 0.3 (evidence about the question) and 0.4 (weak
 match), the median cosine of the other passages of the answer's language (unrelated),
 and the scale (floor, top) that would map the median unrelated passage and the median
-answer in another language onto those in the question's own. Writes
-bench/results/cosine-scale-<embedder>.json.
+answer in another language onto those in the question's own. ``--moved``: the
+questions as the dense retriever moves them over this pool (``Searcher.moved``: out of
+their language's corner, indexer.language_centres), not the model's own vectors.
+Writes bench/results/cosine-scale-<embedder>[-moved].json.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from common import BENCH_DATA, build_index, read_jsonl, read_qrels, write_results
 
 from indexer.embedders import cosine_floor, embed_queries, rescale
+from search.retrieval import Searcher
 
 LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
 LINES = (0.2, 0.3, 0.4)
@@ -33,18 +36,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="e5-int8")
     parser.add_argument("--per-language", type=int, default=100)
+    parser.add_argument("--moved", action="store_true",
+                        help="the questions as the product embeds them over this pool")
     args = parser.parse_args()
     data = BENCH_DATA / "mlqa-r"
     records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
                for d in read_jsonl(data / "corpus.jsonl")]
-    store, _, embedder = build_index("mlqa-r", records, args.embedder)
+    store, indexes, embedder = build_index("mlqa-r", records, args.embedder)
+    searcher = Searcher(store, indexes, embedder)
+    def embedded(texts: list[str]) -> np.ndarray:
+        vectors = embed_queries(embedder, texts)
+        return np.vstack([searcher.moved(v) for v in vectors]) if args.moved else vectors
     floor = cosine_floor(embedder)
     questions = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
     ids, vectors = next(store.vectors_of(store.chunk_ids()))
     doc_of = store.chunk_documents(ids.tolist())
     docs = np.array([doc_of[int(i)] for i in ids])
     rng = random.Random(0)
-    results: dict = {"embedder": embedder.name, "cosine_floor": floor}
+    results: dict = {"embedder": embedder.name, "cosine_floor": floor, "moved": args.moved}
     print(f"{embedder.name}, floor {floor}: the answer's cosine on the common scale, "
           "percentiles 10/25/50 and the share under " + ", ".join(map(str, LINES)))
     for task in ("same", "en"):
@@ -54,8 +63,8 @@ def main() -> None:
             found, unrelated = [], []
             target = language if task == "same" else "en"
             pool = np.char.startswith(docs.astype(str), f"{target}-")
-            for qid, vector in zip(sample, embed_queries(embedder, [questions[q] for q in
-                                                                   sample]), strict=True):
+            for qid, vector in zip(sample, embedded([questions[q] for q in sample]),
+                                     strict=True):
                 answer = np.isin(docs, list(qrels[qid]))
                 if answer.any():
                     sims = vectors @ vector
@@ -93,7 +102,8 @@ def main() -> None:
     print(f"unrelated and answer (medians): own language {same[0]:.3f} {same[1]:.3f}, "
           f"another {cross[0]:.3f} {cross[1]:.3f}; the cross-language scale that maps "
           f"one onto the other: floor {low:.4f}, top {low + span:.4f}")
-    print("wrote", write_results(f"cosine-scale-{args.embedder}", results))
+    print("wrote", write_results(
+        f"cosine-scale-{args.embedder}{'-moved' if args.moved else ''}", results))
 
 
 if __name__ == "__main__":

@@ -15,9 +15,9 @@ per query language, for the dense retriever alone and for the product's default
 English. Every passage is ranked for every question (the pool is small), so the
 ``-en`` ranking is the product's ranking of all documents with the others left out:
 restricting only the top 100 would lose the English answer behind the question's
-own language. Questions are embedded as the product embeds them (``Searcher.embed_queries``:
-with e5, moved out of their language's corner, indexer.language_centres) and fused at
-the product's dense weight for this corpus (``Searcher.fusion_weight``); ``--weights``
+own language. The dense retriever moves each question as the product does (with e5,
+out of its language's corner: indexer.language_centres), and the hybrid fuses at the
+product's dense weight for this corpus (``Searcher.fusion_weight``); ``--weights``
 fuses the same hybrid lists at other weights too. Writes
 bench/results/mlqa-<embedder>.json.
 """

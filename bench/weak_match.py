@@ -69,7 +69,8 @@ class Corpus:
                                             strict=True)):
             skip = leave_out[i] if leave_out else set()
             ranking = self.searcher.retrieve(text, query_vector=vec)
-            out.append(max((d.dense for d in ranking if d.doc_id not in skip), default=0.0))
+            out.append(max((d.similarity for d in ranking if d.doc_id not in skip),
+                           default=0.0))
         return np.asarray(out)
 
 

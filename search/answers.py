@@ -93,7 +93,7 @@ class Answerer:
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
             ranking, _ = self._retrieve(query, replace(filters, departments=()), vector)
-        result["best_similarity"] = round(max((d.dense for d in ranking), default=0.0), 6)
+        result["best_similarity"] = round(max((d.similarity for d in ranking), default=0.0), 6)
         result.setdefault("weak_match", weak_match(ranking, self.weak_similarity))  # evidence
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
@@ -138,7 +138,7 @@ def weak_similarity(embedder_name: str) -> float:
 def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY) -> bool:
     """True when no document found is close in meaning to the query (or none was found):
     the articles and the people's evidence then rest on shared words alone."""
-    return max((d.dense for d in ranking), default=0.0) < threshold
+    return max((d.similarity for d in ranking), default=0.0) < threshold
 
 
 def _check_limits(limit: int, offset: int, experts: int) -> None:

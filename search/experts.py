@@ -309,7 +309,7 @@ class ExpertRanker:
 def about(vote: Vote, weights: ExpertWeights) -> bool:
     """The rule for evidence about the question: a voting document whose best passage is
     close in meaning to the query, not one that only shares words with it."""
-    return vote.doc.dense >= weights.close_similarity
+    return vote.doc.similarity >= weights.close_similarity
 
 
 def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:

@@ -61,6 +61,15 @@ class DocScore:
     keyword: float = 0.0
     dense_chunk: int | None = None
     keyword_chunk: int | None = None
+    # Where the question was moved across languages (``dense`` is then the moved
+    # question's cosine): the closer of its cosines as asked and as moved.
+    closest: float | None = None
+
+    @property
+    def similarity(self) -> float:
+        """How close in meaning the document's best passage is to the question: the cosine
+        every line reads (weak match, evidence about the question), on the common scale."""
+        return self.dense if self.closest is None else self.closest
 
     @property
     def best_chunk(self) -> int | None:
@@ -98,14 +107,16 @@ class Searcher:
         return self.embed_queries([query])[0]
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
-        """The vectors of ``queries`` as the dense retriever compares them with passages:
-        the model's, moved out of their language's corner where the model asks for it
-        (indexer.language_centres)."""
-        vectors = embed_queries(self.embedder, [clean_query(q) for q in queries])
-        if not shifts_query_language(self.embedder) or not len(vectors):
-            return vectors
-        centres = self.language_centres()
-        return np.vstack([centres.shift(v) for v in vectors])
+        """The model's vectors of ``queries``, cleaned as ``retrieve`` cleans them."""
+        return embed_queries(self.embedder, [clean_query(q) for q in queries])
+
+    def moved(self, vector: np.ndarray) -> np.ndarray:
+        """A question's vector as the dense retriever compares it with passages: out of
+        its language's corner where the model asks for it (indexer.language_centres),
+        else ``vector`` itself."""
+        if not shifts_query_language(self.embedder):
+            return vector
+        return self.language_centres().shift(vector)
 
     def fusion_weight(self) -> float:
         """The dense side's weight in the hybrid fusion: as set, else ``DENSE_WEIGHT``, or
@@ -135,9 +146,15 @@ class Searcher:
             self.indexes.catch_up()
         dense: dict[str, tuple[float, int]] = {}
         keyword: dict[str, tuple[float, int]] = {}
+        closest: dict[str, float] = {}
         if mode != "keyword":
             vector = query_vector if query_vector is not None else self.embed_query(query)
-            dense = collapse_max(self._dense(vector, depth, filters))
+            moved = self.moved(vector)
+            dense = collapse_max(self._dense(moved, depth, filters))
+            if moved is not vector:  # the question as asked may be the closer one
+                asked = collapse_max(self._dense(vector, depth, filters))
+                closest = {k: float(rescale(max(cos, asked.get(k, (cos,))[0]),
+                                            self.cosine_floor)) for k, (cos, _) in dense.items()}
         if mode != "dense":
             keyword = collapse_max(self._keyword(query, depth, filters))
         dense = {k: (float(rescale(cos, self.cosine_floor)), chunk) for k, (cos, chunk)
@@ -154,7 +171,8 @@ class Searcher:
             fused = convex(dense_scores, keyword_scores, self.fusion_weight())
         return [DocScore(doc_id, score, dense_scores.get(doc_id, 0.0),
                          keyword_scores.get(doc_id, 0.0),
-                         dense.get(doc_id, (0, None))[1], keyword.get(doc_id, (0, None))[1])
+                         dense.get(doc_id, (0, None))[1], keyword.get(doc_id, (0, None))[1],
+                         closest.get(doc_id, 0.0) if closest else None)
                 for doc_id, score in ranked(fused)]
 
     def _dense(self, vector: np.ndarray, depth: int, filters: Filters
