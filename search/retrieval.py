@@ -36,8 +36,9 @@ ChunkSearch = Callable[[int, "np.ndarray | None"], list[tuple[int, float]]]
 
 DENSE_WEIGHT = 0.5
 # In a corpus of several languages, with queries moved between them (language_centres),
-# BM25 finds the question's own language first; chosen on MLQA-R (0.5 to 1.0): dense
-# nDCG@10 over the six non-English languages, -en 0.671 -> 0.666, -any 0.446 -> 0.572.
+# BM25 finds the question's own language first. Chosen on MLQA-R (0.5 to 1.0); from 0.5
+# to 0.8, hybrid nDCG@10 over the six non-English languages: -en 0.671 -> 0.666, -any
+# 0.446 -> 0.572 (docs/benchmarks.md).
 ACROSS_LANGUAGES_DENSE_WEIGHT = 0.8
 CANDIDATE_CHUNKS = 500  # chunks each retriever returns before collapsing to documents
 OVERSAMPLE = 4  # a filtered search first looks this many times deeper, unfiltered
