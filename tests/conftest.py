@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from indexer.embedders import HashingEmbedder
+from indexer.embedders import E5Embedder, HashingEmbedder, make_embedder
 from indexer.indexes import DerivedIndexes
 from indexer.store import Store
 from ingest.pipeline import Ingester
@@ -55,6 +55,17 @@ def client(runtime):
     with TestClient(create_app(runtime=runtime)) as c:
         c.app.state.whoknows.warm_up()
         yield c
+
+
+@pytest.fixture(scope="session")
+def e5(tmp_path_factory) -> dict[str, E5Embedder]:
+    """Both e5 kinds over one cache: fp32 exports (about half a minute on 2 cores) and
+    keeps its file, which int8 then only quantises."""
+    cache = tmp_path_factory.mktemp("e5-models")
+    models = {kind: make_embedder(kind, cache, threads=2) for kind in ("e5-fp32", "e5-int8")}
+    for model in models.values():
+        model.warm_up()
+    return models
 
 
 def write(root: Path, name: str, content: str) -> Path:

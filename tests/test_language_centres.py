@@ -122,3 +122,48 @@ def test_the_centres_are_read_again_once_the_corpus_has_grown(tmp_path):
     Ingester(store, embedder).ingest([tmp_path / "more.jsonl"])
     indexes.catch_up()
     assert searcher.language_centres().languages == ("de", "en")
+
+
+GERMAN_TOPICS = ["die Kantine", "der Parkplatz", "die Reisekostenabrechnung", "der Urlaubsantrag",
+                 "die Kaffeemaschine", "das Gästebüro", "die Poststelle", "der Fahrradkeller",
+                 "die Telefonanlage", "das Betriebsfest", "die Bibliothek", "der Drucker",
+                 "die Garderobe", "das Fitnessstudio", "die Zeiterfassung", "der Empfang",
+                 "die Dienstwagen", "das Archiv", "die Schlüsselausgabe", "der Besprechungsraum",
+                 "die Erste Hilfe", "das Jobticket", "die Betriebsärztin", "der Hausmeister"]
+ENGLISH_TOPICS = ["the quarterly budget", "the hiring plan", "the office move", "the brand refresh",
+                  "the travel policy", "the laptop refresh", "the onboarding checklist",
+                  "the pricing page", "the sales kickoff", "the newsletter", "the expense tool",
+                  "the holiday calendar", "the parking permits", "the coffee supplier",
+                  "the board meeting", "the printer fleet", "the wellness budget",
+                  "the security badge", "the desk booking", "the intranet", "the town hall",
+                  "the annual report", "the mentoring pairs", "the team offsite"]
+
+
+@pytest.mark.multilingual
+def test_e5_names_the_questions_language_and_finds_the_answer_in_english(e5, tmp_path):
+    rows = [{"id": f"de-{i}", "title": topic.split()[-1],
+             "body": f"{topic.capitalize()} ist ab Montag im zweiten Stock neu geregelt; "
+                     f"Fragen bitte an das Team Verwaltung.", "language": "de"}
+            for i, topic in enumerate(GERMAN_TOPICS)]
+    rows += [{"id": f"en-{i}", "title": topic.split()[-1].capitalize(),
+              "body": f"From Monday {topic} is handled by the operations team; ask in their "
+                      f"channel.", "language": "en"} for i, topic in enumerate(ENGLISH_TOPICS)]
+    rows.append({"id": "answer", "title": "Kafka consumer lag on the loader",
+                 "body": "The loader's Kafka consumer group fell 38 minutes behind after a "
+                         "rebalance; raising max.poll.interval.ms fixed it.", "language": "en"})
+    write(tmp_path, "docs.jsonl", "\n".join(json.dumps(r) for r in rows))
+    model = e5["e5-int8"]
+    store = Store.memory()
+    Ingester(store, model).ingest([tmp_path])
+    searcher = Searcher(store, DerivedIndexes.build(store, model.dim), model)
+    question = "Warum hängt der Kafka-Consumer so weit hinterher?"
+    asked = searcher.embed_query(question)
+    centres = searcher.language_centres()
+    assert centres.languages == ("de", "en")
+    assert centres.language_of(asked) == "de"
+    assert centres.language_of(searcher.embed_query("Why is the consumer lagging?")) == "en"
+    moved = searcher.moved(asked)
+    assert moved is not asked and float(moved @ asked) < 0.999
+    ranking = searcher.retrieve(question)
+    assert ranking[0].doc_id == "answer"
+    assert ranking[0].similarity >= ranking[0].dense
