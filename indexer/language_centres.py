@@ -20,10 +20,10 @@ of 71.5% when only English paragraphs answer (bench/language_centres.py).
 
 The centres are the mean passage vectors of each document language the corpus holds at
 least ``MIN_PASSAGES`` of, and of every passage. The query's language is the centre
-nearest to its vector (on MLQA-R this names the question's language 99.95% of the time;
-no detector is needed for a two-word query). A corpus with fewer than two such
-languages leaves every query as it is, so a one-language folder ranks exactly as
-before.
+nearest to its vector: on MLQA-R it names the question's language 99.95% of the time,
+where lingua, at the confidence ingest asks of it, names none for 27% of the questions.
+A corpus with fewer than two such languages leaves every query as it is, so a
+one-language folder ranks exactly as before.
 
 Measured on MLQA-R with multilingual-e5-small int8, dense (bench/language_centres.py,
 docs/benchmarks.md): nDCG@10 averaged over the six non-English question languages,
