@@ -33,6 +33,7 @@ docs/benchmarks.md): nDCG@10 averaged over the six non-English question language
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,18 +70,25 @@ class LanguageCentres:
         """Whether a corpus of ``passages`` passages has moved past these centres."""
         return abs(passages - self.passages) > REFRESH * max(self.passages, 1)
 
+    @functools.cached_property
+    def directions(self) -> np.ndarray:
+        """The centres at unit length, to find the one nearest to a query."""
+        return self.centres / np.linalg.norm(self.centres, axis=1, keepdims=True)
+
     def language_of(self, vector: np.ndarray) -> str | None:
         """The corpus language whose centre is nearest to ``vector`` (None: fewer than two)."""
-        if len(self.languages) < 2:
-            return None
-        directions = self.centres / np.linalg.norm(self.centres, axis=1, keepdims=True)
-        return self.languages[int(np.argmax(directions @ vector))]
+        nearest = self._nearest(vector)
+        return None if nearest is None else self.languages[nearest]
 
     def shift(self, vector: np.ndarray, by: float = SHIFT) -> np.ndarray:
         """``vector`` (a query's, unit length) moved out of its language's corner."""
-        language = self.language_of(vector)
-        if language is None:
+        nearest = self._nearest(vector)
+        if nearest is None:
             return vector
-        centre = self.centres[self.languages.index(language)]
-        moved = np.asarray(vector, np.float32) - by * (centre - self.overall)
+        moved = np.asarray(vector, np.float32) - by * (self.centres[nearest] - self.overall)
         return (moved / np.linalg.norm(moved)).astype(np.float32)
+
+    def _nearest(self, vector: np.ndarray) -> int | None:
+        if len(self.languages) < 2:
+            return None
+        return int(np.argmax(self.directions @ vector))
