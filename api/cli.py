@@ -35,6 +35,7 @@ from indexer.copying import CopyReport, copy_store
 from indexer.embedders import MODELS, Embedder, make_embedder
 from indexer.errors import InvalidQuery, NotFound, WhoknowsError
 from indexer.indexes import DerivedIndexes
+from indexer.language_advice import LanguageAdvice, language_advice
 from indexer.records import Filters
 from indexer.store import DB_NAME
 from ingest.exports import SOURCES
@@ -123,10 +124,17 @@ def ingest(
         runtime.refresh_indexes()
     if verbose:
         report.unmatched_authors = runtime.store.unmatched_authors(limit=1000)
+    advice = language_advice(runtime.store, runtime.embedder)
     if as_json:
-        out.print_json(json.dumps(report.to_dict()))
+        out.print_json(json.dumps({**report.to_dict(), "advice": _advice_text(advice, runtime)}))
     else:
         _print_report(report, verbose)
+        if advice is not None:
+            err.print(f"[yellow]{escape(_advice_text(advice, runtime))}[/yellow]")
+
+
+def _advice_text(advice: LanguageAdvice | None, runtime: Runtime) -> str | None:
+    return None if advice is None else advice.message(str(runtime.settings.data_dir))
 
 
 @contextlib.contextmanager
@@ -454,13 +462,20 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
             "indexes_generation": saved,  # of the saved files; None: not saved yet
             "indexes_behind": None if saved is None else store.generation - saved,
             # an interrupted `whoknows reembed`, to run again: {"to", "done", "of"}
-            "reembedding": unfinished_reembed(store)}
+            "reembedding": unfinished_reembed(store),
+            # passages per document language ("unknown": not told), the most first
+            "languages": {language or "unknown": n for language, n in sorted(
+                store.passages_by_language().items(), key=lambda kv: -kv[1])},
+            "advice": _advice_text(language_advice(store, runtime.embedder), runtime)}
     if as_json:
         print(json.dumps(info))
     else:
+        advice = info.pop("advice")
         width = max(map(len, info))
         for key, value in info.items():
             out.print(f"{key:>{width}}: {value}")
+        if advice is not None:
+            err.print(f"[yellow]{escape(advice)}[/yellow]")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Language detection at ingest (ingest/language.py) on MLQA-R and SciFact.
+"""Language detection at ingest (indexer/language.py) on MLQA-R and SciFact.
 
     python bench/language_detection.py              # the product's rule
     python bench/language_detection.py --compare    # lingua's modes and thresholds
@@ -20,7 +20,7 @@ from collections import Counter
 
 from common import BENCH_DATA, read_jsonl, write_results
 
-from ingest import language
+from indexer import language
 
 THRESHOLDS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 

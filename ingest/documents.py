@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from indexer.errors import InvalidRecord
+from indexer.language import document_language
 from indexer.records import KINDS, Document
 from ingest.fields import as_date, as_list, as_text, require_id
-from ingest.language import document_language
 
 LESSON_SECTIONS = ("context", "lesson", "recommendation")
 _KNOWN = {"id", "type", "kind", "title", "body", "text", "content", "authors", "author",

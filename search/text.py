@@ -5,19 +5,11 @@ from __future__ import annotations
 import functools
 
 from indexer.errors import InvalidQuery
+from indexer.language import HEAD_CHARS, detect_language
+from indexer.stopwords import stop_words
 from indexer.tokenizer import words as written_words
 
 MAX_TERMS = 64
-_STOPWORD_TEXT = """
-a about above after again against all am an and any are as at be because been before being
-below between both but by can could did do does doing down during each few for from further had
-has have having he her here hers herself him himself his how i if in into is it its itself just
-me more most my myself no nor not now of off on once only or other our ours out over own same
-she should so some such than that the their theirs them then there these they this those
-through to too under until up very was we were what when where which while who whom why will
-with would you your yours yourself know knows knew
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 def clean_query(query: str | None) -> str:
@@ -31,10 +23,17 @@ def clean_query(query: str | None) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Distinct lowercase content words, in order of first appearance (a word keeps its
-    combining marks: Hindi and Thai words are not cut at their vowel signs)."""
+    """Distinct lowercase content words, in order of first appearance, without the stop
+    words of English and of ``text``'s detected language (``indexer.stopwords``). A word
+    keeps its combining marks: Hindi and Thai words are not cut at their vowel signs."""
+    stop = stop_words(_language(text[:HEAD_CHARS]))
     words = (w.lower() for w in written_words(text))
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
+    return list(dict.fromkeys(w for w in words if w not in stop and len(w) > 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _language(head: str) -> str | None:
+    return detect_language(head)
 
 
 @functools.lru_cache(maxsize=65_536)

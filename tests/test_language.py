@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest import language
+from indexer import language
+from indexer.language import detect_language
 from ingest.documents import parse_document
-from ingest.language import detect_language
 from ingest.readers import html, markdown, text
 
 PARAGRAPHS = {

@@ -112,12 +112,13 @@ def test_passage_ids_are_never_reused_and_the_generation_counts_writes(store):
     assert store.changes_since(start + 1).removed.tolist() == sorted(first | second)
 
 
-def test_passage_vectors_are_summed_per_document_language(store):
+def test_passages_and_their_vectors_are_counted_per_document_language(store):
     for d in (doc("de-1", "eins", "zwei", language="de"), doc("en-1", "one", language="en"),
               doc("xx-1", "???")):
         store.write_document(*d, chunking="v1")
     sums = store.vector_sums_by_language(batch=2)  # batches split a language's passages
     assert {k: v[0] for k, v in sums.items()} == {"de": 2, "en": 1, None: 1}
+    assert store.passages_by_language() == {"de": 2, "en": 1, None: 1}
     np.testing.assert_allclose(sums["de"][1], doc("de-1", "eins", "zwei")[2].sum(axis=0),
                                rtol=1e-6)
 

@@ -29,6 +29,7 @@ from indexer.embedders.protocol import (
     Embedder,
     cosine_floor,
     embed_queries,
+    english_only,
     normalise,
     rescale,
     shifts_query_language,
@@ -39,7 +40,7 @@ from indexer.errors import WhoknowsError
 
 __all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "E5Embedder", "Embedder", "HashingEmbedder",
            "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder", "cosine_floor",
-           "embed_queries", "kind_of", "make_embedder", "normalise", "rescale",
+           "embed_queries", "english_only", "kind_of", "make_embedder", "normalise", "rescale",
            "shifts_query_language", "token_counter"]
 
 MODELS = ("onnx-int8", "onnx-fp32", "minilm", "e5-int8", "e5-fp32", "use")

@@ -38,6 +38,7 @@ class MiniLMOnnxEmbedder:
         self.quantised = quantised
         self.name = f"{MINILM}/onnx-{'int8' if quantised else 'fp32'}"
         self.dim = 384
+        self.english_only = True  # see protocol.english_only
         self.cache_dir = cache_dir
         self.model_path = model_path
         self.threads = threads or os.cpu_count() or 1

@@ -30,6 +30,7 @@ class SentenceTransformerEmbedder:
         self.model_path = model_path
         self.name = name
         self.dim = dim
+        self.english_only = True  # see protocol.english_only
         self.batch_size = batch_size
         self._model: Any = None  # a SentenceTransformer, imported on first use
 

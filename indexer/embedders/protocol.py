@@ -44,6 +44,13 @@ def shifts_query_language(embedder: Embedder) -> bool:
     return bool(getattr(embedder, "shifts_query_language", False))
 
 
+def english_only(embedder: Embedder) -> bool:
+    """Whether the model was trained on English alone (all-MiniLM-L6-v2 declares
+    ``english_only``): a question in another language finds little with it, and nothing
+    in a third language (docs/benchmarks.md, MLQA-R)."""
+    return bool(getattr(embedder, "english_only", False))
+
+
 def rescale(cosines: np.ndarray | float, floor: float) -> np.ndarray | float:
     """Cosines on the common scale: ``(cos - floor) / (1 - floor)``; a floor of 0 leaves
     them as they are. Linear, so it never changes an order (nor min-max fusion)."""

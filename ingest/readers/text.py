@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from indexer.language import detect_language
 from indexer.records import Document
 from ingest.fields import clean_text
-from ingest.language import detect_language
 from ingest.readers.base import FileResult, first_line, read_text, require_text
 
 

@@ -1,6 +1,7 @@
-"""The language a document is written in, when its record does not say: an ISO 639-1
-code ("de", "pt", "zh") or None, because a wrong guess costs more than none (the
-document is then filtered out of its own language, and stemmed by another's rules).
+"""The language a text is written in: a document's at ingest, when its record does not
+say, and a question's, for its stop words (indexer.stopwords). An ISO 639-1 code ("de",
+"pt", "zh") or None, because a wrong guess costs more than none (the document is then
+filtered out of its own language, and stemmed by another's rules).
 
 Lingua (``lingua-language-detector``) detects it, over its 75 languages but Latin, in
 its low accuracy mode, and a guess is kept only when lingua's confidence in it is at

@@ -1,0 +1,58 @@
+"""Whether a data folder's model suits the languages of what it holds.
+
+The default model, all-MiniLM-L6-v2, is English: a question in German finds little of
+what colleagues wrote in English, and a German document answers little but German
+questions (MLQA-R, docs/benchmarks.md: nDCG@10 0.138 against 0.650 for
+multilingual-e5-small). A folder built with it is told so, with the command that moves it
+(``whoknows status``, and after each ``whoknows ingest``), once documents detected in
+other languages hold at least ``OTHER_LANGUAGES_SHARE`` of its passages and
+``MIN_PASSAGES`` of them. The demo company (German and Portuguese notes, 3.7% of its
+passages) is told; DBLP (a few French and German paper titles, 0.5%) and the android
+answers (two passages taken for Dutch and Lithuanian) are not. Passages whose language
+was not told count for neither side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from indexer.embedders import Embedder, english_only
+from indexer.store import Store
+
+OTHER_LANGUAGES_SHARE = 0.01
+MIN_PASSAGES = 5
+ENGLISH = "en"
+MULTILINGUAL_EMBEDDER = "e5-int8"  # the setting value `whoknows reembed` takes
+
+
+@dataclass(frozen=True)
+class LanguageAdvice:
+    model: str  # the folder's model, as it records it
+    passages: int  # all of the folder's passages
+    others: dict[str, int]  # passages per other language, the most first
+
+    @property
+    def share(self) -> float:
+        return sum(self.others.values()) / max(self.passages, 1)
+
+    def message(self, data_dir: str) -> str:
+        counts = ", ".join(f"{language} {n}" for language, n in self.others.items())
+        return (f"{self.share:.1%} of the passages are in other languages than English "
+                f"({counts}), and this folder's model ({self.model}) reads English only: "
+                "a question finds little written in another language. To search across "
+                f"languages, re-embed the folder with a multilingual model: whoknows reembed "
+                f"{MULTILINGUAL_EMBEDDER} --data-dir {data_dir}")
+
+
+def language_advice(store: Store, embedder: Embedder) -> LanguageAdvice | None:
+    """The advice to move the folder to a multilingual model, or None when its model
+    reads every language it holds (or it holds too little in others to matter)."""
+    if not english_only(embedder):
+        return None
+    counts = store.passages_by_language()
+    others = {language: n for language, n in sorted(counts.items(), key=lambda kv: -kv[1])
+              if language and language != ENGLISH}
+    advice = LanguageAdvice(embedder.name, sum(counts.values()), others)
+    if sum(others.values()) < MIN_PASSAGES or advice.share < OTHER_LANGUAGES_SHARE:
+        return None
+    return advice

@@ -1,0 +1,53 @@
+"""Stop words: a language's words too common to find anything by. They are left out of a
+text's keyword terms (``search.text.terms``: what BM25 ranks by and what is highlighted),
+never out of the index.
+
+English's list always applies (the corpora are mostly English, and an English question is
+often too short to be told). A text detected in another language (``indexer.language``,
+at the confidence ingest uses) also loses that language's words: the Snowball project's
+lists (``stoplists/``, 13 European languages; the lists PostgreSQL ships), and the words
+that language asks "who knows" with, as English's list holds "who" and "know". Without
+them, a German question to a mostly English corpus ranks by "sich" and "mit", which are
+rare there, and so weigh more than the subject.
+
+Only the detected language's list is used, never every language's: "ai", "eu" and "son"
+are French stop words, "war", "hat" and "bin" German ones.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+STOPLISTS = Path(__file__).with_name("stoplists")
+ENGLISH = "en"
+# How a language asks "who knows about X", beside its Snowball list (English's is in en.txt).
+ASKING = {
+    "de": "wer kennt kennen weiß auskennt",
+    "es": "quién sabe saben conoce conocen",
+    "fr": "qui sait savent connaît connait connaissent",
+    "it": "chi sa sanno conosce conoscono",
+    "nl": "wie weet weten kent kennen",
+    "pt": "quem sabe sabem conhece conhecem",
+}
+
+
+@functools.cache
+def stop_words(language: str | None) -> frozenset[str]:
+    """English's stop words, and ``language``'s (an ISO 639-1 code) where it has a list."""
+    words = _listed(ENGLISH)
+    if language and language != ENGLISH and (STOPLISTS / f"{language}.txt").is_file():
+        words |= _listed(language) | frozenset(ASKING.get(language, "").split())
+    return words
+
+
+def listed_languages() -> list[str]:
+    """The languages with a stop list of their own, English first."""
+    others = sorted(p.stem for p in STOPLISTS.glob("*.txt") if p.stem != ENGLISH)
+    return [ENGLISH, *others]
+
+
+@functools.cache
+def _listed(language: str) -> frozenset[str]:
+    lines = (STOPLISTS / f"{language}.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
