@@ -27,8 +27,9 @@ all English at any threshold.
 
 The high accuracy mode is right more often on short texts, but holds 1.2 GB of models
 once every script has been seen (lingua loads a language's models on first need) and
-takes 9 to 15 s to load them all. The low mode adds 70 MB to the process and loads in
-0.3 s on the first text in the Latin script; it detects a paragraph in 1.5 to 3 ms, a
+takes 9 to 15 s to load them all. The low mode's models for every language are loaded
+when the detector is built, in about 0.5 s and 75 MB (loaded on first need instead, the
+first question in Portuguese waited 0.14 s for them, inside a search); it detects a paragraph in 1.5 to 3 ms, a
 question in 0.2 ms, a SciFact abstract (its first 1,000 characters) in 3.5 to 7 ms,
 where embedding one takes 34 ms (ONNX int8 MiniLM, bench/results/embed_throughput.json).
 
@@ -92,7 +93,8 @@ def detector() -> LanguageDetector:
         with _building:
             if _detector is None:
                 _detector = (LanguageDetectorBuilder.from_all_languages_without(*LEFT_OUT)
-                             .with_low_accuracy_mode().build())
+                             .with_low_accuracy_mode().with_preloaded_language_models()
+                             .build())
     return _detector
 
 
