@@ -96,6 +96,9 @@ class SlowBuilder:
     def with_low_accuracy_mode(self) -> SlowBuilder:
         return self
 
+    def with_preloaded_language_models(self) -> SlowBuilder:
+        return self
+
     def build(self) -> object:
         return object()
 
