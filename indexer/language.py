@@ -28,9 +28,9 @@ all English at any threshold.
 The high accuracy mode is right more often on short texts, but holds 1.2 GB of models
 once every script has been seen (lingua loads a language's models on first need) and
 takes 9 to 15 s to load them all. The low mode's models for every language are loaded
-when the detector is built, in about 0.5 s and 75 MB (loaded on first need instead, the
-first question in Portuguese waited 0.14 s for them, inside a search); it detects a paragraph in 1.5 to 3 ms, a
-question in 0.2 ms, a SciFact abstract (its first 1,000 characters) in 3.5 to 7 ms,
+when the detector is built, in about 0.5 s and 75 MB (loaded on first need instead, a
+question's stop words would wait for them inside a search); it detects a paragraph in
+1.5 to 3 ms, a question in 0.2 ms, a SciFact abstract (its first 1,000 characters) in 3.5 to 7 ms,
 where embedding one takes 34 ms (ONNX int8 MiniLM, bench/results/embed_throughput.json).
 
 Only the first ``HEAD_CHARS`` characters are read: a document states its language early

@@ -66,7 +66,7 @@ class Answerer:
     def warm_up(self) -> None:
         """Make the first query as fast as the next ones: the expert ranker's vectors, and
         the language detector a question's stop words need and the pattern that reads words
-        outside ASCII (0.4 s and 0.13 s on their first text)."""
+        outside ASCII (about 0.4 s and 0.13 s on their first text)."""
         self.ranker.warm_up()
         terms("warm up the language detector and the marked-word pattern: café")
 
