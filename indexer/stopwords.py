@@ -41,6 +41,14 @@ def stop_words(language: str | None) -> frozenset[str]:
     return words
 
 
+@functools.cache
+def other_languages_stop_words() -> frozenset[str]:
+    """Every word some language but English stops: a text holding none of them loses the
+    same words whatever its language, so its language need not be detected."""
+    return frozenset().union(*(stop_words(language) - stop_words(ENGLISH)
+                               for language in listed_languages()[1:]))
+
+
 def listed_languages() -> list[str]:
     """The languages with a stop list of their own, English first."""
     others = sorted(p.stem for p in STOPLISTS.glob("*.txt") if p.stem != ENGLISH)

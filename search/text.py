@@ -6,7 +6,7 @@ import functools
 
 from indexer.errors import InvalidQuery
 from indexer.language import HEAD_CHARS, detect_language
-from indexer.stopwords import stop_words
+from indexer.stopwords import other_languages_stop_words, stop_words
 from indexer.tokenizer import words as written_words
 
 MAX_TERMS = 64
@@ -26,8 +26,10 @@ def terms(text: str) -> list[str]:
     """Distinct lowercase content words, in order of first appearance, without the stop
     words of English and of ``text``'s detected language (``indexer.stopwords``). A word
     keeps its combining marks: Hindi and Thai words are not cut at their vowel signs."""
-    stop = stop_words(_language(text[:HEAD_CHARS]))
-    words = (w.lower() for w in written_words(text))
+    words = [w.lower() for w in written_words(text)]
+    # Detected only when it could matter (most English questions never load the detector).
+    could_stop = not other_languages_stop_words().isdisjoint(words)
+    stop = stop_words(_language(text[:HEAD_CHARS]) if could_stop else None)
     return list(dict.fromkeys(w for w in words if w not in stop and len(w) > 1))
 
 

@@ -80,3 +80,13 @@ def test_highlights_skip_the_questions_function_words():
     text = "Wer sich mit der Tourenplanung auskennt, hilft beim Umbau."
     highlighted = [text[a:b] for a, b in highlight_spans(text, GERMAN_QUESTION)]
     assert highlighted == ["Tourenplanung"]
+
+
+def test_a_text_holding_no_other_languages_stop_word_is_not_detected(monkeypatch):
+    import search.text
+    asked: list[str] = []
+    monkeypatch.setattr(search.text, "detect_language", lambda t: asked.append(t) or "de")
+    search.text._language.cache_clear()
+    assert terms("kafka consumer lag") == ["kafka", "consumer", "lag"] and asked == []
+    assert terms("kafka mit lag") == ["kafka", "lag"] and asked == ["kafka mit lag"]
+    search.text._language.cache_clear()
