@@ -11,7 +11,9 @@ them, a German question to a mostly English corpus ranks by "sich" and "mit", wh
 rare there, and so weigh more than the subject.
 
 Only the detected language's list is used, never every language's: "ai", "eu" and "son"
-are French stop words, "war", "hat" and "bin" German ones.
+are French stop words, "war", "hat" and "bin" German ones. A text that holds no word of
+another language's list is not detected at all (``other_languages_stop_words``): it would
+lose the same words whatever its language.
 """
 
 from __future__ import annotations
