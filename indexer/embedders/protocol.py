@@ -46,8 +46,8 @@ def shifts_query_language(embedder: Embedder) -> bool:
 
 def english_only(embedder: Embedder) -> bool:
     """Whether the model was trained on English alone (all-MiniLM-L6-v2 declares
-    ``english_only``): a question in another language finds little with it, and nothing
-    in a third language (docs/benchmarks.md, MLQA-R)."""
+    ``english_only``): with it, a question in one language finds little written in
+    another (docs/benchmarks.md, MLQA-R)."""
     return bool(getattr(embedder, "english_only", False))
 
 
