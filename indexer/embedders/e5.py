@@ -77,7 +77,7 @@ class E5Embedder:
         # Its cosines on MiniLM's scale (protocol.rescale). Each model's weak-match line
         # was chosen alone on the same tuning questions (bench/weak_match.py): 0.84 for
         # e5, 0.40 for MiniLM; this floor maps one onto the other: (0.84 - f) / (1 - f)
-        # = 0.40.
+        # = 0.40 (search/answers.py says why it stays there).
         self.cosine_floor = COSINE_FLOOR
         # A question leaves its language's corner before it meets the passages
         # (indexer.language_centres; chosen on MLQA-R).
