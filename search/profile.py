@@ -16,7 +16,7 @@ from typing import Any
 from indexer.profiles import Choices, ProfileBook, topic_key
 from indexer.records import Filters, Person, Skill
 from indexer.store import Store
-from search.text import stem, terms
+from search.text import document_terms, stem, terms
 
 MAX_INFERRED = 20
 ASK_ME_LEVEL = 3  # an "ask me about" topic counts as a declared skill of this level
@@ -68,7 +68,8 @@ def infer_skills(store: Store, person: Person, filters: Filters | None = None,
         ref = {"id": doc.id, "title": doc.title}
         for tag in doc.tags:
             found.setdefault(topic_key(tag), InferredSkill(tag, "tag")).evidence.append(ref)
-        words = {stem(t) for t in terms(" ".join([doc.title, " ".join(doc.tags), doc.body]))}
+        text = " ".join([doc.title, " ".join(doc.tags), doc.body])
+        words = {stem(t) for t in document_terms(text, doc.language)}
         for name, stems in names.items():
             if stems and stems <= words:
                 item = found.setdefault(topic_key(name), InferredSkill(name, "skill name"))

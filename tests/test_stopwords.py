@@ -90,3 +90,12 @@ def test_a_text_holding_no_other_languages_stop_word_is_not_detected(monkeypatch
     assert terms("kafka consumer lag") == ["kafka", "consumer", "lag"] and asked == []
     assert terms("kafka mit lag") == ["kafka", "lag"] and asked == ["kafka mit lag"]
     search.text._language.cache_clear()
+
+
+def test_a_documents_known_language_is_not_detected_again(monkeypatch):
+    import search.text
+    from search.text import document_terms
+    monkeypatch.setattr(search.text, "detect_language", lambda t: pytest.fail("detected"))
+    text = "Die Tourenplanung berechnet mit dem Solver die Routen."
+    assert document_terms(text, "de") == ["tourenplanung", "berechnet", "solver", "routen"]
+    assert "mit" in document_terms(text, None)  # not told: English's words only
