@@ -86,6 +86,16 @@ def detect_language(text: str) -> str | None:
     return language if 2 * count > sum(letters.values()) else None
 
 
+def likely_language(text: str) -> tuple[str | None, float]:
+    """Lingua's most likely language for a short text (a question) and its confidence,
+    however low; (None, 0.0) when it tells none. A question's stop words use it
+    (search.text), with their own rule for a guess under ``MIN_CONFIDENCE``."""
+    found = detector().compute_language_confidence_values(text)
+    if not found:
+        return None, 0.0
+    return found[0].language.iso_code_639_1.name.lower(), float(found[0].value)
+
+
 def detector() -> LanguageDetector:
     """The detector, built once per process by the first thread that needs it."""
     global _detector

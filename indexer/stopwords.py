@@ -3,12 +3,13 @@ text's keyword terms (``search.text.terms``: what BM25 ranks by and what is high
 never out of the index.
 
 English's list always applies (the corpora are mostly English, and an English question is
-often too short to be told). A text detected in another language (``indexer.language``,
-at the confidence ingest uses) also loses that language's words: the Snowball project's
-lists (``stoplists/``, 13 European languages; the lists PostgreSQL ships), and the words
-that language asks "who knows" with, as English's list holds "who" and "know". Without
-them, a German question to a mostly English corpus ranks by "sich" and "mit", which are
-rare there, and so weigh more than the subject.
+often too short to be told). A question told as another language (``search.text``:
+lingua sure of it, or leaning to it and the question holding two of its stop words), or
+a stored document of another language, also loses that language's words: the Snowball
+project's lists (``stoplists/``, 13 European languages; the lists PostgreSQL ships), and
+the words that language asks "who knows" with, as English's list holds "who" and "know".
+Without them, a German question to a mostly English corpus ranks by "sich" and "mit",
+which are rare there, and so weigh more than the subject.
 
 Only the detected language's list is used, never every language's: "ai", "eu" and "son"
 are French stop words, "war", "hat" and "bin" German ones. A text that holds no word of

@@ -5,11 +5,19 @@ from __future__ import annotations
 import functools
 
 from indexer.errors import InvalidQuery
-from indexer.language import HEAD_CHARS, detect_language
+from indexer.language import HEAD_CHARS, MIN_CONFIDENCE, likely_language
 from indexer.stopwords import other_languages_stop_words, stop_words
 from indexer.tokenizer import words as written_words
 
 MAX_TERMS = 64
+# A question's language, for its stop words: lingua's guess when it is sure (as at
+# ingest), or when it leans that way (at least LEANING) and the question also holds at
+# least CORROBORATING stop words of that language. Short questions are seldom told for
+# sure ("Quem sabe de previsão de demanda?": Portuguese at 0.83), and English ones are
+# sometimes taken for another language ("kafka pentest secret appendix": French at
+# 0.92, with no French stop word in it).
+LEANING = 0.5
+CORROBORATING = 2
 
 
 def clean_query(query: str | None) -> str:
@@ -29,7 +37,7 @@ def terms(text: str) -> list[str]:
     words = [w.lower() for w in written_words(text)]
     # Detected only when it could matter (most English questions never load the detector).
     could_stop = not other_languages_stop_words().isdisjoint(words)
-    return _content(words, _language(text[:HEAD_CHARS]) if could_stop else None)
+    return _content(words, _stop_language(text[:HEAD_CHARS], words) if could_stop else None)
 
 
 def document_terms(text: str, language: str | None) -> list[str]:
@@ -43,9 +51,20 @@ def _content(words: list[str], language: str | None) -> list[str]:
     return list(dict.fromkeys(w for w in words if w not in stop and len(w) > 1))
 
 
+def _stop_language(head: str, words: list[str]) -> str | None:
+    """The language whose stop words a question loses besides English's (see LEANING)."""
+    language, confidence = _guess(head)
+    if language is None or confidence < LEANING:
+        return None
+    if confidence >= MIN_CONFIDENCE:
+        return language
+    own = stop_words(language) - stop_words(None)
+    return language if len(own.intersection(words)) >= CORROBORATING else None
+
+
 @functools.lru_cache(maxsize=4096)
-def _language(head: str) -> str | None:
-    return detect_language(head)
+def _guess(head: str) -> tuple[str | None, float]:
+    return likely_language(head)
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -85,17 +85,34 @@ def test_highlights_skip_the_questions_function_words():
 def test_a_text_holding_no_other_languages_stop_word_is_not_detected(monkeypatch):
     import search.text
     asked: list[str] = []
-    monkeypatch.setattr(search.text, "detect_language", lambda t: asked.append(t) or "de")
-    search.text._language.cache_clear()
+    monkeypatch.setattr(search.text, "likely_language",
+                        lambda t: asked.append(t) or ("de", 1.0))
+    search.text._guess.cache_clear()
     assert terms("kafka consumer lag") == ["kafka", "consumer", "lag"] and asked == []
     assert terms("kafka mit lag") == ["kafka", "lag"] and asked == ["kafka mit lag"]
-    search.text._language.cache_clear()
+    search.text._guess.cache_clear()
+
+
+@pytest.mark.parametrize(("guess", "text", "want"), [
+    (("pt", 0.83), "Quem sabe de previsão de demanda?", ["previsão", "demanda"]),
+    (("pt", 0.83), "previsão de demanda", ["previsão", "de", "demanda"]),  # one: not enough
+    (("fr", 0.92), "kafka pentest secret appendix", ["kafka", "pentest", "secret", "appendix"]),
+    (("de", 0.45), "wer kennt sich mit kafka aus", ["wer", "kennt", "sich", "mit", "kafka",
+                                                     "aus"]),  # under LEANING
+    (("de", 1.0), "Tourenplanung mit Kafka", ["tourenplanung", "kafka"]),  # sure: one is enough
+])
+def test_a_guess_lingua_is_not_sure_of_needs_the_words_to_agree(monkeypatch, guess, text, want):
+    import search.text
+    monkeypatch.setattr(search.text, "likely_language", lambda t: guess)
+    search.text._guess.cache_clear()
+    assert terms(text) == want
+    search.text._guess.cache_clear()
 
 
 def test_a_documents_known_language_is_not_detected_again(monkeypatch):
     import search.text
     from search.text import document_terms
-    monkeypatch.setattr(search.text, "detect_language", lambda t: pytest.fail("detected"))
+    monkeypatch.setattr(search.text, "likely_language", lambda t: pytest.fail("detected"))
     text = "Die Tourenplanung berechnet mit dem Solver die Routen."
     assert document_terms(text, "de") == ["tourenplanung", "berechnet", "solver", "routen"]
     assert "mit" in document_terms(text, None)  # not told: English's words only
