@@ -47,7 +47,10 @@ class KeyRing:
         self.store = store
         if not store.has_table("api_keys", "person_id"):  # a store from before
             with store.writing():
-                store.db["api_keys"].add_column("person_id", str)
+                # Asked again under the write lock: two servers starting at once on one
+                # folder both saw it missing, and the second failed ("duplicate column").
+                if not store.has_table("api_keys", "person_id"):
+                    store.db["api_keys"].add_column("person_id", str)
 
     def add(self, role: str, groups: tuple[str, ...] = (), name: str | None = None,
             person_id: str | None = None) -> tuple[ApiKey, str]:

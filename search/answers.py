@@ -11,6 +11,7 @@ from indexer.embedders import Embedder, cosine_floor
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackLog
 from indexer.indexes import DerivedIndexes
+from indexer.language import detector
 from indexer.records import Filters
 from indexer.store import Store
 from search.experts import ExpertRanker, ExpertWeights
@@ -67,11 +68,12 @@ class Answerer:
         self.speller = Speller(store, keywords=lambda: self.searcher.keywords)
 
     def warm_up(self) -> None:
-        """Make the first query as fast as the next ones: the expert ranker's vectors, and
-        the language detector a question's stop words need and the pattern that reads words
-        outside ASCII (about 0.4 s and 0.13 s on their first text)."""
+        """Make the first query as fast as the next ones: the expert ranker's vectors, the
+        language detector a question's stop words may need (about 0.5 s to build), and the
+        pattern that reads words outside ASCII (0.13 s)."""
         self.ranker.warm_up()
-        terms("warm up the language detector and the marked-word pattern: café")
+        detector()
+        terms("café")
 
     def answer(self, query: str, limit: int = 10, offset: int = 0,
                filters: Filters | None = None, experts: int = 5,
