@@ -454,6 +454,7 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
     runtime = _runtime(data_dir)
     store = runtime.store
     saved = DerivedIndexes.saved_generation(runtime.settings.data_dir)
+    languages = store.passages_by_language()
     info = {"data_dir": str(runtime.settings.data_dir), "store": store.backend,
             "database": store.where if store.backend != "sqlite" else None,
             "embedder": store.get_meta("embedder"), "dim": store.get_meta("dim"),
@@ -464,9 +465,9 @@ def status(data_dir: DataDir = None, as_json: AsJson = False) -> None:
             # an interrupted `whoknows reembed`, to run again: {"to", "done", "of"}
             "reembedding": unfinished_reembed(store),
             # passages per document language ("unknown": not told), the most first
-            "languages": {language or "unknown": n for language, n in sorted(
-                store.passages_by_language().items(), key=lambda kv: -kv[1])},
-            "advice": _advice_text(language_advice(store, runtime.embedder), runtime)}
+            "languages": {language or "unknown": n for language, n in languages.items()},
+            "advice": _advice_text(language_advice(store, runtime.embedder, languages),
+                                   runtime)}
     if as_json:
         print(json.dumps(info))
     else:

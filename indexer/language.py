@@ -55,6 +55,7 @@ from collections.abc import Iterator
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
+ENGLISH = "en"  # the code of the language the default model reads, and most corpora use
 HEAD_CHARS = 1000
 BLOCK_CHARS = 200
 MIN_CONFIDENCE = 0.99

@@ -17,11 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from indexer.embedders import Embedder, english_only
+from indexer.language import ENGLISH
 from indexer.store import Store
 
 OTHER_LANGUAGES_SHARE = 0.01
 MIN_PASSAGES = 5
-ENGLISH = "en"
 MULTILINGUAL_EMBEDDER = "e5-int8"  # the setting value `whoknows reembed` takes
 
 
@@ -44,14 +44,15 @@ class LanguageAdvice:
                 f"{MULTILINGUAL_EMBEDDER} --data-dir {data_dir}")
 
 
-def language_advice(store: Store, embedder: Embedder) -> LanguageAdvice | None:
+def language_advice(store: Store, embedder: Embedder,
+                    counts: dict[str | None, int] | None = None) -> LanguageAdvice | None:
     """The advice to move the folder to a multilingual model, or None when its model
-    reads every language it holds (or it holds too little in others to matter)."""
+    reads every language it holds (or it holds too little in others to matter).
+    ``counts``: the store's ``passages_by_language``, when the caller has read them."""
     if not english_only(embedder):
         return None
-    counts = store.passages_by_language()
-    others = {language: n for language, n in sorted(counts.items(), key=lambda kv: -kv[1])
-              if language and language != ENGLISH}
+    counts = store.passages_by_language() if counts is None else counts
+    others = {language: n for language, n in counts.items() if language and language != ENGLISH}
     advice = LanguageAdvice(embedder.name, sum(counts.values()), others)
     if sum(others.values()) < MIN_PASSAGES or advice.share < OTHER_LANGUAGES_SHARE:
         return None

@@ -22,8 +22,9 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from indexer.language import ENGLISH
+
 STOPLISTS = Path(__file__).with_name("stoplists")
-ENGLISH = "en"
 # How a language asks "who knows about X", beside its Snowball list (English's is in en.txt).
 ASKING = {
     "de": "wer kennt kennen weiß auskennt",
@@ -38,18 +39,23 @@ ASKING = {
 @functools.cache
 def stop_words(language: str | None) -> frozenset[str]:
     """English's stop words, and ``language``'s (an ISO 639-1 code) where it has a list."""
-    words = _listed(ENGLISH)
-    if language and language != ENGLISH and (STOPLISTS / f"{language}.txt").is_file():
-        words |= _listed(language) | frozenset(ASKING.get(language, "").split())
-    return words
+    return _listed(ENGLISH) | own_stop_words(language)
+
+
+@functools.cache
+def own_stop_words(language: str | None) -> frozenset[str]:
+    """``language``'s stop words that English's list does not hold (none for English, or
+    for a language without a list)."""
+    if not language or language == ENGLISH or not (STOPLISTS / f"{language}.txt").is_file():
+        return frozenset()
+    return (_listed(language) | frozenset(ASKING.get(language, "").split())) - _listed(ENGLISH)
 
 
 @functools.cache
 def other_languages_stop_words() -> frozenset[str]:
     """Every word some language but English stops: a text holding none of them loses the
     same words whatever its language, so its language need not be detected."""
-    return frozenset().union(*(stop_words(language) - stop_words(ENGLISH)
-                               for language in listed_languages()[1:]))
+    return frozenset().union(*map(own_stop_words, listed_languages()))
 
 
 def listed_languages() -> list[str]:

@@ -502,10 +502,11 @@ class Store:
         return sums
 
     def passages_by_language(self) -> dict[str | None, int]:
-        """Per document language (None: not known): how many passages it has."""
+        """Per document language (None: not known): how many passages it has, the most
+        first."""
         return {r[0]: int(r[1]) for r in self.db.execute(
-            "SELECT d.language, count(*) FROM chunks c JOIN documents d ON d.id = c.doc_id "
-            "GROUP BY d.language").fetchall()}
+            "SELECT d.language, count(*) AS n FROM chunks c JOIN documents d "
+            "ON d.id = c.doc_id GROUP BY d.language ORDER BY n DESC").fetchall()}
 
     def chunk_ids(self) -> np.ndarray:
         return np.array([r[0] for r in self.db.execute("SELECT id FROM chunks")], dtype=np.int64)

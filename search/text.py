@@ -6,7 +6,7 @@ import functools
 
 from indexer.errors import InvalidQuery
 from indexer.language import HEAD_CHARS, MIN_CONFIDENCE, likely_language
-from indexer.stopwords import other_languages_stop_words, stop_words
+from indexer.stopwords import other_languages_stop_words, own_stop_words, stop_words
 from indexer.tokenizer import words as written_words
 
 MAX_TERMS = 64
@@ -34,7 +34,7 @@ def terms(text: str) -> list[str]:
     """Distinct lowercase content words, in order of first appearance, without the stop
     words of English and of ``text``'s detected language (``indexer.stopwords``). A word
     keeps its combining marks: Hindi and Thai words are not cut at their vowel signs."""
-    words = [w.lower() for w in written_words(text)]
+    words = _lowered(text)
     # Detected only when it could matter (most English questions never load the detector).
     could_stop = not other_languages_stop_words().isdisjoint(words)
     return _content(words, _stop_language(text[:HEAD_CHARS], words) if could_stop else None)
@@ -43,7 +43,11 @@ def terms(text: str) -> list[str]:
 def document_terms(text: str, language: str | None) -> list[str]:
     """``terms`` of a text whose language is known (a stored document's; None: not told),
     without detecting it again (detection costs about 4 ms a document)."""
-    return _content([w.lower() for w in written_words(text)], language)
+    return _content(_lowered(text), language)
+
+
+def _lowered(text: str) -> list[str]:
+    return [w.lower() for w in written_words(text)]
 
 
 def _content(words: list[str], language: str | None) -> list[str]:
@@ -58,8 +62,8 @@ def _stop_language(head: str, words: list[str]) -> str | None:
         return None
     if confidence >= MIN_CONFIDENCE:
         return language
-    own = stop_words(language) - stop_words(None)
-    return language if len(own.intersection(words)) >= CORROBORATING else None
+    corroborating = own_stop_words(language).intersection(words)
+    return language if len(corroborating) >= CORROBORATING else None
 
 
 @functools.lru_cache(maxsize=4096)
