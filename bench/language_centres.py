@@ -36,6 +36,7 @@ from indexer.store import Store
 from search.answers import weak_similarity
 
 LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
+TASKS = ("en", "any", "same")
 
 
 class Pool:
@@ -60,23 +61,31 @@ class Pool:
         self.asked_in = np.array([q["metadata"]["language"] for q in questions])
         self.embedder = embedder = make_embedder(embedder_kind, cache_dir=CACHE / "models")
         self.questions = embed_queries(embedder, [q["text"] for q in questions])
-        self.qrels = {task: {} for task in ("en", "any")}
+        self.qrels = {task: {} for task in TASKS}
         for task in self.qrels:
             for language in LANGUAGES:
                 self.qrels[task].update(read_qrels(data / "qrels" / f"{language}-{task}.tsv"))
 
-    def score(self, passages: np.ndarray, questions: np.ndarray) -> dict[str, dict]:
-        cosines = questions @ passages.T
-        best = np.full((len(questions), len(self.docs)), -2.0, dtype=np.float32)
-        for i, doc in enumerate(self.doc_of):
+    def score(self, passages: np.ndarray, questions: np.ndarray,
+              kept: np.ndarray | None = None, cosines: np.ndarray | None = None
+              ) -> dict[str, dict]:
+        """nDCG@10 per question language; ``kept``: the rows of the stored passages that
+        ``passages`` are (default: all of them), the other documents never ranked nor
+        judged; ``cosines``: the questions' cosines to them, when already computed."""
+        cosines = questions @ passages.T if cosines is None else cosines
+        best = np.full((len(cosines), len(self.docs)), -4.0, dtype=np.float32)
+        doc_of = self.doc_of if kept is None else self.doc_of[kept]
+        for i, doc in enumerate(doc_of):
             np.maximum(best[:, doc], cosines[:, i], out=best[:, doc])
+        present = {self.docs[d] for d in set(doc_of.tolist())}
         out = {}
-        for task in ("en", "any"):
-            ranked = np.where(self.english, best, -3.0) if task == "en" else best
+        for task in TASKS:
+            ranked = np.where(self.english, best, -5.0) if task == "en" else best
             top = np.argsort(-ranked, axis=1)[:, :10]
             per: dict[str, list[float]] = {language: [] for language in LANGUAGES}
             for i, qid in enumerate(self.qids):
-                relevant = self.qrels[task].get(qid)
+                relevant = {d: g for d, g in self.qrels[task].get(qid, {}).items()
+                            if d in present}
                 if relevant:
                     per[self.asked_in[i]].append(ndcg10([relevant.get(self.docs[j], 0)
                                                          for j in top[i]], relevant))
@@ -100,7 +109,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="e5-int8")
     args = parser.parse_args()
     pool = Pool(args.embedder)
-    centres = LanguageCentres.of(pool.store)
+    centres = LanguageCentres.of(pool.store, pool.embedder)
     centre_of = dict(zip(centres.languages, centres.centres, strict=True))
     results: dict = {}
 

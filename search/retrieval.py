@@ -122,10 +122,13 @@ class Searcher:
     def fusion_weight(self) -> float:
         """The dense side's weight in the hybrid fusion: as set, else ``DENSE_WEIGHT``, or
         ``ACROSS_LANGUAGES_DENSE_WEIGHT`` when queries move between the corpus's languages
-        (a keyword matches within one language only)."""
+        and two of them hold enough passages to have centres (a keyword matches within one
+        language only; a handful of German notes in an English corpus, as in the demo,
+        keep ``DENSE_WEIGHT``: an English question's keywords still find its answers)."""
         if self.dense_weight is not None:
             return self.dense_weight
-        if shifts_query_language(self.embedder) and len(self.language_centres().languages) > 1:
+        centres = self.language_centres() if shifts_query_language(self.embedder) else None
+        if centres is not None and centres.from_corpus and len(centres.languages) > 1:
             return ACROSS_LANGUAGES_DENSE_WEIGHT
         return DENSE_WEIGHT
 
@@ -133,7 +136,7 @@ class Searcher:
         """Where the corpus's languages sit, read again once the corpus has moved on."""
         centres = self._centres
         if centres is None or centres.stale(len(self.vectors)):
-            centres = self._centres = LanguageCentres.of(self.store)
+            centres = self._centres = LanguageCentres.of(self.store, self.embedder)
         return centres
 
     def retrieve(self, query: str, filters: Filters | None = None, mode: str = "hybrid",
@@ -154,6 +157,9 @@ class Searcher:
             dense = collapse_max(self._dense(moved, depth, filters))
             if moved is not vector:  # the question as asked may be the closer one
                 asked = collapse_max(self._dense(vector, depth, filters))
+                if self.language_centres().closer_ranks:
+                    dense = {k: max(dense.get(k, hit), asked.get(k, hit))
+                             for k, hit in (asked | dense).items()}
                 closest = {k: float(rescale(max(cos, asked.get(k, (cos,))[0]),
                                             self.cosine_floor)) for k, (cos, _) in dense.items()}
         if mode != "dense":

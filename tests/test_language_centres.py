@@ -11,10 +11,10 @@ import pytest
 from conftest import CountingEmbedder, write
 
 from indexer.indexes import DerivedIndexes
-from indexer.language_centres import MIN_PASSAGES, LanguageCentres
+from indexer.language_centres import MIN_HELD, MIN_PASSAGES, LanguageCentres
 from indexer.store import Store
 from ingest.pipeline import Ingester
-from search.retrieval import Searcher
+from search.retrieval import ACROSS_LANGUAGES_DENSE_WEIGHT, DENSE_WEIGHT, Searcher
 
 GERMAN = {"der", "die", "und", "wie", "mit", "ist"}
 
@@ -64,12 +64,16 @@ def test_a_question_finds_the_answer_in_another_language(tmp_path):
     assert first(store, Flavoured(), question) == "answer"
     # An English question was already near English passages, and stays there.
     assert first(store, Flavoured(), "kafka consumer lag") == "answer"
+    # Two languages with centres of their own: the fusion leans on the dense side.
+    searcher = Searcher(store, DerivedIndexes.build(store, 256), Flavoured())
+    assert searcher.fusion_weight() == ACROSS_LANGUAGES_DENSE_WEIGHT
 
 
 def test_the_centres_name_the_query_language_and_move_it_towards_the_corpus(tmp_path):
     store = corpus(tmp_path)
-    centres = LanguageCentres.of(store)
+    centres = LanguageCentres.of(store, Flavoured())
     assert centres.languages == ("de", "en") and centres.passages == 2 * MIN_PASSAGES + 11
+    assert centres.from_corpus
     embedder = Flavoured()
     german, english = embedder.embed(["wie ist der kafka lag", "kafka lag"])
     assert centres.language_of(german) == "de" and centres.language_of(english) == "en"
@@ -79,8 +83,8 @@ def test_the_centres_name_the_query_language_and_move_it_towards_the_corpus(tmp_
 
 
 def test_one_language_leaves_every_query_as_the_model_gives_it(tmp_path):
-    store = corpus(tmp_path, german=MIN_PASSAGES - 1)  # too few to say where German sits
-    centres = LanguageCentres.of(store)
+    store = corpus(tmp_path, german=MIN_HELD - 1)  # too few for the corpus to hold German
+    centres = LanguageCentres.of(store, Flavoured())
     assert centres.languages == ("en",)
     vector = Flavoured().embed(["wie ist der kafka lag"])[0]
     assert centres.shift(vector) is vector
@@ -110,8 +114,33 @@ def test_lines_read_the_closer_of_the_question_as_asked_and_as_moved(tmp_path):
     assert ranking["de-0"].similarity > ranking["de-0"].dense
 
 
+def test_a_few_passages_of_a_language_place_it_where_the_model_puts_the_reference(tmp_path):
+    store = corpus(tmp_path, german=MIN_HELD)  # held, but too few for a centre of its own
+    embedder = Flavoured()
+    centres = LanguageCentres.of(store, embedder)
+    assert centres.languages == ("de", "en") and not centres.from_corpus
+    german, english = embedder.embed(["wie ist der kafka lag", "kafka lag"])
+    assert centres.language_of(german) == "de" and centres.language_of(english) == "en"
+    moved = centres.shift(german)
+    assert moved[0] < german[0] and moved[1] > german[1]  # less German, more English
+    question = "wie ist der kafka consumer lag"
+    searcher = Searcher(store, DerivedIndexes.build(store, embedder.dim), embedder)
+    as_asked = Searcher(store, DerivedIndexes.build(store, embedder.dim), Flavoured(False))
+    # The answer in English comes closer; a passage ranks by the closer of its cosines as
+    # asked and as moved, so the German notes keep theirs (a few passages in the
+    # question's language are not pushed away).
+    hits = {d.doc_id: d for d in searcher.retrieve(question, mode="dense")}
+    asked = {d.doc_id: d for d in as_asked.retrieve(question, mode="dense")}
+    assert hits["answer"].dense > asked["answer"].dense + 0.05
+    asked_vector = embedder.embed([question])[0]
+    note = embedder.embed(["Notiz 0\ndie kantine und der speiseplan ist punkt0"])[0]
+    assert hits["de-0"].dense == pytest.approx(float(asked_vector @ note), abs=1e-5)
+    # A handful of German notes does not make the fusion lean on the dense side.
+    assert searcher.fusion_weight() == DENSE_WEIGHT
+
+
 def test_the_centres_are_read_again_once_the_corpus_has_grown(tmp_path):
-    store = corpus(tmp_path, german=MIN_PASSAGES - 1)
+    store = corpus(tmp_path, german=MIN_HELD - 1)
     embedder = Flavoured()
     indexes = DerivedIndexes.build(store, embedder.dim)
     searcher = Searcher(store, indexes, embedder)
@@ -122,6 +151,7 @@ def test_the_centres_are_read_again_once_the_corpus_has_grown(tmp_path):
     Ingester(store, embedder).ingest([tmp_path / "more.jsonl"])
     indexes.catch_up()
     assert searcher.language_centres().languages == ("de", "en")
+    assert not searcher.language_centres().from_corpus
 
 
 GERMAN_TOPICS = ["die Kantine", "der Parkplatz", "die Reisekostenabrechnung", "der Urlaubsantrag",
