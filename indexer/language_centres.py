@@ -180,7 +180,8 @@ def reference_sentences() -> dict[str, list[str]]:
 
 def reference_means(embedder: Embedder) -> tuple[tuple[str, ...], np.ndarray]:
     """(languages, each one's mean vector of the reference sentences read as queries) in
-    ``embedder``'s space: embedded once per model and process (about 2 s for e5)."""
+    ``embedder``'s space: embedded once per model and process (4 s for e5 on a busy
+    two-core machine; a server's warm-up pays it, search.answers)."""
     with _embedding:
         found = _reference.get(embedder.name)
         if found is None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from indexer.embedders import Embedder, cosine_floor
+from indexer.embedders import Embedder, cosine_floor, shifts_query_language
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackLog
 from indexer.indexes import DerivedIndexes
@@ -69,11 +69,14 @@ class Answerer:
 
     def warm_up(self) -> None:
         """Make the first query as fast as the next ones: the expert ranker's vectors, the
-        language detector a question's stop words may need (about 0.5 s to build), and the
-        pattern that reads words outside ASCII (0.13 s)."""
+        language detector a question's stop words may need (about 0.5 s to build), the
+        pattern that reads words outside ASCII (0.13 s), and with a multilingual model
+        where the corpus's languages sit (up to 4 s, indexer.language_centres)."""
         self.ranker.warm_up()
         detector()
         terms("café")
+        if shifts_query_language(self.searcher.embedder):  # where the corpus's languages sit
+            self.searcher.language_centres()
 
     def answer(self, query: str, limit: int = 10, offset: int = 0,
                filters: Filters | None = None, experts: int = 5,
