@@ -36,7 +36,7 @@ sentences lie nearest (on MLQA-R: right for 96.4% of the questions). On MLQA-R's
 corpus's own centres do better than the reference (-en 0.651 against 0.646, -any 0.578
 against 0.551), so they come first where they exist. Moved, a question loses the few
 passages written in its own language, so with the reference the dense retriever ranks
-each passage by the closer of its cosines as asked and as moved (``closer_ranks``). On a
+each passage by the closer of its cosines as asked and as moved. On a
 mostly English pool (MLQA-R's English passages, and 2% as many of each other
 language's), where no other language has a centre and questions stayed as asked until
 session 11, nDCG@10 over the six non-English question languages goes from -en 0.631 to
@@ -88,20 +88,20 @@ class LanguageCentres:
     @classmethod
     def of(cls, store: Store, embedder: Embedder) -> LanguageCentres:
         """The centres of the passages ``store`` holds now, else (fewer than two
-        languages with ``MIN_PASSAGES``) the places ``embedder`` gives its languages."""
+        languages with ``MIN_PASSAGES``) the places ``embedder`` gives its languages.
+        Every vector is read only when the corpus's centres are the ones used."""
+        counts = store.passages_by_language()
+        if sum(bool(language) and n >= MIN_PASSAGES for language, n in counts.items()) < 2:
+            return cls.from_reference(counts, embedder)
         sums = store.vector_sums_by_language()
         passages = sum(count for count, _ in sums.values())
         kept = sorted((language, total / count) for language, (count, total) in sums.items()
                       if language and count >= MIN_PASSAGES)
-        dim = next((len(total) for _, total in sums.values()), 0)
-        if len(kept) < 2 and passages:
-            counts = {language: count for language, (count, _) in sums.items()}
-            return cls.from_reference(counts, embedder)
-        overall = (sum(total for _, total in sums.values()) / passages if passages
-                   else np.zeros(dim, np.float32))
+        dim = next(len(total) for _, total in sums.values())
         return cls(tuple(language for language, _ in kept),
                    np.array([centre for _, centre in kept], np.float32).reshape(len(kept), dim),
-                   np.asarray(overall, np.float32), passages)
+                   np.asarray(sum(total for _, total in sums.values()) / passages, np.float32),
+                   passages)
 
     @classmethod
     def from_reference(cls, counts: dict[str | None, int], embedder: Embedder
@@ -110,8 +110,8 @@ class LanguageCentres:
         where ``embedder`` puts the reference sentences."""
         passages = sum(counts.values())
         languages = tuple(sorted(set(held(counts)) & set(reference_sentences())))
+        dim = embedder.dim
         if len(languages) < 2:  # nothing moves: the model need not read the sentences
-            dim = embedder.dim
             return cls(languages, np.zeros((0, dim), np.float32), np.zeros(dim, np.float32),
                        passages, np.zeros((0, dim), np.float32))
         known, means = reference_means(embedder)
@@ -119,21 +119,17 @@ class LanguageCentres:
         offsets = means[[row[language] for language in languages]] - means[row[ENGLISH]]
         overall = sum((counts[language] / passages * offset
                        for language, offset in zip(languages, offsets, strict=True)),
-                      np.zeros(means.shape[1], np.float32))
+                      np.zeros(dim, np.float32))
         names = means[[row[language] for language in languages]]
         return cls(languages, offsets.astype(np.float32), np.asarray(overall, np.float32),
                    passages, names / np.linalg.norm(names, axis=1, keepdims=True))
 
     @property
     def from_corpus(self) -> bool:
-        """Whether the corpus itself showed where its languages sit."""
+        """Whether the corpus itself showed where its languages sit (else the reference:
+        the dense retriever then ranks a passage by the closer of its cosines to the
+        question as asked and as moved, see the module's notes)."""
         return self.names is None
-
-    @property
-    def closer_ranks(self) -> bool:
-        """Whether the dense retriever ranks a passage by the closer of its cosines to the
-        question as asked and as moved, rather than as moved (see the module's notes)."""
-        return not self.from_corpus
 
     def stale(self, passages: int) -> bool:
         """Whether a corpus of ``passages`` passages has moved past these centres."""

@@ -157,7 +157,7 @@ class Searcher:
             dense = collapse_max(self._dense(moved, depth, filters))
             if moved is not vector:  # the question as asked may be the closer one
                 asked = collapse_max(self._dense(vector, depth, filters))
-                if self.language_centres().closer_ranks:
+                if not self.language_centres().from_corpus:  # see indexer.language_centres
                     dense = {k: max(dense.get(k, hit), asked.get(k, hit))
                              for k, hit in (asked | dense).items()}
                 closest = {k: float(rescale(max(cos, asked.get(k, (cos,))[0]),
