@@ -32,12 +32,13 @@ import json
 import math
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from common import BENCH_DATA, CACHE, ROOT, build_index, evaluate, read_jsonl, write_results
 from eval_experts import METRICS, dblp, stackexchange
 
-from indexer.embedders import embed_queries
+from indexer.embedders import cosine_floor, embed_queries, rescale
 from search.experts import _min_max
 from search.retrieval import Searcher
 
@@ -75,21 +76,29 @@ def loader(name: str) -> Callable[[], tuple]:
             "dblp-topics": lambda: dblp("topics"), "dblp-papers": lambda: dblp("docs")}[name]
 
 
-def collect(name: str) -> None:
+def cache_path(name: str, embedder: str) -> Path:
+    """Where one set's rankings are kept: ``se-dev.pkl`` for torch MiniLM (the sets the
+    default was chosen on), ``se-dev-e5-int8.pkl`` for another model."""
+    suffix = "" if embedder == "minilm" else f"-{embedder}"
+    return CACHE / "experiments" / f"{name}{suffix}.pkl"
+
+
+def collect(name: str, embedder_kind: str = "minilm") -> None:
     index, records, queries, qrels, keep = loader(name)()
-    store, indexes, embedder = build_index(index, records, "minilm")
+    store, indexes, embedder = build_index(index, records, embedder_kind)
     searcher = Searcher(store, indexes, embedder)
     ids = [q for q in queries if q in qrels]
     runs = {}
     for qid, vec in zip(ids, embed_queries(embedder, [queries[q] for q in ids]), strict=True):
         ranking = searcher.retrieve(queries[qid], query_vector=vec)
-        runs[qid] = ([(d.doc_id, d.score, d.dense, d.keyword) for d in ranking], vec)
+        runs[qid] = ([(d.doc_id, d.score, d.similarity, d.keyword) for d in ranking], vec)
     people = set(store.get_people())
     authors = {d: [p for p in ps if p in people]
                for d, ps in store.authors_by_document().items()}
     out = {"runs": runs, "qrels": {q: qrels[q] for q in ids}, "keep": keep,
-           "authors": authors, "doc_vectors": store.document_vectors()}
-    path = CACHE / "experiments" / f"{name}.pkl"
+           "authors": authors, "doc_vectors": store.document_vectors(),
+           "cosine_floor": cosine_floor(embedder)}
+    path = cache_path(name, embedder_kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(out))
     print(f"{name}: {len(ids)} queries -> {path}")
@@ -98,8 +107,8 @@ def collect(name: str) -> None:
 class Data:
     """One cached set: runs, qrels, authorship, per-person counts and focus vectors."""
 
-    def __init__(self, name: str) -> None:
-        raw = pickle.loads((CACHE / "experiments" / f"{name}.pkl").read_bytes())
+    def __init__(self, name: str, embedder: str = "minilm") -> None:
+        raw = pickle.loads(cache_path(name, embedder).read_bytes())
         self.name = name
         self.runs, self.qrels, self.keep = raw["runs"], raw["qrels"], raw["keep"]
         self.authors: dict[str, list[str]] = raw["authors"]
@@ -119,6 +128,13 @@ class Data:
                           for p in self.focus_ids])
         self.focus_vectors = rows / np.linalg.norm(rows, axis=1, keepdims=True)
         self.total_docs = len(self.authors)
+        # The corpus's centre (the mean document vector), as the expert ranker holds it.
+        self.centre = self.doc_matrix.mean(axis=0)
+        self.cosine_floor = raw.get("cosine_floor", 0.0)
+
+    def background(self, vec: np.ndarray) -> float:
+        """The question's cosine to the corpus as a whole, on the common scale."""
+        return float(rescale(float(vec @ self.centre), self.cosine_floor))
 
 
 # --- signals --------------------------------------------------------------------------
@@ -159,7 +175,7 @@ def normalise(scores: dict[str, float], over, how: str) -> dict[str, float]:
 def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
             weight="score", lam=1.0, beta=1.0, norm="minmax", act="log",
             combine="linear", k=60, fnorm="same", mnz=0, floor=None, near=500, drop=0,
-            acap=0, agate=0, shown=0):
+            acap=0, agate=0, shown=0, margin=0.0):
     """A family around the default formula (``general(d, r, v)`` is the default).
 
     evidence: the sum over the top ``depth`` documents of their vote (``weight``: the fused
@@ -179,6 +195,8 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
     everyone else follows in the order of their score.
     ``acap``: the activity term never exceeds the person's largest other term;
     ``agate``: activity counts only for people about the question.
+    ``margin``: a close document must also stand this far above the question's cosine to
+    the corpus as a whole (``Data.background``).
     """
     sums: dict[str, float] = {}
     n_votes: dict[str, int] = {}
@@ -226,7 +244,8 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
     a = normalise(activity, cands, norm) if activity else dict.fromkeys(cands, 0.0)
     if floor is None:
         return {p: ev * e[p] + fo * f[p] + ac * a[p] for p in cands}
-    close = about(data, ranking, floor, near)
+    close = about(data, ranking, max(floor, data.background(vec) + margin) if margin
+                  else floor, near)
     scores = {}
     for p in cands:
         act = ac * a[p] if p in close or not agate else 0.0
@@ -331,8 +350,15 @@ def popularity(data: Data, ranking, vec) -> dict[str, float]:
 # The variants reported in docs/benchmarks.md; any other ``general`` variant can be named
 # on the command line as "key=value,..." (e.g. "depth=1000,weight=rr,ac=0.2").
 VARIANTS: dict[str, Callable] = {
-    "default: deep voting, shown = about the question (cos >= 0.3), activity capped":
+    "default: deep voting, shown = about the question (cos >= 0.3 and 0.1 above the "
+    "corpus's centre), activity capped":
+        lambda d, r, v: general(d, r, v, floor=0.3, margin=0.1, acap=1, shown=10),
+    # Session 12: the margin above the corpus's centre (chosen on se-dev / se-dev2 with e5).
+    "about the question: cos >= 0.3 alone (before session 12)":
         lambda d, r, v: general(d, r, v, floor=0.3, acap=1, shown=10),
+    "margin 0.05": lambda d, r, v: general(d, r, v, floor=0.3, margin=0.05, acap=1, shown=10),
+    "margin 0.15": lambda d, r, v: general(d, r, v, floor=0.3, margin=0.15, acap=1, shown=10),
+    "margin 0.2": lambda d, r, v: general(d, r, v, floor=0.3, margin=0.2, acap=1, shown=10),
     # Issue 13: who may be suggested (the rows of docs/benchmarks.md's first table).
     "deep voting alone (0.56 E + 0.16 F + 0.08 A, min-max; before issue 13)":
         lambda d, r, v: general(d, r, v),
@@ -434,10 +460,11 @@ def paired(base: np.ndarray, other: np.ndarray, rounds: int = 2000) -> tuple[flo
     return float(diff.mean()), float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def score(names: list[str], variants: list[str], all_metrics: bool) -> None:
+def score(names: list[str], variants: list[str], all_metrics: bool,
+          embedder: str = "minilm") -> None:
     """A markdown table: MAP per set (all four metrics with ``all_metrics``) and, on the
     first set, the paired difference from the default with its 95% interval."""
-    sets = {n: Data(n) for n in names}
+    sets = {n: Data(n, embedder) for n in names}
     metrics = METRICS if all_metrics else ["map"]
     cols = [f"{n} {m}" for n in names for m in metrics]
     print("| variant | " + " | ".join(cols) + f" | {names[0]} MAP vs default |")
@@ -466,11 +493,12 @@ def score(names: list[str], variants: list[str], all_metrics: bool) -> None:
             delta = f"{mean:+.4f} [{lo:+.4f}, {hi:+.4f}]"
             results[variant][f"{names[0]} map vs default"] = [mean, lo, hi]
         print(f"| {variant} | " + " | ".join(cells) + f" | {delta} |", flush=True)
-    path = ROOT / "bench" / "results" / "expert-experiments.json"
+    stem = "expert-experiments" + ("" if embedder == "minilm" else f"-{embedder}")
+    path = ROOT / "bench" / "results" / f"{stem}.json"
     kept = json.loads(path.read_text()) if path.exists() else {}
     for variant, figures in results.items():
         kept.setdefault(variant, {}).update(figures)
-    print("wrote", write_results("expert-experiments", kept))
+    print("wrote", write_results(stem, kept))
 
 
 def main() -> None:
@@ -480,12 +508,16 @@ def main() -> None:
     parser.add_argument("--variants", nargs="*", default=None,
                         help="names from VARIANTS / ANALYSIS or 'key=value,...' for general()")
     parser.add_argument("--all-metrics", action="store_true")
+    parser.add_argument("--embedder", default="minilm",
+                        help="the model whose rankings are collected or scored (minilm: the "
+                        "sets the defaults were chosen on)")
     args = parser.parse_args()
     if args.command == "collect":
         for name in args.sets:
-            collect(name)
+            collect(name, args.embedder)
     else:
-        score(args.sets, args.variants or [*VARIANTS, *ANALYSIS], args.all_metrics)
+        score(args.sets, args.variants or [*VARIANTS, *ANALYSIS], args.all_metrics,
+              args.embedder)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ a person is never suggested for a topic they hid or opted out of.
 
 Who is suggested: only people with evidence *about the question*: a document of theirs
 among those that vote that is close in meaning to the query (its best passage's cosine
-at least ``close_similarity``), or a declared skill that matches it. Deep voting (500
+at least ``close_similarity`` and ``close_margin`` above the question's cosine to the
+corpus as a whole), or a declared skill that matches it. Deep voting (500
 documents) makes the score, not the expert: a prolific author collects votes from far
 down any ranking, on documents that share a word with the question (docs/benchmarks.md,
 "Expert finding").
@@ -57,6 +58,7 @@ from search.text import stem, terms
 
 TOP_RESULTS = 10  # "wrote 3 of the top 10 results"
 FOCUS_WORTH_SAYING = 0.2  # the share of the score from focus at which "why" mentions it
+CENTRE_MEMBERS = 20  # documents (skills) a corpus needs before its centre is a background
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,20 @@ class ExpertWeights:
     evidence_depth: int = 500     # top documents that vote
     author_share: float = 1.0     # a vote is divided by n_authors ** author_share
     skill_threshold: float = 0.5  # cosine at which a skill counts as matching the query
+    # ... and at least this far above the query's cosine to all the skills people declare:
+    # a skill name is a few words, and e5 puts most of them at 0.4-0.57 of "GDPR" (SQL,
+    # PostgreSQL, Java), where MiniLM keeps unrelated ones under 0.47.
+    skill_margin: float = 0.2
     # A voting document is about the question when its best passage has at least this
     # cosine with the query. Chosen on the expert benchmarks (docs/benchmarks.md): the
     # model's weak-match line (0.40 for MiniLM) cost MAP there (android 0.0875, DBLP
     # papers 0.442), so a weak match may still list people with evidence above 0.3.
     close_similarity: float = 0.3
+    # ... and stands at least this far above the query's cosine to the corpus as a whole
+    # (``ExpertRanker.close_line``). e5 places nearly every passage at 0.3-0.4 of nearly
+    # any question, so there the floor alone let a prolific author's unrelated documents
+    # count as about it (docs/benchmarks.md, "Evidence about the question, for every model").
+    close_margin: float = 0.1
     evidence_shown: int = 3
 
 
@@ -104,6 +115,8 @@ class _Profiles:
     focus_ids: list[str]                   # everything each person wrote (unrestricted)
     focus_vectors: np.ndarray
     skill_vectors: dict[str, np.ndarray]  # skill names and excluded topics
+    centre: np.ndarray                     # the mean document vector: the corpus as a whole
+    skill_centre: np.ndarray               # the mean skill vector: all the skills declared
     fresh: dict[str, float] = field(default_factory=dict)  # doc id -> recency weight < 1
     dates: dict[str, str] = field(default_factory=dict)    # doc id -> updated_at
     excluded: dict[str, tuple[str, ...]] = field(default_factory=dict)  # person -> topics
@@ -159,6 +172,7 @@ class ExpertRanker:
         """
         known = self._refresh()
         w = self.weights
+        line = self.close_line(known, query_vector)
         votes = {pid: vs for pid, vs in self._votes(known, ranking[: w.evidence_depth]).items()
                  if known.eligible(pid)}
         profile, skills = self._profile_scores(known, query, query_vector)
@@ -194,7 +208,7 @@ class ExpertRanker:
                 signals={k: round(v, 6) for k, v in signals.items()},
                 skills=skills.get(pid, []),
                 top_results=sum(v.rank <= TOP_RESULTS for v in votes.get(pid, [])))
-            close[pid] = [v for v in votes.get(pid, []) if about(v, w)]
+            close[pid] = [v for v in votes.get(pid, []) if about(v, line)]
             (hits if close[pid] or hit.skills else others).append(hit)
         hits.sort(key=lambda h: (-h.score, h.id))
         if rank_all:
@@ -202,15 +216,33 @@ class ExpertRanker:
         # Evidence (documents, passages, snippets) only for the people shown.
         for hit in hits[:limit]:
             hit.evidence = self._evidence(votes.get(hit.id, []), hit.signals["evidence"],
-                                          query)
+                                          query, line)
             hit.why = explain(hit, len(close[hit.id]), said.get(hit.id),
-                              self._freshness(known, votes.get(hit.id, [])))
+                              self._freshness(known, votes.get(hit.id, []), line))
         return hits[:limit]
+
+    def close_line(self, known: _Profiles, query_vector: np.ndarray) -> float:
+        """The cosine (common scale) a voting document's best passage needs to be about
+        the question: ``close_similarity``, and ``close_margin`` above the question's
+        cosine to the corpus's centre, what an unrelated document of this corpus scores
+        on average (about 0.05 with MiniLM; 0.25-0.33 with e5 on the demo)."""
+        return self._line(self.weights.close_similarity, self.weights.close_margin,
+                          known.centre, query_vector)
+
+    def _line(self, floor: float, margin: float, centre: np.ndarray,
+              query_vector: np.ndarray) -> float:
+        """The one rule for "close enough to count" (documents, skills): at least ``floor``
+        on the common scale, and ``margin`` above the query's cosine to the ``centre`` of
+        what it is compared with, which a model that places everything near everything
+        (e5) lifts for every query alike."""
+        background = float(rescale(float(centre @ query_vector), self.cosine_floor))
+        return max(floor, background + margin)
 
     def _excluded(self, known: _Profiles, pid: str, query_stems: set[str],
                   query_vector: np.ndarray) -> bool:
         """The person hid a skill or opted out of a topic that this query is about (the
-        rule that matches a declared skill to a query)."""
+        rule that matches a declared skill to a query, without ``skill_margin``: a
+        person's choice errs on the side of keeping them out)."""
         topics = known.excluded.get(pid)
         if not topics:
             return False
@@ -224,12 +256,12 @@ class ExpertRanker:
                 return True
         return False
 
-    def _freshness(self, known: _Profiles, votes: list[Vote]) -> str:
+    def _freshness(self, known: _Profiles, votes: list[Vote], line: float) -> str:
         """'latest evidence May 2025 (6 months ago)' over the documents about the
         question (all that voted when none is), when ageing is on and they have dates."""
         if not self.recency.on:
             return ""
-        close = [v for v in votes if about(v, self.weights)] or votes
+        close = [v for v in votes if about(v, line)] or votes
         days = [d for v in close if (d := parse_day(known.dates.get(v.doc.doc_id)))]
         return describe(max(days), self.recency.today()) if days else ""
 
@@ -250,12 +282,16 @@ class ExpertRanker:
                         ) -> tuple[dict[str, float], dict[str, list[dict]]]:
         """profile score in [0, 1] and the matched skills, per person with a profile."""
         query_stems = {stem(t) for t in terms(query)}
+        line = self._line(self.weights.skill_threshold, self.weights.skill_margin,
+                          known.skill_centre, query_vector)
         similarity = {name: float(rescale(vec @ query_vector, self.cosine_floor))
                       for name, vec in known.skill_vectors.items()}
+        named = set()
         for name in similarity:
             name_stems = {stem(t) for t in terms(name)}
             if name_stems and name_stems <= query_stems:
                 similarity[name] = 1.0  # the skill is named in the query
+                named.add(name)
         profile_sim = {}
         if len(known.profile_ids):
             sims = rescale(known.profile_vectors @ query_vector, self.cosine_floor)
@@ -267,7 +303,7 @@ class ExpertRanker:
                 continue
             found = [{"name": s.name, "level": s.level, "match": round(similarity[s.name], 3)}
                      for s in person.skills
-                     if similarity.get(s.name, 0.0) >= self.weights.skill_threshold]
+                     if similarity.get(s.name, 0.0) >= line or s.name in named]
             found.sort(key=lambda s: (-s["match"] * s["level"], s["name"]))
             skill_score = max((s["match"] * s["level"] / 5 for s in found), default=0.0)
             # The whole profile (title, bio) counts only where it clearly relates.
@@ -278,13 +314,14 @@ class ExpertRanker:
                 matched[pid] = found
         return scores, matched
 
-    def _evidence(self, votes: list[Vote], signal: float, query: str) -> list[Evidence]:
+    def _evidence(self, votes: list[Vote], signal: float, query: str,
+                  line: float) -> list[Evidence]:
         """The documents about the question, best ranked first, then those that voted
         most, each with its part of the evidence signal."""
         if not votes:
             return []
         total = sum(v.share for v in votes)
-        top = sorted(votes, key=lambda v: (0, v.rank) if about(v, self.weights)
+        top = sorted(votes, key=lambda v: (0, v.rank) if about(v, line)
                      else (1, -v.share))
         top = top[: self.weights.evidence_shown]
         docs = self.store.get_documents(v.doc.doc_id for v in top)
@@ -306,10 +343,11 @@ class ExpertRanker:
         return out
 
 
-def about(vote: Vote, weights: ExpertWeights) -> bool:
+def about(vote: Vote, line: float) -> bool:
     """The rule for evidence about the question: a voting document whose best passage is
-    close in meaning to the query, not one that only shares words with it."""
-    return vote.doc.similarity >= weights.close_similarity
+    close in meaning to the query (at least ``line``, ``ExpertRanker.close_line``), not
+    one that only shares words with it."""
+    return vote.doc.similarity >= line
 
 
 def _min_max(scores: dict[str, float], over: Iterable[str]) -> dict[str, float]:
@@ -349,8 +387,19 @@ def _load_profiles(store: Store, embedder: Embedder, key: tuple, book: ProfileBo
     dates = document_dates(store)
     return _Profiles(key, people, authors, written, doc_vectors, groups, profile_ids,
                      profile_vectors, focus_ids, focus_vectors,
-                     dict(zip(names, vectors, strict=True)), recency.weights(dates), dates,
+                     dict(zip(names, vectors, strict=True)),
+                     _centre(list(doc_vectors.values()), embedder.dim),
+                     _centre(list(vectors), embedder.dim), recency.weights(dates), dates,
                      excluded)
+
+
+def _centre(vectors: list[np.ndarray], dim: int) -> np.ndarray:
+    """The mean of unit vectors: a query's cosine to it is its mean cosine to them all. Of
+    fewer than ``CENTRE_MEMBERS`` the mean is mostly its members' own subjects, no
+    background: a zero vector then (the lines keep their floors alone)."""
+    if len(vectors) < CENTRE_MEMBERS:
+        return np.zeros(dim, np.float32)
+    return np.mean(np.vstack(vectors), axis=0)
 
 
 def _written_signals(known: _Profiles, candidates: Iterable[str], query_vector: np.ndarray,

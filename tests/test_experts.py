@@ -146,3 +146,46 @@ def test_no_confident_expert_list_without_evidence(tmp_path, ingester, store, em
     assert result["weak_match"] is True
     assert [e["id"] for e in result["experts"]] == ["k"]
     assert result["experts"][0]["why"] == "lists Kafka streams (level 4)"
+
+
+def test_evidence_must_stand_above_the_corpus_as_a_whole(tmp_path, ingester, store, embedder):
+    """A model that puts every document near every question (e5) lifts the lines with
+    the corpus: a document counts as about the question only 0.1 above the query's
+    cosine to the corpus's centre, here about 0.7 (every document shares "alpha")."""
+    write(tmp_path, "people.yaml", "- {id: e, type: person, name: E}\n"
+          "- {id: p, type: person, name: P}\n")
+    lines = ['{"id": "e1", "body": "alpha", "authors": ["e"]}']
+    lines += [f'{{"id": "p{i}", "body": "alpha note{i}", "authors": ["p"]}}' for i in range(24)]
+    write(tmp_path, "docs.jsonl", "\n".join(lines))
+    ingester.ingest([tmp_path])
+    ranker = ExpertRanker(store, embedder)
+    vector = embedder.embed(["alpha"])[0]
+    known = ranker._refresh()
+    assert ranker.close_line(known, vector) == pytest.approx(0.1 + 24 / 25 * 0.5 ** 0.5
+                                                            + 1 / 25, abs=0.01)
+    # p's documents are at 0.71, well over the floor of 0.3, and no closer than the rest.
+    ranking = [DocScore("e1", 1.0, dense=1.0)]
+    ranking += [DocScore(f"p{i}", 0.9, dense=0.71) for i in range(24)]
+    hits = ranker.rank("alpha", ranking, vector)
+    assert [h.id for h in hits] == ["e"]
+    everyone = ranker.rank("alpha", ranking, vector, rank_all=True)
+    assert [h.id for h in everyone] == ["e", "p"]
+    assert everyone[1].why == "nothing they wrote is close to the question"
+
+
+def test_a_skill_must_stand_above_the_skills_as_a_whole(tmp_path, ingester, store, embedder):
+    """With 20 or more skills declared, a skill matches only 0.2 above the query's cosine
+    to them all; a skill the question names always matches."""
+    people = [f"- {{id: s{i}, type: person, name: S{i}, skills: [{{name: data tool{i}, "
+              "level: 3}]}" for i in range(20)]
+    people.append("- {id: n, type: person, name: N, skills: [{name: data platform, level: 4}]}")
+    write(tmp_path, "people.yaml", "\n".join(people))
+    ingester.ingest([tmp_path])
+    ranker = ExpertRanker(store, embedder)
+    # "data" is 0.71 from each skill (one word of two shared): the threshold alone (0.5)
+    # would list all 21 people; the skills' centre puts the line at about 0.9.
+    hits = ranker.rank("data", [], embedder.embed(["data"])[0])
+    assert hits == []
+    hits = ranker.rank("data platform", [], embedder.embed(["data platform"])[0])
+    assert [h.id for h in hits] == ["n"]
+    assert hits[0].why == "lists data platform (level 4)"
