@@ -35,13 +35,18 @@ from indexer.copying import CopyReport, copy_store
 from indexer.embedders import MODELS, Embedder, make_embedder
 from indexer.errors import InvalidQuery, NotFound, WhoknowsError
 from indexer.indexes import DerivedIndexes
-from indexer.language_advice import LanguageAdvice, language_advice
+from indexer.language_advice import (
+    MULTILINGUAL_EMBEDDER,
+    LanguageAdvice,
+    language_advice,
+    moves_itself,
+)
 from indexer.records import Filters
-from indexer.store import DB_NAME
+from indexer.store import DB_NAME, Store
 from ingest.exports import SOURCES
 from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport
-from ingest.reembed import Reembedder
+from ingest.reembed import Reembedder, ReembedReport
 from ingest.reembed import unfinished as unfinished_reembed
 from search.filters import check_filters, one_of
 
@@ -115,6 +120,7 @@ def ingest(
         raise InvalidQuery(f"no source {source!r}",
                            f"use one of {', '.join(sorted(SOURCES))}")
     runtime = _runtime(data_dir)
+    passages_before = sum(runtime.store.passages_by_language().values())
     ingester = Ingester(runtime.store, runtime.embedder,
                         people_map=read_people_map(people_map) if people_map else None)
     with _progress(runtime.embedder, "reading", quiet=as_json) as progress:
@@ -125,12 +131,51 @@ def ingest(
     if verbose:
         report.unmatched_authors = runtime.store.unmatched_authors(limit=1000)
     advice = language_advice(runtime.store, runtime.embedder)
-    if as_json:
-        out.print_json(json.dumps({**report.to_dict(), "advice": _advice_text(advice, runtime)}))
-    else:
+    if not as_json:
         _print_report(report, verbose)
-        if advice is not None:
-            err.print(f"[yellow]{escape(_advice_text(advice, runtime))}[/yellow]")
+    moved = None
+    if moves_itself(advice, runtime.settings.embedder is not None, passages_before):
+        moved = _move_to_multilingual(runtime, advice, as_json)
+        advice = language_advice(runtime.store, runtime.embedder) if moved is None else None
+    if as_json:
+        out.print_json(json.dumps({**report.to_dict(), "advice": _advice_text(advice, runtime),
+                                   "reembedded": moved.to_dict() if moved else None}))
+    elif advice is not None:
+        err.print(f"[yellow]{escape(_advice_text(advice, runtime))}[/yellow]")
+
+
+def _move_to_multilingual(runtime: Runtime, advice: LanguageAdvice,
+                          as_json: bool) -> ReembedReport | None:
+    """A new folder found multilingual moves itself (indexer.language_advice.moves_itself):
+    the report of the re-embed, or None when it could not (the folder keeps its model,
+    nothing is lost, and the advice says how to move it later)."""
+    target = make_embedder(MULTILINGUAL_EMBEDDER, cache_dir=runtime.settings.data_dir / "models")
+    if not as_json:
+        err.print(f"{advice.share:.1%} of the passages are in other languages than English: "
+                  f"this new folder moves to {target.name}, which reads about 100 languages "
+                  "(set WHOKNOWS_EMBEDDER to choose the model yourself). The first time, "
+                  "the model is exported once into the folder (about a minute).")
+    try:
+        report = _reembed(runtime.settings, runtime.store, target, as_json)
+    except Exception as failure:  # noqa: BLE001 -- the folder stays as it was: say why
+        err.print(f"[yellow]could not move the folder to {target.name}: "
+                  f"{escape(str(failure))}[/yellow]")
+        return None
+    runtime.embedder = target
+    if not as_json:
+        out.print(f"re-embedded {report.passages} passages and {report.people} people with "
+                  f"{report.embedder} in {report.seconds:.1f} s")
+    return report
+
+
+def _reembed(settings: Settings, store: Store, target: Embedder,
+             as_json: bool) -> ReembedReport:
+    """Re-embed ``store`` with ``target`` (progress on a terminal) and index it."""
+    with _progress(target, "re-embedding", quiet=as_json) as progress:
+        report = Reembedder(store, target).run(progress)
+        progress(0, 0, "indexing vectors and keywords")
+        Runtime(settings, store, target).refresh_indexes()
+    return report
 
 
 def _advice_text(advice: LanguageAdvice | None, runtime: Runtime) -> str | None:
@@ -387,10 +432,7 @@ def reembed(
     settings = Settings.from_env().with_overrides(data_dir)
     store = settings.open_store()
     target = make_embedder(embedder, cache_dir=settings.data_dir / "models")
-    with _progress(target, "re-embedding", quiet=as_json) as progress:
-        report = Reembedder(store, target).run(progress)
-        progress(0, 0, "indexing vectors and keywords")
-        Runtime(settings, store, target).refresh_indexes()
+    report = _reembed(settings, store, target, as_json)
     if as_json:
         print(json.dumps(report.to_dict()))
     elif report.previous == report.embedder:

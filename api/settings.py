@@ -18,7 +18,10 @@ class Settings:
     # A PostgreSQL store shared by machines (postgresql://...): the data folder then
     # keeps only this process's derived indexes, models and files received.
     database_url: str | None = None
-    embedder: str | None = None  # None: the one the data folder was built with, else the default
+    # None (WHOKNOWS_EMBEDDER unset or "auto"): the one the data folder was built with; a
+    # new folder starts with the default and its first ingest may move it to e5
+    # (indexer.language_advice.moves_itself)
+    embedder: str | None = None
     redis_url: str | None = None
     max_upload_mb: int = 50
     # The model's threads in a process that embeds documents (ingest, workers; None: one
@@ -46,7 +49,10 @@ class Settings:
         env = os.environ if environ is None else environ
         return cls(data_dir=Path(env.get("WHOKNOWS_DATA_DIR") or cls.data_dir),
                    database_url=env.get("WHOKNOWS_DATABASE_URL") or None,
-                   embedder=env.get("WHOKNOWS_EMBEDDER") or None,
+                   # "auto", like unset: MiniLM, or e5 for a multilingual new folder
+                   # (indexer.language_advice.moves_itself)
+                   embedder=None if env.get("WHOKNOWS_EMBEDDER", "auto") in ("", "auto")
+                   else env["WHOKNOWS_EMBEDDER"],
                    redis_url=env.get("WHOKNOWS_REDIS_URL") or None,
                    max_upload_mb=int(env.get("WHOKNOWS_MAX_UPLOAD_MB") or cls.max_upload_mb),
                    model_threads=int(env["WHOKNOWS_MODEL_THREADS"])

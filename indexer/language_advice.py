@@ -10,6 +10,13 @@ other languages hold at least ``OTHER_LANGUAGES_SHARE`` of its passages and
 passages) is told; DBLP (a few French and German paper titles, 0.5%) and the android
 answers (two passages taken for Dutch and Lithuanian) are not. Passages whose language
 was not told count for neither side.
+
+A new folder moves itself (``moves_itself``): when no model was set (``WHOKNOWS_EMBEDDER``
+unset, or ``auto``) and the ingest that gave the folder its first passages finds it
+multilingual by the same rule, `whoknows ingest` re-embeds it with the multilingual model
+before it returns. The default thus serves a multilingual company, and an English one
+keeps the English model, which measures better in English (docs/benchmarks.md). Later
+ingests only advise: moving a grown folder is a long job its admin should choose.
 """
 
 from __future__ import annotations
@@ -57,3 +64,10 @@ def language_advice(store: Store, embedder: Embedder,
     if sum(others.values()) < MIN_PASSAGES or advice.share < OTHER_LANGUAGES_SHARE:
         return None
     return advice
+
+
+def moves_itself(advice: LanguageAdvice | None, model_set: bool, passages_before: int) -> bool:
+    """Whether the ingest that gave a folder its first passages (``passages_before`` 0)
+    moves it to ``MULTILINGUAL_EMBEDDER``: only when no model was set (``model_set``
+    False) and the advice applies."""
+    return advice is not None and not model_set and passages_before == 0

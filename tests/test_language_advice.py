@@ -72,3 +72,115 @@ def test_status_and_ingest_tell_it(tmp_path, monkeypatch):
     assert "(de 5)" in status["advice"]
     monkeypatch.setattr(HashingEmbedder, "english_only", False)
     assert json.loads(runner.invoke(app, ["status", "--json"]).output)["advice"] is None
+
+
+# A new folder moves itself. The two models are played by hashing embedders: 2048
+# dimensions reads "English only", 1024 every language.
+@pytest.fixture
+def two_models(tmp_path, monkeypatch):
+    monkeypatch.delenv("WHOKNOWS_EMBEDDER", raising=False)
+    monkeypatch.setenv("WHOKNOWS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("api.runtime.DEFAULT_EMBEDDER", "hashing-2048")
+    monkeypatch.setattr("api.cli.MULTILINGUAL_EMBEDDER", "hashing-1024")
+    monkeypatch.setattr(HashingEmbedder, "english_only",
+                        property(lambda self: self.dim == 2048), raising=False)
+
+
+def corpus(root, german: int = 5):
+    write(root, "en.md", "# Route planning\n\nThe planner computes the delivery routes every "
+          "night from the orders of the day.\n")
+    for i in range(german):
+        write(root, f"de-{i}.md", f"# Tourenplanung {i}\n\nDie Tourenplanung berechnet jede "
+              "Nacht die Routen der Lieferwagen aus den Bestellungen des Tages.\n")
+    return root
+
+
+def status(runner):
+    return json.loads(runner.invoke(app, ["status", "--json"]).output)
+
+
+def test_a_new_multilingual_folder_moves_itself_to_the_multilingual_model(two_models, tmp_path):
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest", str(corpus(tmp_path / "corpus"))])
+    assert ingested.exit_code == 0, ingested.output
+    assert "this new folder moves to hashing-1024" in ingested.output
+    assert "re-embedded 6 passages and 0 people with hashing-1024" in ingested.output
+    assert "whoknows reembed" not in ingested.output  # nothing left to advise
+    after = status(runner)
+    assert after["embedder"] == "hashing-1024" and after["passages"] == 6
+    assert after["advice"] is None and after["reembedding"] is None
+    found = json.loads(runner.invoke(app, ["search", "Tourenplanung", "--json"]).output)
+    assert "/de-" in found["articles"][0]["id"]
+
+
+def test_auto_is_the_same_as_unset(two_models, tmp_path, monkeypatch):
+    monkeypatch.setenv("WHOKNOWS_EMBEDDER", "auto")
+    runner = CliRunner()
+    report = json.loads(runner.invoke(
+        app, ["ingest", str(corpus(tmp_path / "corpus")), "--json"]).output)
+    assert report["reembedded"]["embedder"] == "hashing-1024" and report["advice"] is None
+    assert status(runner)["embedder"] == "hashing-1024"
+
+
+def test_a_model_set_by_hand_is_kept_and_advised(two_models, tmp_path, monkeypatch):
+    monkeypatch.setenv("WHOKNOWS_EMBEDDER", "hashing-2048")
+    runner = CliRunner()
+    report = json.loads(runner.invoke(
+        app, ["ingest", str(corpus(tmp_path / "corpus")), "--json"]).output)
+    assert report["reembedded"] is None and "(de 5)" in report["advice"]
+    assert status(runner)["embedder"] == "hashing-2048"
+
+
+def test_a_grown_folder_is_only_advised(two_models, tmp_path):
+    """Only the ingest that gives a folder its first passages moves it: a folder that
+    was English and grew a German share is told how to move, not moved."""
+    runner = CliRunner()
+    first = runner.invoke(app, ["ingest", str(corpus(tmp_path / "english", german=0))])
+    assert first.exit_code == 0 and "moves to" not in first.output
+    later = runner.invoke(app, ["ingest", str(corpus(tmp_path / "more"))])
+    assert later.exit_code == 0, later.output
+    assert "moves to" not in later.output and "whoknows reembed e5-int8" in later.output
+    assert status(runner)["embedder"] == "hashing-2048"
+
+
+def test_a_move_that_fails_keeps_the_folder_as_it_was(two_models, tmp_path, monkeypatch):
+    def fail(self, progress=None):
+        raise MemoryError("not enough memory to export the model")
+
+    monkeypatch.setattr("api.cli.Reembedder.run", fail)
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest", str(corpus(tmp_path / "corpus"))])
+    assert ingested.exit_code == 0, ingested.output
+    assert "could not move the folder to hashing-1024: not enough memory" in ingested.output
+    assert "whoknows reembed e5-int8" in ingested.output  # how to move it later
+    after = status(runner)
+    assert after["embedder"] == "hashing-2048" and after["passages"] == 6
+
+
+@pytest.mark.multilingual
+def test_the_demo_flow_with_the_real_models(e5, tmp_path, monkeypatch):
+    """As `make demo` runs it: no model set, English and German notes; the folder ends on
+    multilingual-e5-small, and a German question finds the English note first."""
+    monkeypatch.delenv("WHOKNOWS_EMBEDDER", raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "models").symlink_to(e5["e5-int8"].cache_dir)  # the export made once
+    monkeypatch.setenv("WHOKNOWS_DATA_DIR", str(data))
+    root = tmp_path / "corpus"
+    write(root, "en.md", "# Route planning\n\nThe planner computes the delivery routes every "
+          "night from the orders of the day.\n")
+    for i, text in enumerate([
+            "Urlaubsanträge stellt man im Personalportal, mindestens zwei Wochen vorher.",
+            "Die Kantine im Erdgeschoss ist von elf bis vierzehn Uhr geöffnet.",
+            "Neue Laptops bestellt die IT-Abteilung, die Lieferung dauert eine Woche.",
+            "Reisekosten werden monatlich mit der Gehaltsabrechnung erstattet.",
+            "Das Sommerfest findet dieses Jahr am Ufer des Sees statt."]):
+        write(root, f"de-{i}.md", f"# Notiz {i}\n\n{text}\n")
+    runner = CliRunner()
+    ingested = runner.invoke(app, ["ingest", str(root)])
+    assert ingested.exit_code == 0, ingested.output
+    assert "this new folder moves to multilingual-e5-small/onnx-int8" in ingested.output
+    assert status(runner)["embedder"] == "multilingual-e5-small/onnx-int8"
+    found = json.loads(runner.invoke(
+        app, ["search", "Wie werden die Lieferrouten berechnet?", "--json"]).output)
+    assert found["articles"][0]["id"].endswith("/en.md")
