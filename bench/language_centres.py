@@ -18,7 +18,8 @@ Then the weak-match line (0.40 on the common scale): the share of questions whos
 closest passage is under it, over the whole pool (the answer in the question's own
 language is there), over the English paragraphs only, and for 400 SciFact claims over
 the pool (out of domain), with the closest cosine of the question as asked, as moved,
-and the closer of the two (what the product reads).
+and the closer of the two (what the product reads), and that against the product's line,
+which also stands 0.1 above the question's cosine to the corpus's centre.
 
 Writes bench/results/language-centres-<embedder>.json.
 """
@@ -34,6 +35,7 @@ from indexer.embedders import cosine_floor, embed_queries, make_embedder, normal
 from indexer.language_centres import SHIFT, LanguageCentres
 from indexer.store import Store
 from search.answers import weak_similarity
+from search.closeness import DOCUMENT_MARGIN, centre, lines
 
 LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
 TASKS = ("en", "any", "same")
@@ -152,16 +154,24 @@ def weak_lines(pool: Pool, centres: LanguageCentres) -> dict[str, dict[str, floa
     claims = [q["text"] for q in read_jsonl(BENCH_DATA / "scifact" / "queries.jsonl")][:400]
     claims_asked = embed_queries(pool.embedder, claims)
     english = pool.english[pool.doc_of]
-    sets = {"own language in the pool": (pool.questions, pool.passages),
-            "English paragraphs only": (pool.questions, pool.passages[english]),
-            "SciFact claims (out of domain)": (claims_asked, pool.passages)}
+    sets = {"own language in the pool": (pool.questions, np.ones(len(english), bool)),
+            "English paragraphs only": (pool.questions, english),
+            "SciFact claims (out of domain)": (claims_asked, np.ones(len(english), bool))}
     out: dict[str, dict[str, float]] = {}
-    for label, (asked, passages) in sets.items():
+    for label, (asked, kept) in sets.items():
+        passages = pool.passages[kept]
         moved = np.vstack([centres.shift(q) for q in asked])
         closest = {"asked": (asked @ passages.T).max(axis=1),
                    "moved": (moved @ passages.T).max(axis=1)}
         closest["closer of the two"] = np.maximum(closest["asked"], closest["moved"])
         out[label] = {k: float(np.mean(rescale(v, floor) < line)) for k, v in closest.items()}
+        # The product's line (session 12): also 0.1 above the question's cosine to the
+        # corpus's centre, the mean of its documents' vectors (search/closeness.py).
+        docs = [normalise(passages[pool.doc_of[kept] == d].mean(axis=0, keepdims=True))[0]
+                for d in np.unique(pool.doc_of[kept])]
+        lifted = lines(line, DOCUMENT_MARGIN, centre(docs, passages.shape[1]), asked, floor)
+        out[label]["closer of the two, line above the centre"] = float(np.mean(
+            rescale(closest["closer of the two"], floor) < lifted))
         print(f"weak match, {label:<32} " + "  ".join(
             f"{k} {v:.1%}" for k, v in out[label].items()), flush=True)
     return out

@@ -14,6 +14,7 @@ from indexer.indexes import DerivedIndexes
 from indexer.language import detector
 from indexer.records import Filters
 from indexer.store import Store
+from search.closeness import DOCUMENT_MARGIN, lines
 from search.experts import ExpertRanker, ExpertWeights
 from search.feedback import Effect, Feedback, FeedbackSettings
 from search.recency import Recency
@@ -67,6 +68,15 @@ class Answerer:
         # before searches, never during one.
         self.speller = Speller(store, keywords=lambda: self.searcher.keywords)
 
+    def close_line(self, text: str, vector: Any = None) -> float:
+        """The cosine (common scale) a document needs to be close in meaning to ``text``
+        (a question, a reading list's goal; ``vector``: its vector, when embedded): the
+        weak-match line, and ``DOCUMENT_MARGIN`` above the text's cosine to the corpus as
+        a whole (search/closeness.py)."""
+        vector = self.embed(text) if vector is None else vector
+        return float(lines(self.weak_similarity, DOCUMENT_MARGIN, self.ranker.corpus_centre(),
+                           vector, cosine_floor(self.searcher.embedder)))
+
     def warm_up(self) -> None:
         """Make the first query as fast as the next ones: the expert ranker's vectors, the
         language detector a question's stop words may need (about 0.5 s to build), the
@@ -91,6 +101,7 @@ class Answerer:
         corrected = None if exact else self.speller.correct(typed)
         query = corrected or typed
         vector = self.embed(query)
+        line = self.close_line(query, vector)  # nothing above it: a weak match
         result: dict[str, Any] = {"query": typed, "corrected_query": corrected,
                                   "articles": []}
         ranking = None
@@ -99,13 +110,13 @@ class Answerer:
             result["total_articles"] = len(ranking)
             result["articles"] = [_with_feedback(a.to_dict(), said) for a in
                                   self.searcher.articles(query, ranking, limit, offset)]
-            result["weak_match"] = weak_match(ranking, self.weak_similarity)  # articles shown
+            result["weak_match"] = weak_match(ranking, line)  # the articles shown
         # A department filter selects people, not their evidence: an expert's
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
             ranking, _ = self._retrieve(query, replace(filters, departments=()), vector)
         result["best_similarity"] = round(max((d.similarity for d in ranking), default=0.0), 6)
-        result.setdefault("weak_match", weak_match(ranking, self.weak_similarity))  # evidence
+        result.setdefault("weak_match", weak_match(ranking, line))  # the people's evidence
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations,
@@ -148,7 +159,8 @@ def weak_similarity(embedder_name: str) -> float:
 
 def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY) -> bool:
     """True when no document found is close in meaning to the query (or none was found):
-    the articles and the people's evidence then rest on shared words alone."""
+    the articles and the people's evidence then rest on shared words alone. ``threshold``:
+    the query's line (``Answerer.close_line``)."""
     return max((d.similarity for d in ranking), default=0.0) < threshold
 
 

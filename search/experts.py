@@ -48,6 +48,7 @@ from indexer.embedders import Embedder, cosine_floor, embed_queries, normalise, 
 from indexer.profiles import ProfileBook
 from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
+from search.closeness import DOCUMENT_MARGIN, SKILL_MARGIN, centre, lines
 from search.feedback import Effect, Feedback
 from search.markup import may_hold_markdown
 from search.profile import apply_choices, excluded_topics
@@ -58,7 +59,6 @@ from search.text import stem, terms
 
 TOP_RESULTS = 10  # "wrote 3 of the top 10 results"
 FOCUS_WORTH_SAYING = 0.2  # the share of the score from focus at which "why" mentions it
-CENTRE_MEMBERS = 20  # documents (skills) a corpus needs before its centre is a background
 
 
 @dataclass(frozen=True)
@@ -82,20 +82,18 @@ class ExpertWeights:
     evidence_depth: int = 500     # top documents that vote
     author_share: float = 1.0     # a vote is divided by n_authors ** author_share
     skill_threshold: float = 0.5  # cosine at which a skill counts as matching the query
-    # ... and at least this far above the query's cosine to all the skills people declare:
-    # a skill name is a few words, and e5 puts most of them at 0.4-0.57 of "GDPR" (SQL,
-    # PostgreSQL, Java), where MiniLM keeps unrelated ones under 0.47.
-    skill_margin: float = 0.2
+    # ... and at least this far above the query's cosine to all the skills people declare
+    # (search/closeness.py).
+    skill_margin: float = SKILL_MARGIN
     # A voting document is about the question when its best passage has at least this
     # cosine with the query. Chosen on the expert benchmarks (docs/benchmarks.md): the
     # model's weak-match line (0.40 for MiniLM) cost MAP there (android 0.0875, DBLP
     # papers 0.442), so a weak match may still list people with evidence above 0.3.
     close_similarity: float = 0.3
     # ... and stands at least this far above the query's cosine to the corpus as a whole
-    # (``ExpertRanker.close_line``). e5 places nearly every passage at 0.3-0.4 of nearly
-    # any question, so there the floor alone let a prolific author's unrelated documents
-    # count as about it (docs/benchmarks.md, "Evidence about the question, for every model").
-    close_margin: float = 0.1
+    # (search/closeness.py): with e5 the floor alone let a prolific author's unrelated
+    # documents count as about the question.
+    close_margin: float = DOCUMENT_MARGIN
     evidence_shown: int = 3
 
 
@@ -221,22 +219,16 @@ class ExpertRanker:
                               self._freshness(known, votes.get(hit.id, []), line))
         return hits[:limit]
 
+    def corpus_centre(self) -> np.ndarray:
+        """The mean document vector: the corpus as a whole (search/closeness.py)."""
+        return self._refresh().centre
+
     def close_line(self, known: _Profiles, query_vector: np.ndarray) -> float:
         """The cosine (common scale) a voting document's best passage needs to be about
         the question: ``close_similarity``, and ``close_margin`` above the question's
-        cosine to the corpus's centre, what an unrelated document of this corpus scores
-        on average (about 0.05 with MiniLM; 0.25-0.33 with e5 on the demo)."""
-        return self._line(self.weights.close_similarity, self.weights.close_margin,
-                          known.centre, query_vector)
-
-    def _line(self, floor: float, margin: float, centre: np.ndarray,
-              query_vector: np.ndarray) -> float:
-        """The one rule for "close enough to count" (documents, skills): at least ``floor``
-        on the common scale, and ``margin`` above the query's cosine to the ``centre`` of
-        what it is compared with, which a model that places everything near everything
-        (e5) lifts for every query alike."""
-        background = float(rescale(float(centre @ query_vector), self.cosine_floor))
-        return max(floor, background + margin)
+        cosine to the corpus's centre (search/closeness.py)."""
+        return float(lines(self.weights.close_similarity, self.weights.close_margin,
+                           known.centre, query_vector, self.cosine_floor))
 
     def _excluded(self, known: _Profiles, pid: str, query_stems: set[str],
                   query_vector: np.ndarray) -> bool:
@@ -282,8 +274,8 @@ class ExpertRanker:
                         ) -> tuple[dict[str, float], dict[str, list[dict]]]:
         """profile score in [0, 1] and the matched skills, per person with a profile."""
         query_stems = {stem(t) for t in terms(query)}
-        line = self._line(self.weights.skill_threshold, self.weights.skill_margin,
-                          known.skill_centre, query_vector)
+        line = float(lines(self.weights.skill_threshold, self.weights.skill_margin,
+                           known.skill_centre, query_vector, self.cosine_floor))
         similarity = {name: float(rescale(vec @ query_vector, self.cosine_floor))
                       for name, vec in known.skill_vectors.items()}
         named = set()
@@ -388,18 +380,9 @@ def _load_profiles(store: Store, embedder: Embedder, key: tuple, book: ProfileBo
     return _Profiles(key, people, authors, written, doc_vectors, groups, profile_ids,
                      profile_vectors, focus_ids, focus_vectors,
                      dict(zip(names, vectors, strict=True)),
-                     _centre(list(doc_vectors.values()), embedder.dim),
-                     _centre(list(vectors), embedder.dim), recency.weights(dates), dates,
+                     centre(list(doc_vectors.values()), embedder.dim),
+                     centre(list(vectors), embedder.dim), recency.weights(dates), dates,
                      excluded)
-
-
-def _centre(vectors: list[np.ndarray], dim: int) -> np.ndarray:
-    """The mean of unit vectors: a query's cosine to it is its mean cosine to them all. Of
-    fewer than ``CENTRE_MEMBERS`` the mean is mostly its members' own subjects, no
-    background: a zero vector then (the lines keep their floors alone)."""
-    if len(vectors) < CENTRE_MEMBERS:
-        return np.zeros(dim, np.float32)
-    return np.mean(np.vstack(vectors), axis=0)
 
 
 def _written_signals(known: _Profiles, candidates: Iterable[str], query_vector: np.ndarray,

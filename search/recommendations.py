@@ -5,7 +5,8 @@
 goal and the reasons), whether the LMS asks the recommendations endpoint, the
 mentoring endpoint or the page. Reading is ``reading_list``: for each goal (and
 each skill held only at level 1-2, a gap) the best articles and lessons that are
-close in meaning to it (the floor that ``weak_match`` uses), not written by the
+close in meaning to it (the floor that ``weak_match`` uses, and a margin above the
+goal's cosine to the corpus as a whole: search/closeness.py), not written by the
 employee themself.
 """
 
@@ -67,9 +68,10 @@ def reading_list(answerer: Answerer, person: Person, topics: list[str],
     found: dict[str, dict[str, Any]] = {}
     for topic in topics:
         result = answerer.answer(topic, limit=per_topic, experts=0, filters=filters)
+        line = answerer.close_line(topic)
         for article in result["articles"]:
             if (article["id"] in found or {a.lower() for a in article["authors"]} & own
-                    or article["dense_score"] < answerer.weak_similarity):
+                    or article["dense_score"] < line):
                 continue
             found[article["id"]] = {**article, "topic": topic,
                                     "reason": f"matches your goal '{topic}'"}

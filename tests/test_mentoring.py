@@ -217,6 +217,24 @@ def test_documents_combine_as_a_noisy_or(embedder):
     assert fit.coverage[0].tolist() == pytest.approx([0.28, 0.364])
 
 
+def test_a_match_must_stand_above_what_everything_matches(embedder):
+    """The ramps start at the topic's line (search/closeness.py): with 20 skill names
+    (documents) that all share "data" with the goal "data", each at 0.71, none matches,
+    though 0.71 is over the floors (0.5 for skills, 0.4 for documents). With fewer than
+    20 there is no centre, and the floors alone decide."""
+    mentee = Person(id="m", name="M", goals=("data",))
+    many = [mentor(f"s{i}", (f"data tool{i}", 5)) for i in range(20)]
+    assert FitModel(embedder).score([mentee], many).coverage.max() == 0.0
+    assert FitModel(embedder).score([mentee], many[:19]).coverage.min() > 0.0
+    docs = {f"d{i}": DocInfo(f"d{i}", f"D{i}") for i in range(20)}
+    vectors = {d: embedder.embed([f"data note{i}"])[0] for i, d in enumerate(docs)}
+    written = Expertise(docs, vectors, {"a": ["d0"]}, centre=np.mean(
+        np.vstack(list(vectors.values())), axis=0))
+    assert FitModel(embedder).score([mentee], [mentor("a")], written).coverage[0, 0] == 0.0
+    alone = Expertise(docs, vectors, {"a": ["d0"]})  # no centre: 0.4 x ramp(0.71)
+    assert FitModel(embedder).score([mentee], [mentor("a")], alone).coverage[0, 0] > 0.3
+
+
 def test_bonuses_apply_only_where_the_mentor_covers_something(embedder):
     mentee = Person(id="m", name="M", goals=("kafka",), languages=("en",),
                     timezone="Europe/Berlin", location="Berlin", department="Eng")

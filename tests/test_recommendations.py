@@ -1,5 +1,5 @@
 import pytest
-from conftest import write
+from conftest import answerer_for, write
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -114,7 +114,8 @@ def test_reading_keeps_only_documents_close_in_meaning_to_the_goal():
     WEAK_SIMILARITY = 0.4  # the model's line for "close in meaning"
 
     class Answers:  # what hybrid search would rank for each goal
-        weak_similarity = WEAK_SIMILARITY
+        def close_line(self, topic):  # the line for a goal (Answerer.close_line)
+            return WEAK_SIMILARITY
 
         def answer(self, topic, **_):
             return {"articles": [
@@ -125,3 +126,16 @@ def test_reading_keeps_only_documents_close_in_meaning_to_the_goal():
 
     found = reading_list(Answers(), Person(id="me", name="Me"), ["public speaking"])
     assert [a["id"] for a in found] == ["near"]
+
+
+def test_the_line_for_a_goal_stands_above_the_corpus_as_a_whole(tmp_path, ingester, store,
+                                                                 embedder):
+    """A goal's line is the weak-match line, or 0.1 above the goal's cosine to the corpus's
+    centre where that is higher (search/closeness.py): a corpus whose 25 documents all
+    share "data" with the goal "data" (0.71 each) lifts it to about 0.81."""
+    write(tmp_path, "docs.jsonl", "\n".join(
+        f'{{"id": "d{i}", "body": "data note{i}"}}' for i in range(25)))
+    ingester.ingest([tmp_path])
+    answerer = answerer_for(store, embedder)
+    assert answerer.close_line("data") == pytest.approx(0.5 ** 0.5 + 0.1, abs=0.01)
+    assert answerer.close_line("nothing shared") == answerer.weak_similarity

@@ -123,6 +123,21 @@ def test_weak_match_says_when_nothing_found_is_close_in_meaning(answerer):
     assert answerer.answer("zebra okapi", articles=False)["weak_match"] is True
 
 
+def test_weak_match_is_no_closer_than_the_corpus_as_a_whole(tmp_path, ingester, store,
+                                                             embedder):
+    """The weak line rises to 0.1 above the query's cosine to the corpus's centre: 25
+    notes that all share "data" meet the query "data" at 0.71, well over 0.3, and as
+    closely as the corpus as a whole (search/closeness.py)."""
+    write(tmp_path, "docs.jsonl", "\n".join(
+        f'{{"id": "d{i}", "body": "data note{i}"}}' for i in range(25)))
+    ingester.ingest([tmp_path])
+    answerer = answerer_for(store, embedder)
+    everywhere = answerer.answer("data")
+    assert everywhere["best_similarity"] == pytest.approx(0.5 ** 0.5, abs=1e-3)
+    assert everywhere["weak_match"] is True
+    assert answerer.answer("data note7")["weak_match"] is False  # 1.0: d7 stands out
+
+
 def test_weak_match_threshold():
     from search.answers import WEAK_SIMILARITY, weak_match
     from search.retrieval import DocScore

@@ -34,6 +34,7 @@ from scipy import sparse
 
 from indexer.embedders import Embedder, cosine_floor, embed_queries, rescale
 from indexer.records import Person
+from search.closeness import DOCUMENT_MARGIN, SKILL_MARGIN, centre, lines
 from search.mentoring.rules import codes, share_any, timezone_matrix
 from search.text import stem, terms
 
@@ -41,7 +42,10 @@ GAP_LEVEL = 2  # a skill held at this level or below is something to grow
 TEACH_LEVEL = 3  # and one held at this level or above is something one can teach
 # Cosine ramps, read off MiniLM on the demo corpus: skill names below 0.5 are
 # unrelated ("Salesforce"/"AWS" 0.55 barely counts); a goal and an unrelated
-# document reach 0.35, a related one 0.45-0.6.
+# document reach 0.35, a related one 0.45-0.6. Each floor also stands a margin above
+# the topic's cosine to the centre of the skills (documents) compared, and the ramp
+# moves up with it (search/closeness.py): with e5 the floors alone let "machine
+# learning" match a guide for new managers.
 SKILL_FLOOR, SKILL_FULL = 0.5, 0.85
 DOC_FLOOR, DOC_FULL = 0.4, 0.65
 TAG_MATCH = 0.7  # a document tagged with the topic; its text may still make it a full match
@@ -83,6 +87,7 @@ class Expertise:
     vectors: Mapping[str, np.ndarray] = field(default_factory=dict)
     by_author: Mapping[str, Sequence[str]] = field(default_factory=dict)
     authors: Mapping[str, int] = field(default_factory=dict)  # doc id -> how many wrote it
+    centre: np.ndarray | None = None  # of every document (search/closeness.py); None: none
 
 
 def topics_of(person: Person) -> list[Topic]:
@@ -115,8 +120,17 @@ def tag_named(tag: str, topic: str) -> bool:
     return bool(words) and (wanted <= words or (len(words) > 1 and words <= wanted))
 
 
-def ramp(similarity: np.ndarray, floor: float, full: float) -> np.ndarray:
+def ramp(similarity: np.ndarray, floor: float | np.ndarray, full: float | np.ndarray
+         ) -> np.ndarray:
     return np.clip((similarity - floor) / (full - floor), 0.0, 1.0)
+
+
+def lifted_ramp(similarity: np.ndarray, queries: np.ndarray, middle: np.ndarray,
+                floor: float, full: float, margin: float, cosine_floor: float) -> np.ndarray:
+    """``ramp`` with each query's (row's) floor at its line (search/closeness.py), the
+    ramp's width kept."""
+    start = lines(floor, margin, middle, queries, cosine_floor)[:, None]
+    return ramp(similarity, start, start + (full - floor)).astype(np.float32)
 
 
 class FitModel:
@@ -208,9 +222,13 @@ class Fit:
                     keys[s.name.casefold()] = len(names)
                     names.append(s.name)
         self.skill_names, self._skill_keys = names, keys
-        sim = model.cosines(query, model.embed(names)) if names and len(query) else \
-            np.zeros((len(self.topics), len(names)), np.float32)
-        match = ramp(sim, SKILL_FLOOR, SKILL_FULL)
+        if names and len(query):
+            vectors = model.embed(names)
+            match = lifted_ramp(model.cosines(query, vectors), query,
+                                centre(vectors, vectors.shape[1]), SKILL_FLOOR, SKILL_FULL,
+                                SKILL_MARGIN, model.cosine_floor)
+        else:
+            match = np.zeros((len(self.topics), len(names)), np.float32)
         for t, topic in enumerate(self.topics):
             for k, name in enumerate(names):
                 if named(name, topic):
@@ -247,7 +265,10 @@ class Fit:
             self._topic_docs = np.zeros((n_topics, len(mentors)), np.float32)
             return
         vectors = np.vstack([expertise.vectors[d] for d in self.doc_ids]).astype(np.float32)
-        match = ramp(model.cosines(query, vectors), DOC_FLOOR, DOC_FULL)
+        middle = (expertise.centre if expertise.centre is not None
+                  else np.zeros(vectors.shape[1], np.float32))
+        match = lifted_ramp(model.cosines(query, vectors), query, middle, DOC_FLOOR, DOC_FULL,
+                            DOCUMENT_MARGIN, model.cosine_floor)
         match = np.maximum(match, TAG_MATCH * self._tags_named())
         # A co-written document is shared among its authors, as votes are in expert ranking.
         shares = np.array([1.0 / max(expertise.authors.get(d, 1), 1) for d in self.doc_ids],

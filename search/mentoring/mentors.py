@@ -26,6 +26,7 @@ import numpy as np
 from indexer.embedders import Embedder
 from indexer.records import Filters, Person, may_read
 from indexer.store import Store
+from search.closeness import centre
 from search.mentoring.fit import DocInfo, Expertise, Fit, FitModel, FitWeights, stems, topics_of
 from search.mentoring.relationships import History, history
 from search.mentoring.rules import RULES, Options, feasible, rule_matrices, violations
@@ -40,6 +41,7 @@ class _Written:
     vectors: dict[str, np.ndarray]
     by_author: dict[str, list[str]]
     authors: dict[str, int]
+    centre: np.ndarray  # of every document (search/closeness.py)
 
 
 class MentorCatalog:
@@ -68,7 +70,8 @@ class MentorCatalog:
                     if may_read(doc_groups, groups)}
         by_author = {p: [d for d in docs if d in readable]
                      for p, docs in written.by_author.items()}
-        return Expertise(readable, written.vectors, by_author, written.authors)
+        return Expertise(readable, written.vectors, by_author, written.authors,
+                         written.centre)
 
     def _refresh(self) -> _Written:
         # Documents bump the generation, people their own; authorship resolves emails
@@ -91,7 +94,10 @@ def _read_written(store: Store, key: tuple[int, int]) -> _Written:
         authors[doc_id] = len(set(ids))
         for pid in dict.fromkeys(ids):
             by_author.setdefault(pid, []).append(doc_id)
-    return _Written(key, docs, store.document_vectors(), by_author, authors)
+    vectors = store.document_vectors()
+    dim = len(next(iter(vectors.values()))) if vectors else 0
+    return _Written(key, docs, vectors, by_author, authors,
+                    centre(list(vectors.values()), dim))
 
 
 def find_mentors(catalog: MentorCatalog, mentee: Person, options: Options | None = None,
