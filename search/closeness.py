@@ -1,5 +1,5 @@
-"""When a cosine is close enough to count: the one rule for documents and skills, in
-expert lists and mentoring alike.
+"""When a cosine is close enough to count: the one rule for documents, skills and
+questions, in expert lists, mentoring, reading lists, ``weak_match`` and feedback alike.
 
 A cosine counts when it is at least a floor on the common scale
 (``indexer.embedders.rescale``) and at least a margin above the query's cosine to the
@@ -20,10 +20,11 @@ from indexer.embedders import rescale
 
 CENTRE_MEMBERS = 20  # vectors a collection needs before its centre is a background
 # Above the centre: a document by 0.1 (the largest margin that held expert MAP on both
-# android dev splits with e5), a skill name by 0.2 (short texts read as queries: e5 puts
-# SQL and Java at 0.47-0.57 of "GDPR", where the skills' centre is 0.40).
+# android dev splits with e5); a short text read as a query (a skill name, a question
+# met by another question) by 0.2: e5 puts SQL and Java at 0.47-0.57 of "GDPR", where
+# the skills' centre is 0.40, and "on-call handbook" at 0.44-0.46 of "pricing".
 DOCUMENT_MARGIN = 0.1
-SKILL_MARGIN = 0.2
+SHORT_TEXT_MARGIN = 0.2
 
 
 def centre(vectors: Sequence[np.ndarray] | np.ndarray, dim: int) -> np.ndarray:

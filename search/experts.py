@@ -48,7 +48,7 @@ from indexer.embedders import Embedder, cosine_floor, embed_queries, normalise, 
 from indexer.profiles import ProfileBook
 from indexer.records import Evidence, ExpertHit, Person, may_read
 from indexer.store import Store
-from search.closeness import DOCUMENT_MARGIN, SKILL_MARGIN, centre, lines
+from search.closeness import DOCUMENT_MARGIN, SHORT_TEXT_MARGIN, centre, lines
 from search.feedback import Effect, Feedback
 from search.markup import may_hold_markdown
 from search.profile import apply_choices, excluded_topics
@@ -84,7 +84,7 @@ class ExpertWeights:
     skill_threshold: float = 0.5  # cosine at which a skill counts as matching the query
     # ... and at least this far above the query's cosine to all the skills people declare
     # (search/closeness.py).
-    skill_margin: float = SKILL_MARGIN
+    skill_margin: float = SHORT_TEXT_MARGIN
     # A voting document is about the question when its best passage has at least this
     # cosine with the query. Chosen on the expert benchmarks (docs/benchmarks.md): the
     # model's weak-match line (0.40 for MiniLM) cost MAP there (android 0.0875, DBLP

@@ -5,7 +5,10 @@ are in meaning: ``(cos - similarity) / (1 - similarity)`` above the line, nothin
 below it (the same text counts in full), times ``0.5 ** (age / half_life_days)``. The
 answerer sets the line to the model's weak-match cosine (0.40 for all-MiniLM-L6-v2,
 search/answers.py): chosen on the android dev split (docs/benchmarks.md), where it was
-the best of 0.4-0.7, and a cosine's scale belongs to the model.
+the best of 0.4-0.7, and a cosine's scale belongs to the model. Where 20 or more
+questions have verdicts, the line also stands 0.2 above the new query's cosine to
+their centre (search/closeness.py), which with multilingual-e5 keeps a verdict on
+"on-call handbook" from counting for "pricing" (0.44).
 One voter counts once per target: their strongest verdict. The verdicts on a target
 add up to ``net``, and the target's score moves by ``bound * tanh(net / saturation)``:
 never more than ``bound`` either way, however many votes, and one voter alone moves it
@@ -31,6 +34,7 @@ import numpy as np
 
 from indexer.embedders import rescale
 from indexer.feedback import FeedbackLog
+from search.closeness import SHORT_TEXT_MARGIN, centre, lines
 from search.recency import decay, parse_day
 from search.retrieval import DocScore
 
@@ -76,6 +80,7 @@ class _Votes:
     query: list[str]
     vectors: np.ndarray
     fade: np.ndarray       # each verdict's age weight
+    centre: np.ndarray     # of the questions with a verdict (search/closeness.py)
 
 
 class Feedback:
@@ -100,7 +105,12 @@ class Feedback:
             return {}
         s = self.settings
         line = DEFAULT_SIMILARITY if s.similarity is None else s.similarity
-        sims = rescale(votes.vectors @ np.asarray(query_vector, np.float32), self.cosine_floor)
+        query_vector = np.asarray(query_vector, np.float32)
+        sims = rescale(votes.vectors @ query_vector, self.cosine_floor)
+        # A question is near another only above what every question there meets
+        # (search/closeness.py): e5 puts "pricing" at 0.44 of "on-call handbook".
+        line = float(lines(line, SHORT_TEXT_MARGIN, votes.centre, query_vector,
+                           self.cosine_floor))
         near = np.clip((sims - line) / max(1e-9, 1 - line), 0.0, 1.0)
         key = " ".join(query.casefold().split())
         strongest: dict[tuple[str, str], tuple[float, int]] = {}
@@ -152,9 +162,11 @@ def _load(log: FeedbackLog, key: tuple, day: dt.date, half_life: float) -> _Vote
     dim = max(dims, key=lambda d: sum(len(v.vector) == d for v in votes)) if dims else 0
     votes = [v for v in votes if len(v.vector) == dim]  # another model's vectors: ignored
     fade = [decay((day - (parse_day(v.at) or day)).days, half_life) for v in votes]
+    queries = [" ".join(v.query.casefold().split()) for v in votes]
+    asked = {q: v.vector for q, v in zip(queries, votes, strict=True)}  # each question once
     return _Votes(key, np.array([v.target for v in votes], dtype=object),
                   [v.target_id for v in votes], np.array([v.sign for v in votes], np.int8),
-                  [v.voter for v in votes], [" ".join(v.query.casefold().split())
-                                             for v in votes],
+                  [v.voter for v in votes], queries,
                   np.vstack([v.vector for v in votes]) if votes
-                  else np.zeros((0, 0), np.float32), np.array(fade, np.float32))
+                  else np.zeros((0, 0), np.float32), np.array(fade, np.float32),
+                  centre(list(asked.values()), dim))

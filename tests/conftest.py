@@ -90,9 +90,11 @@ CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 @pytest.fixture(scope="session")
 def demo_ingest(tmp_path_factory):
-    """The demo corpus ingested once per run with the product's default embedder (the
-    real model): ``(data folder, report)``. Modules take a copy through ``demo_copy``,
-    so what one changes (keys, documents) never reaches another."""
+    """The demo corpus ingested once per run with the model a new folder starts with
+    (the real MiniLM; `whoknows ingest` then moves the demo folder on to e5, which
+    tests/test_language_advice.py's multilingual test covers): ``(data folder,
+    report)``. Modules take a copy through ``demo_copy``, so what one changes (keys,
+    documents) never reaches another."""
     import json
 
     from api.runtime import Runtime

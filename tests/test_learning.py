@@ -60,6 +60,20 @@ def test_similar_questions_share_verdicts_unrelated_ones_do_not(log, embedder):
     assert fb.effects(embedder.embed(["rust borrow checker"])[0], "person") == {}
 
 
+def test_a_question_near_every_question_shares_no_verdict(log, embedder):
+    """With 20 or more questions voted on, a verdict counts for another question only
+    0.2 above the new one's cosine to their centre (search/closeness.py): "data" meets
+    each "data topicN" at 0.71, over the line of 0.4, and no closer than all of them."""
+    for i in range(20):
+        asked = f"data topic{i}"
+        log.add(asked, embedder.embed([asked])[0], "helped", f"d{i}", "u1")
+    fb = Feedback(log, settings())
+    assert fb.effects(embedder.embed(["data"])[0], "document") == {}
+    own = fb.effects(embedder.embed(["data topic3"])[0], "document", "data topic3")
+    assert own["d3"].helped == 1 and own["d3"].net == pytest.approx(1.0)
+    assert set(own) == {"d3"}  # the others are 0.5 from it, under its line
+
+
 def test_verdicts_fade_with_their_half_life(log, embedder):
     v = embedder.embed(["x"])[0]
     log.add("x", v, "helped", "d1", "u1", at=(DAY - dt.timedelta(days=90)).isoformat())

@@ -34,7 +34,7 @@ from scipy import sparse
 
 from indexer.embedders import Embedder, cosine_floor, embed_queries, rescale
 from indexer.records import Person
-from search.closeness import DOCUMENT_MARGIN, SKILL_MARGIN, centre, lines
+from search.closeness import DOCUMENT_MARGIN, SHORT_TEXT_MARGIN, centre, lines
 from search.mentoring.rules import codes, share_any, timezone_matrix
 from search.text import stem, terms
 
@@ -226,7 +226,7 @@ class Fit:
             vectors = model.embed(names)
             match = lifted_ramp(model.cosines(query, vectors), query,
                                 centre(vectors, vectors.shape[1]), SKILL_FLOOR, SKILL_FULL,
-                                SKILL_MARGIN, model.cosine_floor)
+                                SHORT_TEXT_MARGIN, model.cosine_floor)
         else:
             match = np.zeros((len(self.topics), len(names)), np.float32)
         for t, topic in enumerate(self.topics):
