@@ -9,7 +9,8 @@ are the 16 of ``bench/latency_http.py`` and 13 more typed on the demo page (ques
 German and Portuguese, a typo, subjects the demo company has nothing on). For each, the
 top five people "before" (``close_margin`` and ``skill_margin`` 0: a document counts as
 about the question at cosine 0.3, a skill at 0.5) and "now" (the product's defaults).
-Prints the lists that differ and how often the demo's most prolific author is listed;
+Prints the lists that differ, how often the demo's most prolific author is listed and
+where the queries meet the corpus as a whole (their cosine to its centre);
 writes ``bench/results/demo-experts-EMBEDDER.json``.
 """
 
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 
+import numpy as np
 from common import CACHE, ROOT, index_paths, write_results
 from latency_http import QUERIES
 
-from indexer.embedders import embed_queries, make_embedder
+from indexer.embedders import cosine_floor, embed_queries, make_embedder, rescale
 from search.answers import Answerer
 from search.experts import ExpertRanker, ExpertWeights
 
@@ -44,7 +46,11 @@ def main() -> None:
     before = ExpertRanker(store, embedder, ExpertWeights(close_margin=0.0, skill_margin=0.0))
     queries = list(dict.fromkeys([*QUERIES, *TYPED]))
     lists: dict[str, dict[str, list[str]]] = {}
-    for query, vector in zip(queries, embed_queries(embedder, queries), strict=True):
+    vectors = embed_queries(embedder, queries)
+    # Where each query meets the corpus as a whole (its cosine to the centre, common scale).
+    centre = answerer.ranker.corpus_centre()
+    background = rescale(vectors @ centre, cosine_floor(embedder))
+    for query, vector in zip(queries, vectors, strict=True):
         ranking = answerer.searcher.retrieve(query, query_vector=vector)
         lists[query] = {
             "before": [h.name for h in before.rank(query, ranking, vector, limit=5)],
@@ -55,11 +61,14 @@ def main() -> None:
               f"\n  now:    {', '.join(shown['now']) or '(nobody)'}")
     counts = {when: sum(PROLIFIC in v[when] for v in lists.values()) for when in ("before", "now")}
     empty = {when: sum(not v[when] for v in lists.values()) for when in ("before", "now")}
-    print(f"\n{len(changed)} of {len(queries)} lists changed; {PROLIFIC} listed in "
+    print(f"\nthe queries' cosine to the corpus's centre: {background.min():.2f} to "
+          f"{background.max():.2f} (median {np.median(background):.2f})")
+    print(f"{len(changed)} of {len(queries)} lists changed; {PROLIFIC} listed in "
           f"{counts['before']} before, {counts['now']} now; nobody listed for "
           f"{empty['before']} before, {empty['now']} now")
     print("wrote", write_results(f"demo-experts-{args.embedder}",
                                  {"lists": lists, "changed": len(changed),
+                                  "background": [round(float(b), 3) for b in background],
                                   "prolific_listed": counts, "nobody_listed": empty}))
 
 
