@@ -32,7 +32,7 @@ from api.mentoring_cli import match_command, mentoring_app, mentors_command
 from api.runtime import Runtime
 from api.settings import Settings
 from indexer.copying import CopyReport, copy_store
-from indexer.embedders import MODELS, Embedder, make_embedder
+from indexer.embedders import MODELS, Embedder, kind_of, make_embedder
 from indexer.errors import InvalidQuery, NotFound, WhoknowsError
 from indexer.indexes import DerivedIndexes
 from indexer.language_advice import (
@@ -134,7 +134,10 @@ def ingest(
     if not as_json:
         _print_report(report, verbose)
     moved = None
-    if moves_itself(advice, runtime.settings.embedder is not None, passages_before):
+    unfinished = unfinished_reembed(runtime.store)
+    interrupted = bool(unfinished) and kind_of(str(unfinished["to"])) == MULTILINGUAL_EMBEDDER
+    if moves_itself(advice, runtime.settings.embedder is not None, passages_before,
+                    interrupted):
         moved = _move_to_multilingual(runtime, advice, as_json)
         advice = language_advice(runtime.store, runtime.embedder) if moved is None else None
     if as_json:
@@ -144,17 +147,22 @@ def ingest(
         err.print(f"[yellow]{escape(_advice_text(advice, runtime))}[/yellow]")
 
 
-def _move_to_multilingual(runtime: Runtime, advice: LanguageAdvice,
+def _move_to_multilingual(runtime: Runtime, advice: LanguageAdvice | None,
                           as_json: bool) -> ReembedReport | None:
     """A new folder found multilingual moves itself (indexer.language_advice.moves_itself):
     the report of the re-embed, or None when it could not (the folder keeps its model,
-    nothing is lost, and the advice says how to move it later)."""
+    nothing is lost, the next ingest finishes the move, and the advice says how to move
+    it by hand)."""
     target = make_embedder(MULTILINGUAL_EMBEDDER, cache_dir=runtime.settings.data_dir / "models")
+    if advice is None or unfinished_reembed(runtime.store):
+        told = f"finishing this folder's move to {target.name}, which was interrupted"
+    else:
+        told = (f"{advice.share:.1%} of the passages are in other languages than English: "
+                f"this new folder moves to {target.name}, which reads about 100 languages "
+                "(set WHOKNOWS_EMBEDDER to choose the model yourself). The first time, "
+                "the model is exported once into the folder (about a minute).")
     if not as_json:
-        err.print(f"{advice.share:.1%} of the passages are in other languages than English: "
-                  f"this new folder moves to {target.name}, which reads about 100 languages "
-                  "(set WHOKNOWS_EMBEDDER to choose the model yourself). The first time, "
-                  "the model is exported once into the folder (about a minute).")
+        err.print(told)
     try:
         report = _reembed(runtime.settings, runtime.store, target, as_json)
     except Exception as failure:  # noqa: BLE001 -- the folder stays as it was: say why

@@ -14,7 +14,8 @@ was not told count for neither side.
 A new folder moves itself (``moves_itself``): when no model was set (``WHOKNOWS_EMBEDDER``
 unset, or ``auto``) and the ingest that gave the folder its first passages finds it
 multilingual by the same rule, `whoknows ingest` re-embeds it with the multilingual model
-before it returns. The default thus serves a multilingual company, and an English one
+before it returns (a move cut short, by kill -9 or a failure, is finished by the next
+ingest). The default thus serves a multilingual company, and an English one
 keeps the English model, which measures better in English (docs/benchmarks.md). Later
 ingests only advise: moving a grown folder is a long job its admin should choose.
 """
@@ -66,8 +67,12 @@ def language_advice(store: Store, embedder: Embedder,
     return advice
 
 
-def moves_itself(advice: LanguageAdvice | None, model_set: bool, passages_before: int) -> bool:
-    """Whether the ingest that gave a folder its first passages (``passages_before`` 0)
-    moves it to ``MULTILINGUAL_EMBEDDER``: only when no model was set (``model_set``
-    False) and the advice applies."""
-    return advice is not None and not model_set and passages_before == 0
+def moves_itself(advice: LanguageAdvice | None, model_set: bool, passages_before: int,
+                 interrupted: bool = False) -> bool:
+    """Whether an ingest moves the folder to ``MULTILINGUAL_EMBEDDER``: only when no model
+    was set (``model_set`` False), and either it gave the folder its first passages
+    (``passages_before`` 0) and the advice applies, or a move to that model was cut
+    short (``interrupted``: an unfinished re-embed to it), which the next ingest finishes."""
+    if model_set:
+        return False
+    return interrupted or (advice is not None and passages_before == 0)

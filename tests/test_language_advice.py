@@ -157,6 +157,30 @@ def test_a_move_that_fails_keeps_the_folder_as_it_was(two_models, tmp_path, monk
     assert after["embedder"] == "hashing-2048" and after["passages"] == 6
 
 
+def test_a_move_cut_short_is_finished_by_the_next_ingest(two_models, tmp_path, monkeypatch):
+    """The move stops before its switch (as kill -9 would leave it: the new vectors in
+    side tables, the folder still on its first model); the next ingest, with nothing new
+    to read, finishes it."""
+    from ingest.reembed import Reembedder
+
+    def cut_short(self):
+        raise RuntimeError("killed before the switch")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Reembedder, "_switch", cut_short)
+        runner = CliRunner()
+        first = runner.invoke(app, ["ingest", str(corpus(tmp_path / "corpus"))])
+    assert first.exit_code == 0 and "could not move the folder" in first.output
+    assert status(runner)["embedder"] == "hashing-2048"
+    assert status(runner)["reembedding"]["to"] == "hashing-1024"
+    again = runner.invoke(app, ["ingest", str(tmp_path / "corpus")])
+    assert again.exit_code == 0, again.output
+    assert "finishing this folder's move to hashing-1024, which was interrupted" in again.output
+    assert "re-embedded 0 passages" in again.output  # all six were embedded before the cut
+    after = status(runner)
+    assert after["embedder"] == "hashing-1024" and after["reembedding"] is None
+
+
 @pytest.mark.multilingual
 def test_the_demo_flow_with_the_real_models(e5, monkeypatch, tmp_path):
     """`make demo` as a new user runs it: no model set, the demo company (English, with
