@@ -235,6 +235,17 @@ def test_a_match_must_stand_above_what_everything_matches(embedder):
     assert FitModel(embedder).score([mentee], [mentor("a")], alone).coverage[0, 0] > 0.3
 
 
+def test_a_skills_line_is_the_same_whoever_is_in_the_pool(embedder):
+    """The catalog gives the centre of every skill people declare (Expertise.skill_centre),
+    so one mentor alone is held to the line the whole company's skills draw."""
+    mentee = Person(id="m", name="M", goals=("data",))
+    alone = [mentor("s0", ("data tool0", 5))]
+    assert FitModel(embedder).score([mentee], alone).coverage[0, 0] > 0.0  # no centre
+    company = np.vstack([embedder.embed([f"data tool{i}"])[0] for i in range(20)])
+    everyone = Expertise(skill_centre=company.mean(axis=0))
+    assert FitModel(embedder).score([mentee], alone, everyone).coverage[0, 0] == 0.0
+
+
 def test_bonuses_apply_only_where_the_mentor_covers_something(embedder):
     mentee = Person(id="m", name="M", goals=("kafka",), languages=("en",),
                     timezone="Europe/Berlin", location="Berlin", department="Eng")

@@ -88,6 +88,9 @@ class Expertise:
     by_author: Mapping[str, Sequence[str]] = field(default_factory=dict)
     authors: Mapping[str, int] = field(default_factory=dict)  # doc id -> how many wrote it
     centre: np.ndarray | None = None  # of every document (search/closeness.py); None: none
+    # of every skill name people declare, so a topic's line is the same whoever is in the
+    # pool (None: the centre of the pool's own skill names)
+    skill_centre: np.ndarray | None = None
 
 
 def topics_of(person: Person) -> list[Topic]:
@@ -188,7 +191,7 @@ class Fit:
         self._ws, self._wd = weights.skills / total, weights.documents / total
         self._topics(mentees)
         query = model.embed(self.topics)
-        self._skills(mentors, query, model)
+        self._skills(mentors, query, expertise, model)
         self._documents(mentors, query, expertise, model)
         self.coverage = self._coverage()
         self.values = self.coverage + self._bonus()
@@ -212,7 +215,8 @@ class Fit:
                 items.append((keys[key], weight, topic))
             self.mentee_topics.append(items)
 
-    def _skills(self, mentors: Sequence[Person], query: np.ndarray, model: FitModel) -> None:
+    def _skills(self, mentors: Sequence[Person], query: np.ndarray, expertise: Expertise,
+                model: FitModel) -> None:
         """Topic x skill-name match, and each mentor's skills as padded index/level rows."""
         keys: dict[str, int] = {}
         names: list[str] = []
@@ -224,9 +228,11 @@ class Fit:
         self.skill_names, self._skill_keys = names, keys
         if names and len(query):
             vectors = model.embed(names)
-            match = lifted_ramp(model.cosines(query, vectors), query,
-                                centre(vectors, vectors.shape[1]), SKILL_FLOOR, SKILL_FULL,
-                                SHORT_TEXT_MARGIN, model.cosine_floor)
+            middle = (expertise.skill_centre if expertise.skill_centre is not None
+                      and len(expertise.skill_centre) == vectors.shape[1]
+                      else centre(vectors, vectors.shape[1]))
+            match = lifted_ramp(model.cosines(query, vectors), query, middle, SKILL_FLOOR,
+                                SKILL_FULL, SHORT_TEXT_MARGIN, model.cosine_floor)
         else:
             match = np.zeros((len(self.topics), len(names)), np.float32)
         for t, topic in enumerate(self.topics):

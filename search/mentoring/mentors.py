@@ -42,6 +42,7 @@ class _Written:
     by_author: dict[str, list[str]]
     authors: dict[str, int]
     centre: np.ndarray  # of every document (search/closeness.py)
+    skill_names: tuple[str, ...]  # every skill someone declares, each once
 
 
 class MentorCatalog:
@@ -70,8 +71,10 @@ class MentorCatalog:
                     if may_read(doc_groups, groups)}
         by_author = {p: [d for d in docs if d in readable]
                      for p, docs in written.by_author.items()}
+        names = list(written.skill_names)
+        skills = self.model.embed(names) if names else np.zeros((0, 0), np.float32)
         return Expertise(readable, written.vectors, by_author, written.authors,
-                         written.centre)
+                         written.centre, centre(skills, skills.shape[1]))
 
     def _refresh(self) -> _Written:
         # Documents bump the generation, people their own; authorship resolves emails
@@ -96,8 +99,10 @@ def _read_written(store: Store, key: tuple[int, int]) -> _Written:
             by_author.setdefault(pid, []).append(doc_id)
     vectors = store.document_vectors()
     dim = len(next(iter(vectors.values()))) if vectors else 0
+    skill_names = {s.name.casefold(): s.name for p in store.get_people().values()
+                   for s in p.skills}
     return _Written(key, docs, vectors, by_author, authors,
-                    centre(list(vectors.values()), dim))
+                    centre(list(vectors.values()), dim), tuple(sorted(skill_names.values())))
 
 
 def find_mentors(catalog: MentorCatalog, mentee: Person, options: Options | None = None,
