@@ -138,7 +138,7 @@ def ingest(
     interrupted = bool(unfinished) and kind_of(str(unfinished["to"])) == MULTILINGUAL_EMBEDDER
     if moves_itself(advice, runtime.settings.embedder is not None, passages_before,
                     interrupted):
-        moved = _move_to_multilingual(runtime, advice, as_json)
+        moved = _move_to_multilingual(runtime, None if interrupted else advice, as_json)
         advice = language_advice(runtime.store, runtime.embedder) if moved is None else None
     if as_json:
         out.print_json(json.dumps({**report.to_dict(), "advice": _advice_text(advice, runtime),
@@ -149,12 +149,12 @@ def ingest(
 
 def _move_to_multilingual(runtime: Runtime, advice: LanguageAdvice | None,
                           as_json: bool) -> ReembedReport | None:
-    """A new folder found multilingual moves itself (indexer.language_advice.moves_itself):
-    the report of the re-embed, or None when it could not (the folder keeps its model,
-    nothing is lost, the next ingest finishes the move, and the advice says how to move
-    it by hand)."""
+    """A new folder found multilingual moves itself (indexer.language_advice.moves_itself;
+    ``advice`` None: it finishes a move that was cut short): the report of the re-embed,
+    or None when it could not (the folder keeps its model, nothing is lost, the next
+    ingest finishes the move, and the advice says how to move it by hand)."""
     target = make_embedder(MULTILINGUAL_EMBEDDER, cache_dir=runtime.settings.data_dir / "models")
-    if advice is None or unfinished_reembed(runtime.store):
+    if advice is None:
         told = f"finishing this folder's move to {target.name}, which was interrupted"
     else:
         told = (f"{advice.share:.1%} of the passages are in other languages than English: "

@@ -371,8 +371,8 @@ def _load_profiles(store: Store, embedder: Embedder, key: tuple, book: ProfileBo
     groups = {d: labels[2] for d, labels in store.document_labels().items()}
     profile_ids, profile_vectors = store.profile_vectors()
     focus_ids, focus_vectors = _focus_vectors(doc_vectors, written)
-    names = sorted({s.name for p in people.values() for s in p.skills}
-                   | {t for topics in excluded.values() for t in topics})
+    declared = {s.name for p in people.values() for s in p.skills}
+    names = sorted(declared | {t for topics in excluded.values() for t in topics})
     # A skill name is a few words matched against a query: read as a query too (e5
     # reads short texts compared with each other that way).
     vectors = embed_queries(embedder, names) if names else np.zeros((0, 0), np.float32)
@@ -381,8 +381,10 @@ def _load_profiles(store: Store, embedder: Embedder, key: tuple, book: ProfileBo
                      profile_vectors, focus_ids, focus_vectors,
                      dict(zip(names, vectors, strict=True)),
                      centre(list(doc_vectors.values()), embedder.dim),
-                     centre(list(vectors), embedder.dim), recency.weights(dates), dates,
-                     excluded)
+                     # the skills people declare (hidden topics are not among them), as
+                     # the mentoring fit reads them
+                     centre([v for n, v in zip(names, vectors, strict=True) if n in declared],
+                            embedder.dim), recency.weights(dates), dates, excluded)
 
 
 def _written_signals(known: _Profiles, candidates: Iterable[str], query_vector: np.ndarray,

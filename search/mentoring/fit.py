@@ -229,7 +229,6 @@ class Fit:
         if names and len(query):
             vectors = model.embed(names)
             middle = (expertise.skill_centre if expertise.skill_centre is not None
-                      and len(expertise.skill_centre) == vectors.shape[1]
                       else centre(vectors, vectors.shape[1]))
             match = lifted_ramp(model.cosines(query, vectors), query, middle, SKILL_FLOOR,
                                 SKILL_FULL, SHORT_TEXT_MARGIN, model.cosine_floor)

@@ -72,9 +72,9 @@ class MentorCatalog:
         by_author = {p: [d for d in docs if d in readable]
                      for p, docs in written.by_author.items()}
         names = list(written.skill_names)
-        skills = self.model.embed(names) if names else np.zeros((0, 0), np.float32)
+        skills = centre(self.model.embed(names), self.model.embedder.dim) if names else None
         return Expertise(readable, written.vectors, by_author, written.authors,
-                         written.centre, centre(skills, skills.shape[1]))
+                         written.centre, skills)
 
     def _refresh(self) -> _Written:
         # Documents bump the generation, people their own; authorship resolves emails
