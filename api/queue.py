@@ -24,6 +24,7 @@ from huey.consumer import Consumer
 
 from api.runtime import Runtime
 from api.settings import Settings
+from indexer.embedders import Embedder
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store
 from indexer.uploads import UploadStore
@@ -101,8 +102,13 @@ class Queue:
             else:
                 runtime.refresh_indexes()  # brought up to date
 
+        def follow_model() -> Embedder:  # a re-embed elsewhere overtook this job's ingest
+            runtime.follow_model()
+            return runtime.embedder
+
         state = run_job(runtime.store, runtime.embedder, job_id, index,
-                        self.jobs(runtime.store), self._beats(), self.settings.uploads_dir)
+                        self.jobs(runtime.store), self._beats(), self.settings.uploads_dir,
+                        follow_model)
         log.info("job %s %s", job_id, state)
         return state
 

@@ -6,6 +6,7 @@
     ├── IngestError (422)       a file that could not be read (corrupt, no text, unknown type)
     ├── NotFound (404)          an unknown document or person id
     ├── IndexMismatch (409)     a data folder built with another embedding model
+    │   └── ModelMoved          it moved to another model while an ingest embedded
     ├── Conflict (409)          a request that contradicts itself or the index
     │                           (the same person twice, more places than a mentor offers)
     ├── NotAllowed (403)        a caller who may not make this change (a mentoring
@@ -48,6 +49,12 @@ class NotFound(WhoknowsError):
 
 class IndexMismatch(WhoknowsError):
     status = 409
+
+
+class ModelMoved(IndexMismatch):
+    """A re-embed switched the folder's model while an ingest was embedding with the old
+    one: that batch is refused (two models' vectors never meet), and the ingest, run
+    again with the new model, finds what it wrote before unchanged."""
 
 
 class Conflict(WhoknowsError):

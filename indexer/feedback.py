@@ -91,7 +91,7 @@ class FeedbackLog:
                     "AND query_key = ? AND sign != 0", [target, target_id, voter, key])
             self.store.db["feedback"].upsert(row, pk=("target", "target_id", "voter",
                                                      "query_key", "verdict"))
-            self._bump()
+            self.changed()
         return _vote(row)
 
     def votes(self, since: str | None = None) -> list[Vote]:
@@ -108,10 +108,12 @@ class FeedbackLog:
         with self.store.writing():
             gone = self.store.db.execute("DELETE FROM feedback WHERE at < ?", [cutoff]).rowcount
             if gone:
-                self._bump()
+                self.changed()
         return gone
 
-    def _bump(self) -> None:
+    def changed(self) -> None:
+        """Say the verdicts changed (their vectors too, after a re-embed): caches of them
+        key on ``generation``."""
         self.store.set_meta(GENERATION, str(self.generation + 1))
 
 

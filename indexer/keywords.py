@@ -12,18 +12,23 @@ passages with German stems, Chinese in pairs of characters). A query's language 
 seldom known (two words), so each query word stands for its terms in every language
 the index holds passages in, the ``MAX_QUERY_LANGUAGES`` most common: "Routen" is
 "routen" to English and "rout" to German, so it finds a German passage's "Route" and
-an English one's "routes". A passage holding several of a word's terms counts each.
-This is safe for English: an index of English passages (and passages of unknown
-language, tokenised as English) cuts a query word exactly as before, so its rankings
-are those of FTS5, and SciFact's keyword run is unchanged to the last score.
+an English one's "routes". A passage holding several of a word's terms counts each. A
+language the index does not hold (``indexer.language.held``: a few passages, mostly
+stray guesses) cuts query words for its own passages only: two of android's answers
+taken for Dutch and Lithuanian add no Dutch or Lithuanian cut of an English question to
+the English answers. This is safe for English: an index of English passages (and
+passages of unknown language, tokenised as English) cuts a query word exactly as
+before, so its rankings are those of FTS5, and SciFact's keyword run is unchanged to the
+last score.
 
 Measured on MLQA-R (bench/keywords_languages.py: 7 languages' questions against one
 pool), the mean nDCG@10 rose from 0.284 to 0.358, Chinese from 0.04 to 0.35 and Hindi
 from 0.14 to 0.29. English questions pay a little for the other languages' terms (0.834
 to 0.822 on their own language's paragraphs; 0.838 with Porter's terms alone, where
 Arabic and Spanish lose half). Counting a word's terms only in the passages of the
-languages that cut them so moved no language by more than 0.006 (mean 0.356), and
-was left out.
+languages that cut them so moved no language by more than 0.006 (mean 0.356): it
+is kept for the languages an index does not hold (session 13; docs/benchmarks.md,
+"Expert finding").
 
 Like the FAISS index it is saved to a temporary file and renamed into place,
 records the store generation it reflects, and is brought up to date from the
@@ -45,6 +50,7 @@ from scipy import sparse
 from indexer import tokenizer
 from indexer.changes import Changes
 from indexer.files import atomic_write
+from indexer.language import held
 from indexer.store import Store
 
 INDEX_FILE = "keywords.npz"
@@ -80,9 +86,11 @@ class KeywordIndex:
         self.generation = generation
         self._scoring: tuple[int, np.ndarray] | None = None  # see _length_norm
         self._analyzers: list[str] | None = None  # see query_analyzers
+        self._cut_by: np.ndarray | None = None  # per column, its analyzer's place in them
+        self._held: set[int] | None = None  # the places of the analyzers of held languages
 
     def _columns_changed(self) -> None:
-        self._scoring = self._analyzers = None
+        self._scoring = self._analyzers = self._cut_by = self._held = None
 
     def _length_norm(self) -> tuple[int, np.ndarray]:
         """(live passages, BM25's length normalisation per column), kept until the
@@ -105,7 +113,23 @@ class KeywordIndex:
             analyzers = (tokenizer.analyzer_of(self.language_names[i] or None)
                          for i in common[:MAX_QUERY_LANGUAGES])
             self._analyzers = list(dict.fromkeys(analyzers))
+            passages: dict[str, int] = {}  # per analyzer (unknown languages cut as English)
+            for i in common:
+                analyzer = tokenizer.analyzer_of(self.language_names[i] or None)
+                passages[analyzer] = passages.get(analyzer, 0) + int(counts[i])
+            kept = {*held(passages), *list(passages)[:1]}  # and its main language, however few
+            self._held = {place for place, a in enumerate(self._analyzers) if a in kept}
         return self._analyzers
+
+    def _column_analyzers(self) -> np.ndarray:
+        """Per column, the place of its passage's analyzer in ``query_analyzers`` (-1
+        when its language is not among them)."""
+        if self._cut_by is None:
+            places = {a: i for i, a in enumerate(self.query_analyzers())}
+            by_language = np.asarray([places.get(tokenizer.analyzer_of(name or None), -1)
+                                      for name in self.language_names] or [-1], np.int16)
+            self._cut_by = by_language[self.languages]
+        return self._cut_by
 
     # -- searching -----------------------------------------------------------
 
@@ -121,8 +145,11 @@ class KeywordIndex:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float64)
         matched = np.zeros(len(self.ids), dtype=bool)
-        for row in (r for term in query_terms for r in self._rows(term)):
+        for row, cut_by in (r for term in query_terms for r in self._cut_rows(term)):
             cols, tf = self._postings(row)
+            if cut_by is not None:  # only the passages of the languages that cut it so
+                keep = np.isin(self._column_analyzers()[cols], cut_by)
+                cols, tf = cols[keep], tf[keep]
             hits = int(self.alive[cols].sum())
             idf = math.log((n_rows - hits + 0.5) / (hits + 0.5))
             scores[cols] += max(idf, MIN_IDF) * tf * (K1 + 1) / (tf + norm[cols])
@@ -165,6 +192,20 @@ class KeywordIndex:
         """The vocabulary rows of one query term's tokens (none when no passage holds them)."""
         found = (self.vocab.get(t) for t in tokenizer.query_tokens(term, self.query_analyzers()))
         return [row for row in found if row is not None]
+
+    def _cut_rows(self, term: str) -> list[tuple[int, np.ndarray | None]]:
+        """The vocabulary rows of one query term's tokens, each with None when a held
+        language's analyzer cuts the term so (it counts in every passage), else the
+        places (in ``query_analyzers``) of those that do (it counts in their passages)."""
+        analyzers = self.query_analyzers()
+        assert self._held is not None
+        cut_by: dict[str, list[int]] = {}
+        for place, analyzer in enumerate(analyzers):
+            for token in dict.fromkeys(tokenizer.analyzed(term, analyzer)):
+                cut_by.setdefault(token, []).append(place)
+        return [(self.vocab[token], None if self._held.intersection(places)
+                 else np.asarray(places, np.int16))
+                for token, places in cut_by.items() if token in self.vocab]
 
     def documents_of(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         """chunk id -> document id for the live passages among ``chunk_ids``."""

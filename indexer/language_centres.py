@@ -28,10 +28,8 @@ instead (session 11): its offset is the mean vector of the same 20 sentences wri
 that language, read as queries, minus their mean in English (``language_reference.json``:
 28 languages, our own sentences on everyday and company subjects). Being translations of
 each other, they differ by their language alone. The corpus's centre is then its held
-languages' offsets weighed by their passages, a held language being one with at least
-``MIN_SHARE`` of the passages and ``MIN_HELD`` of them (stray guesses stay under both:
-DBLP's 4 French and 4 German passages, 0.19% each; android's one Dutch and one
-Lithuanian), and a question's language the held one whose
+languages' offsets weighed by their passages (``indexer.language.held``: stray guesses
+are not held), and a question's language the held one whose
 sentences lie nearest (on MLQA-R: right for 96.4% of the questions). On MLQA-R's whole pool the
 corpus's own centres do better than the reference (-en 0.651 against 0.646, -any 0.578
 against 0.551), so they come first where they exist. Moved, a question loses the few
@@ -61,14 +59,12 @@ from importlib import resources
 import numpy as np
 
 from indexer.embedders import Embedder, embed_queries
-from indexer.language import ENGLISH
+from indexer.language import ENGLISH, held
 from indexer.store import Store
 
 MIN_PASSAGES = 20  # fewer passages do not say where a language sits
 SHIFT = 0.75
 REFRESH = 0.10  # the centres are read again once the passages changed by this share
-MIN_SHARE = 0.005  # a language a corpus holds: this share of its passages, and
-MIN_HELD = 5  # at least this many of them
 REFERENCE = "language_reference.json"
 
 _reference: dict[str, tuple[tuple[str, ...], np.ndarray]] = {}
@@ -159,13 +155,6 @@ class LanguageCentres:
         if len(self.languages) < 2:
             return None
         return int(np.argmax(self.directions @ vector))
-
-
-def held(counts: dict[str | None, int]) -> list[str]:
-    """The languages a corpus holds, from its passages per language (None: not told)."""
-    total = sum(counts.values())
-    return [language for language, n in counts.items()
-            if language and n >= MIN_HELD and n >= MIN_SHARE * total]
 
 
 @functools.cache

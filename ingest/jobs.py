@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.embedders import Embedder
-from indexer.errors import WhoknowsError
+from indexer.errors import ModelMoved, WhoknowsError
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store
 from indexer.uploads import UploadStore
@@ -25,7 +25,8 @@ HEARTBEAT_S = 1.0  # how often progress is written while a job runs
 
 def run_job(store: Store, embedder: Embedder, job_id: str,
             index: Callable[[str], None] | None = None, jobs: JobStore | None = None,
-            heartbeat: Heartbeat | None = None, uploads_to: Path | None = None) -> str:
+            heartbeat: Heartbeat | None = None, uploads_to: Path | None = None,
+            follow_model: Callable[[], Embedder] | None = None) -> str:
     """Run the job to its end and return its final state (``done`` or ``failed``).
 
     ``index(kind)`` brings the derived indexes up to date after the work and
@@ -33,6 +34,8 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
     ``heartbeat`` keeps the job alive through long steps that report no progress.
     ``uploads_to``: the folder this worker writes a job's uploads to (its data
     folder's ``uploads/``), to ingest them from there.
+    ``follow_model()`` gives the model the store records now: an ingest that a re-embed
+    overtook (``ModelMoved``) runs again with it, once.
     A job this worker may not claim (a duplicate message for a job that runs
     elsewhere or has ended) is left alone and its state returned.
     """
@@ -42,7 +45,13 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
         return jobs.get(job_id).state
     with heartbeat.beating(job_id) if heartbeat else contextlib.nullcontext():
         try:
-            report = _work(store, embedder, job, _progress(jobs, job_id), uploads_to)
+            try:
+                report = _work(store, embedder, job, _progress(jobs, job_id), uploads_to)
+            except ModelMoved:
+                if follow_model is None:
+                    raise
+                report = _work(store, follow_model(), job, _progress(jobs, job_id),
+                               uploads_to)
             if index is not None:
                 index(job.kind)
         except Exception as exc:  # the job fails with its reason; the worker goes on

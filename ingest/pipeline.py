@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from indexer.embedders import Embedder, token_counter
-from indexer.errors import IngestError, WhoknowsError
+from indexer.errors import IngestError, ModelMoved, WhoknowsError
 from indexer.profiles import ProfileBook
 from indexer.records import Chunk, Document, Person
 from indexer.store import Store
@@ -386,6 +386,7 @@ class Ingester:
             items.append((doc, chunks, vectors[at:at + len(chunks)]))
             at += len(chunks)
         with self.store.writing():
+            self._still_the_model()
             at = 0
             for person, text in zip(batch.people, profiles, strict=True):
                 # A person with no profile text has no profile vector: a name says nothing.
@@ -397,6 +398,16 @@ class Ingester:
                 self.store.write_documents(items, self.chunking)
         report.chunks_embedded += len(texts)
         report.timings["write"] += time.perf_counter() - writing
+
+    def _still_the_model(self) -> None:
+        """Inside the write: the store still records this ingest's model (a re-embed in
+        another process may have switched it since the ingest began)."""
+        stored = self.store.get_meta("embedder")
+        if stored != self.embedder.name:
+            raise ModelMoved(f"the data folder moved to the model {stored} while this "
+                             f"ingest embedded with {self.embedder.name}",
+                             "run the ingest again: what it wrote is found unchanged, and "
+                             "the rest is embedded with the folder's model")
 
     def _remove_missing(self, roots: list[Path], seen: Seen, report: IngestReport) -> None:
         """Delete what came from a synced folder and is gone now (a failed file keeps its own)."""

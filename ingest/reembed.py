@@ -1,5 +1,8 @@
 """Moving a store to another embedding model in place: every document cut and embedded
-again from its stored text, every profile embedded again, with no source file read.
+again from its stored text, every profile embedded again, with no source file read, and
+every question the store keeps a vector of (the verdicts' and the search log's, which
+the learning loop and the analytics compare by cosine) embedded again from its text. A
+logged search is embedded as it was typed (the log keeps no spelling correction).
 
 The store keeps serving its old vectors meanwhile. New passages and profiles wait in
 side tables, one transaction per batch, so an interrupted re-embed resumes where it
@@ -17,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indexer.embedders import Embedder
+from indexer.embedders import Embedder, embed_queries
+from indexer.feedback import FeedbackLog
 from indexer.records import Chunk
 from indexer.store import Store
 from ingest.pipeline import EMBED_BATCH, Ingester, passage_text
@@ -25,7 +29,9 @@ from ingest.pipeline import EMBED_BATCH, Ingester, passage_text
 Progress = Callable[[int, int, str], None]
 
 TARGET_KEY = "reembed_target"  # meta: the model the side tables hold vectors of
-SIDE_TABLES = ("reembed_documents", "reembed_chunks", "reembed_people")
+SIDE_TABLES = ("reembed_documents", "reembed_chunks", "reembed_people", "reembed_questions")
+# The tables whose rows keep a question's text and its vector.
+QUESTION_TABLES = ("feedback", "query_log")
 CATCH_UP_ROUNDS = 5
 
 
@@ -36,6 +42,7 @@ class ReembedReport:
     documents: int = 0  # embedded by this run (a resumed run counts only its own)
     passages: int = 0
     people: int = 0
+    questions: int = 0  # distinct questions of verdicts and logged searches
     resumed: int = 0  # documents and people already embedded by an interrupted run
     seconds: float = 0.0
     switched: bool = False
@@ -81,11 +88,13 @@ class Reembedder:
             if not pending:
                 break
             self._embed(pending, report, progress, total)
+            self._embed_questions(self._pending_questions(), report)
             pending = self._pending()
             total = report.documents + report.people + len(pending.documents) + \
                 len(pending.people)
         with self.store.writing():
             self._embed(self._pending(), report, None, total)  # written since: none, or few
+            self._embed_questions(self._pending_questions(), report)
             self._switch()
         report.switched = True
         report.seconds = time.perf_counter() - started
@@ -106,6 +115,8 @@ class Reembedder:
                                         pk=("doc_id", "ordinal"), if_not_exists=True)
             db["reembed_people"].create({"person_id": str, "content_hash": str,
                                          "vector": bytes}, pk="person_id", if_not_exists=True)
+            db["reembed_questions"].create({"query": str, "vector": bytes}, pk="query",
+                                           if_not_exists=True)
 
     def _drop_side_tables(self) -> None:
         with self.store.writing():
@@ -176,6 +187,28 @@ class Reembedder:
             if progress:
                 progress(report.documents + report.people, max(total, 1), "re-embedding")
 
+    def _pending_questions(self) -> list[str]:
+        """The questions kept with a vector that have none of the new model yet."""
+        tables = [t for t in QUESTION_TABLES if self.store.has_table(t)]
+        if not tables:
+            return []
+        asked = " UNION ".join(f"SELECT query FROM {t}" for t in tables)
+        return [q for (q,) in self.store.db.execute(
+            f"SELECT query FROM ({asked}) AS asked WHERE query NOT IN "
+            "(SELECT query FROM reembed_questions) ORDER BY query").fetchall()]
+
+    def _embed_questions(self, questions: Sequence[str], report: ReembedReport) -> None:
+        """Each question read as a query (as search embeds it: its text stripped)."""
+        for start in range(0, len(questions), EMBED_BATCH):
+            batch = questions[start:start + EMBED_BATCH]
+            vectors = embed_queries(self.embedder, [q.strip() for q in batch])
+            with self.store.writing():
+                self.store.db.conn.executemany(
+                    "INSERT INTO reembed_questions (query, vector) VALUES (?, ?) "
+                    "ON CONFLICT (query) DO NOTHING",
+                    [(q, _blob(v)) for q, v in zip(batch, vectors, strict=True)])
+            report.questions += len(batch)
+
     def _document_batches(self, doc_ids: Sequence[str]) -> Iterator[list[str]]:
         """About ``batch_passages`` passages per batch, judged by the stored passages."""
         counts = dict(self.store.db.execute(
@@ -223,6 +256,12 @@ class Reembedder:
                 "SELECT person_id, vector FROM reembed_people").fetchall():
             self.store.set_profile_vector(
                 person_id, None if vector is None else np.frombuffer(vector, np.float32))
+        for table in QUESTION_TABLES:
+            if self.store.has_table(table):
+                db.execute(f"UPDATE {table} SET vector = (SELECT r.vector FROM "
+                           f"reembed_questions r WHERE r.query = {table}.query)")
+        if self.store.has_table("feedback"):
+            FeedbackLog(self.store).changed()  # whoever keeps the verdicts reads them again
         self.store.rebind_embedder(self.embedder.name, dim)
         for table in SIDE_TABLES:
             db.execute(f"DROP TABLE IF EXISTS {table}")
@@ -234,8 +273,8 @@ def unfinished(store: Store) -> dict[str, object] | None:
     many documents and people it has embedded of those in the store; None when there
     is none."""
     target = store.get_meta(TARGET_KEY)
-    if target is None or not all(store.db[t].exists() for t in SIDE_TABLES):
-        return None
+    if target is None or not all(store.db[t].exists() for t in SIDE_TABLES[:3]):
+        return None  # (a run of an earlier version made no table of questions)
     db = store.db
     done = (db.execute("SELECT count(*) FROM reembed_documents").fetchone()[0]
             + db.execute("SELECT count(*) FROM reembed_people").fetchone()[0])

@@ -9,6 +9,7 @@ import pytest
 from indexer import tokenizer
 from indexer.indexes import DerivedIndexes
 from indexer.keywords import INDEX_FILE, KeywordIndex
+from indexer.language import MIN_HELD
 from indexer.records import Chunk, Document
 from indexer.store import Store
 from indexer.tokenizer import query_tokens, tokens
@@ -103,6 +104,32 @@ def test_the_query_languages_are_capped_by_passages(monkeypatch):
     for i, language in enumerate(["de", "de", "de", "fr", "fr", "es"]):
         write(store, f"d{i}", GERMAN, language)
     assert KeywordIndex.build(store).query_analyzers() == ["german", "french"]
+
+
+def test_a_language_the_index_does_not_hold_cuts_words_for_its_own_passages_only():
+    """One passage taken for Dutch among English ones: the Dutch cut of "weekend" is
+    "week", which must not find the English passage about the week (a held language's
+    cut would count everywhere)."""
+    store = Store.memory()
+    write(store, "release", "Releases go out on the weekend.", "en")
+    write(store, "week", "Plan the week ahead on Monday.", "en")
+    for i in range(MIN_HELD):
+        write(store, f"filler-{i}", f"Coffee and tea in kitchen {i}.", "en")
+    write(store, "nl", "Het weekend was rustig.", "nl")
+    index = KeywordIndex.build(store)
+    assert set(index.query_analyzers()) == {"porter", "dutch"}
+    assert tokenizer.analyzed("weekend", "dutch") == ["week"]
+    assert sorted(found(index, store, "weekend")) == ["nl", "release"]
+
+
+def test_a_held_language_cuts_words_for_every_passage():
+    """German held (five passages): "Routen" cut the German way is "rout", which finds
+    the English passage's "routes" too."""
+    store = Store.memory()
+    write(store, "en", ENGLISH, "en")
+    for i in range(MIN_HELD):
+        write(store, f"de-{i}", f"Der Kaffee in der Küche {i} ist heiß.", "de")
+    assert found(KeywordIndex.build(store), store, "Routen") == ["en"]
 
 
 def test_spelling_leaves_a_word_known_in_another_language(store):

@@ -11,7 +11,8 @@ import pytest
 from conftest import CountingEmbedder, write
 
 from indexer.indexes import DerivedIndexes
-from indexer.language_centres import MIN_HELD, MIN_PASSAGES, LanguageCentres
+from indexer.language import MIN_HELD
+from indexer.language_centres import MIN_PASSAGES, LanguageCentres
 from indexer.store import Store
 from ingest.pipeline import Ingester
 from search.retrieval import ACROSS_LANGUAGES_DENSE_WEIGHT, DENSE_WEIGHT, Searcher

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api import cli
-from indexer.embedders import HashingEmbedder
-from indexer.errors import IndexMismatch
+from indexer.embedders import HashingEmbedder, embed_queries
+from indexer.errors import IndexMismatch, ModelMoved
 from indexer.records import Chunk, Document
 from indexer.store import Store
 from ingest.pipeline import Ingester
@@ -62,6 +62,34 @@ def test_every_passage_and_profile_moves_to_the_new_model(old):
     expected = HashingEmbedder(64).embed([f"Kafka retention\n{text}"])[0]
     assert np.allclose(np.frombuffer(vector, np.float32), expected)
     assert not set(SIDE_TABLES) & set(old.db.table_names())
+
+
+def test_the_questions_kept_with_a_vector_move_too(old):
+    """Verdicts and logged searches keep their question's vector (the learning loop and
+    the analytics compare them by cosine): after the move each is the new model's, and
+    a server's cache of the verdicts is told (their generation moves)."""
+    from indexer.feedback import FeedbackLog
+    from indexer.query_log import QueryLog
+
+    old_model, new_model = HashingEmbedder(32), HashingEmbedder(64)
+    verdicts, log = FeedbackLog(old), QueryLog(old)
+    for question in ("kafka retention", "blue green deploys"):
+        vector = embed_queries(old_model, [question])[0]
+        verdicts.add(question, vector, "helped", "kb-kafka", "voter-1")
+        log.record(question, vector, 0.5, False, 1, [])
+    log.record("kafka retention", embed_queries(old_model, ["kafka retention"])[0],
+               0.5, False, 1, [])  # asked twice, embedded once
+    generation = verdicts.generation
+    report = Reembedder(old, new_model).run()
+    assert report.questions == 2
+    expected = {q: embed_queries(new_model, [q])[0]
+                for q in ("kafka retention", "blue green deploys")}
+    kept = [(v.query, v.vector) for v in verdicts.votes()] + \
+        [(e.query, e.vector) for e in log.entries()]
+    assert len(kept) == 5
+    for question, vector in kept:
+        assert np.allclose(vector, expected[question])
+    assert verdicts.generation > generation
 
 
 def test_the_moved_store_answers_with_the_new_model(old, tmp_path):
@@ -180,3 +208,41 @@ def test_a_running_server_takes_the_new_model_at_its_next_search(old, tmp_path):
         assert runtime.embedder.name == "hashing-64"
         assert state.answerer.searcher.indexes.dim == 64
         assert state.answerer.searcher.embedder.name == "hashing-64"
+
+
+class SwitchedAfter(HashingEmbedder):
+    """The old model, whose first batch a re-embed in another process overtakes: the
+    store is switched to 64 dimensions just after it embeds."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(32)
+        self.store, self.first = store, True
+
+    def embed(self, texts):
+        vectors = super().embed(texts)
+        if self.first:
+            self.first = False
+            Reembedder(self.store, HashingEmbedder(64)).run()
+        return vectors
+
+
+def test_an_ingest_overtaken_by_a_reembed_writes_nothing_of_the_old_model(old, tmp_path):
+    write(tmp_path / "more", "flags.md", "# Flags\nFeature flags hide unfinished work.\n")
+    with pytest.raises(ModelMoved, match="moved to the model hashing-64"):
+        Ingester(old, SwitchedAfter(old)).ingest([tmp_path / "more"])
+    assert dims(old) == {64} and "Flags" not in {d.title for d in old.get_documents(
+        list(old.document_hashes())).values()}
+
+
+def test_a_job_overtaken_by_a_reembed_runs_again_with_the_new_model(old, tmp_path):
+    from indexer.jobs import JobStore
+    from ingest.jobs import run_job
+
+    write(tmp_path / "more", "flags.md", "# Flags\nFeature flags hide unfinished work.\n")
+    job = JobStore(old).create("ingest", {"paths": [str(tmp_path / "more")]})
+    state = run_job(old, SwitchedAfter(old), job.id,
+                    follow_model=lambda: HashingEmbedder(64))
+    assert state == "done" and dims(old) == {64}
+    assert "Flags" in {d.title for d in old.get_documents(list(old.document_hashes())).values()}
+    assert JobStore(old).get(job.id).state == "done"
+
