@@ -24,8 +24,14 @@ from huey.consumer import Consumer
 
 from api.runtime import Runtime
 from api.settings import Settings
-from indexer.embedders import Embedder
+from indexer.embedders import Embedder, make_embedder
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
+from indexer.language_advice import (
+    AUTO_MOVE_KEY,
+    MULTILINGUAL_EMBEDDER,
+    language_advice,
+    moves_itself,
+)
 from indexer.store import Store
 from indexer.uploads import UploadStore
 from ingest.jobs import run_job
@@ -95,22 +101,52 @@ class Queue:
     def _run(self, job_id: str) -> str:
         runtime = _worker_runtime(self.settings)
         runtime.follow_model()  # a re-embed since the last job switched the store's model
+        passages_before = runtime.store.count("chunks")
 
         def index(kind: str) -> None:  # files swapped in atomically
             if kind == "reindex":
                 runtime.reindex()  # rebuilt from the stored passages
             else:
+                runtime.follow_model()  # a re-embed job: its vectors are of the new model
                 runtime.refresh_indexes()  # brought up to date
 
         def follow_model() -> Embedder:  # a re-embed elsewhere overtook this job's ingest
             runtime.follow_model()
             return runtime.embedder
 
-        state = run_job(runtime.store, runtime.embedder, job_id, index,
-                        self.jobs(runtime.store), self._beats(), self.settings.uploads_dir,
-                        follow_model)
+        def make_model(kind: str) -> Embedder:  # the model a re-embed job moves to
+            return make_embedder(kind, cache_dir=self.settings.data_dir / "models",
+                                 threads=runtime.threads)
+
+        jobs = self.jobs(runtime.store)
+        state = run_job(runtime.store, runtime.embedder, job_id, index, jobs, self._beats(),
+                        self.settings.uploads_dir, follow_model, make_model)
         log.info("job %s %s", job_id, state)
+        if state == "done" and passages_before == 0 and jobs.get(job_id).kind == "ingest":
+            self._move_if_multilingual(runtime)
         return state
+
+    def _move_if_multilingual(self, runtime: Runtime) -> Job | None:
+        """After an ingest job gave a new folder its first passages: the re-embed job that
+        moves it to the multilingual model when no model was set and the folder is
+        multilingual (indexer.language_advice.moves_itself), as `whoknows ingest` moves
+        it. Two workers that both filled the new folder send one job between them."""
+        advice = language_advice(runtime.store, runtime.embedder)
+        if not moves_itself(advice, self.settings.embedder is not None, 0):
+            return None
+        store = runtime.store
+        with store.writing():
+            if store.get_meta(AUTO_MOVE_KEY) is not None:
+                return None  # another worker sent it
+            job = self.jobs(store).create("reembed", {"embedder": MULTILINGUAL_EMBEDDER,
+                                                      "automatic": True})
+            store.set_meta(AUTO_MOVE_KEY, job.id)
+        assert advice is not None
+        log.info("%.1f%% of the passages are in other languages than English: the new "
+                 "folder moves to %s (job %s)", 100 * advice.share, MULTILINGUAL_EMBEDDER,
+                 job.id)
+        self.send(job)
+        return job
 
     def _beats(self) -> Heartbeat | None:
         """This process's heartbeat thread, on a store connection of its own (none in

@@ -15,9 +15,13 @@ A new folder moves itself (``moves_itself``): when no model was set (``WHOKNOWS_
 unset, or ``auto``) and the ingest that gave the folder its first passages finds it
 multilingual by the same rule, `whoknows ingest` re-embeds it with the multilingual model
 before it returns (a move cut short, by kill -9 or a failure, is finished by the next
-ingest). The default thus serves a multilingual company, and an English one
-keeps the English model, which measures better in English (docs/benchmarks.md). Later
-ingests only advise: moving a grown folder is a long job its admin should choose.
+ingest). A folder filled through the API moves the same way: the worker whose ingest job
+gave it its first passages sends a re-embed job (one, whichever workers filled it:
+``AUTO_MOVE_KEY``), which any worker runs, resumes after a crash, and reports as jobs
+do. The default thus serves a multilingual company, and an English one keeps the
+English model, which measures better in English (docs/benchmarks.md). Later ingests only
+advise: moving a grown folder is a long job its admin should choose
+(`whoknows reembed`, or ``POST /api/admin/reembed``).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from indexer.store import Store
 OTHER_LANGUAGES_SHARE = 0.01
 MIN_PASSAGES = 5
 MULTILINGUAL_EMBEDDER = "e5-int8"  # the setting value `whoknows reembed` takes
+AUTO_MOVE_KEY = "auto_move_job"  # meta: the re-embed job a worker sent to move a new folder
 
 
 @dataclass(frozen=True)

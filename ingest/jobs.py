@@ -1,4 +1,5 @@
-"""Running one job: an ingest of paths or uploads, or a re-index, recording progress.
+"""Running one job: an ingest of paths or uploads, a re-index, or a re-embed (a move to
+another model: ingest.reembed), recording progress.
 
 Re-running a job is safe: ingestion compares content hashes, so what an earlier
 attempt committed is found unchanged and nothing is written twice. An ingest of
@@ -13,12 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from indexer.embedders import Embedder
+from indexer.embedders import Embedder, make_embedder
 from indexer.errors import ModelMoved, WhoknowsError
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store
 from indexer.uploads import UploadStore
 from ingest.pipeline import Ingester, IngestReport
+from ingest.reembed import Reembedder, ReembedReport
 
 HEARTBEAT_S = 1.0  # how often progress is written while a job runs
 
@@ -26,7 +28,8 @@ HEARTBEAT_S = 1.0  # how often progress is written while a job runs
 def run_job(store: Store, embedder: Embedder, job_id: str,
             index: Callable[[str], None] | None = None, jobs: JobStore | None = None,
             heartbeat: Heartbeat | None = None, uploads_to: Path | None = None,
-            follow_model: Callable[[], Embedder] | None = None) -> str:
+            follow_model: Callable[[], Embedder] | None = None,
+            make_model: Callable[[str], Embedder] | None = None) -> str:
     """Run the job to its end and return its final state (``done`` or ``failed``).
 
     ``index(kind)`` brings the derived indexes up to date after the work and
@@ -35,7 +38,8 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
     ``uploads_to``: the folder this worker writes a job's uploads to (its data
     folder's ``uploads/``), to ingest them from there.
     ``follow_model()`` gives the model the store records now: an ingest that a re-embed
-    overtook (``ModelMoved``) runs again with it, once.
+    overtook (``ModelMoved``) runs again with it, once. ``make_model(kind)`` builds the
+    model a re-embed job moves to (in this worker's model folder).
     A job this worker may not claim (a duplicate message for a job that runs
     elsewhere or has ended) is left alone and its state returned.
     """
@@ -46,12 +50,13 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
     with heartbeat.beating(job_id) if heartbeat else contextlib.nullcontext():
         try:
             try:
-                report = _work(store, embedder, job, _progress(jobs, job_id), uploads_to)
+                report = _work(store, embedder, job, _progress(jobs, job_id), uploads_to,
+                               make_model)
             except ModelMoved:
                 if follow_model is None:
                     raise
                 report = _work(store, follow_model(), job, _progress(jobs, job_id),
-                               uploads_to)
+                               uploads_to, make_model)
             if index is not None:
                 index(job.kind)
         except Exception as exc:  # the job fails with its reason; the worker goes on
@@ -75,7 +80,9 @@ def _finish(jobs: JobStore, job: Job, state: str, errors: list[dict], summary: d
 
 def _work(store: Store, embedder: Embedder, job: Job,
           progress: Callable[[int, int, str], None],
-          uploads_to: Path | None = None) -> IngestReport | None:
+          uploads_to: Path | None = None,
+          make_model: Callable[[str], Embedder] | None = None
+          ) -> IngestReport | ReembedReport | None:
     params = job.params
     if job.kind == "ingest":
         paths = [Path(p) for p in params.get("paths", [])]
@@ -98,6 +105,9 @@ def _work(store: Store, embedder: Embedder, job: Job,
         return None
     if job.kind == "reindex":
         return None  # the store is the truth already; the worker rebuilds the index
+    if job.kind == "reembed":
+        target = (make_model or make_embedder)(params["embedder"])
+        return Reembedder(store, target).run(progress)
     raise WhoknowsError(f"unknown job kind {job.kind!r}")
 
 

@@ -88,4 +88,6 @@ def test_admin_needs_the_admin_role(client):
     r = client.post("/api/admin/reindex", headers=headers)
     assert r.status_code == 403 and "admin role" in r.json()["error"]
     assert client.get("/api/admin/jobs", headers=headers).status_code == 403
+    moved = client.post("/api/admin/reembed", json={"embedder": "hashing-64"}, headers=headers)
+    assert moved.status_code == 403
     assert client.get("/api/admin/jobs").status_code == 401

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import write
+from conftest import wait_for_job, write
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -212,3 +212,92 @@ def test_the_demo_flow_with_the_real_models(e5, monkeypatch, tmp_path):
     assert "Lukas Meier" not in people
     nothing = ask("tax rules for company cars")
     assert nothing["weak_match"] is True and nothing["experts"] == []
+
+
+# A folder filled through the API moves the same way: the worker sends a re-embed job.
+@pytest.fixture
+def server(two_models, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.runtime import Runtime
+    from api.settings import Settings
+
+    monkeypatch.setattr("api.queue.MULTILINGUAL_EMBEDDER", "hashing-1024")
+
+    def serve(embedder: str | None = None):
+        settings = Settings(data_dir=tmp_path / "data", embedder=embedder)
+        client = TestClient(create_app(runtime=Runtime.open(settings)))
+        client.__enter__()
+        client.app.state.whoknows.warm_up()
+        return client
+
+    started = []
+    yield lambda embedder=None: started.append(serve(embedder)) or started[-1]
+    for client in started:
+        client.__exit__(None, None, None)
+
+
+def upload(client, root) -> dict:
+    files = [("files", (p.name, p.read_bytes(), "text/markdown"))
+             for p in sorted(root.iterdir())]
+    return wait_for_job(client, client.post("/api/admin/documents", files=files).json()["id"])
+
+
+def moves(client) -> list[dict]:
+    return [j for j in client.get("/api/admin/jobs").json() if j["kind"] == "reembed"]
+
+
+def test_a_new_folder_filled_through_the_api_moves_itself(server, tmp_path):
+    client = server()
+    assert upload(client, corpus(tmp_path / "corpus"))["state"] == "done"
+    sent = moves(client)
+    assert len(sent) == 1
+    moved = wait_for_job(client, sent[0]["id"])
+    assert moved["state"] == "done", moved
+    assert moved["summary"]["embedder"] == "hashing-1024" and moved["summary"]["passages"] == 6
+    assert moved["done"] == moved["total"] > 0  # progress, as every job shows it
+    store = client.app.state.whoknows.runtime.store
+    assert store.get_meta("embedder") == "hashing-1024"
+    found = client.get("/api/search", params={"q": "Tourenplanung"}).json()
+    assert "de-" in found["articles"][0]["id"]
+    # Later uploads are embedded with the new model, and move nothing again.
+    write(tmp_path / "more", "fr.md", "# Planification\n\nLa planification des tournées.\n")
+    assert upload(client, tmp_path / "more")["state"] == "done"
+    assert len(moves(client)) == 1 and store.get_meta("embedder") == "hashing-1024"
+
+
+def test_only_one_move_is_sent_whoever_filled_the_folder(server, tmp_path):
+    client = server()
+    upload(client, corpus(tmp_path / "corpus"))
+    state = client.app.state.whoknows
+    wait_for_job(client, moves(client)[0]["id"])
+    # A second worker that also gave the folder passages when it was new sends nothing.
+    assert state.queue._move_if_multilingual(state.runtime) is None
+    assert len(moves(client)) == 1
+
+
+def test_through_the_api_a_model_set_by_hand_is_kept(server, tmp_path):
+    client = server("hashing-2048")
+    assert upload(client, corpus(tmp_path / "corpus"))["state"] == "done"
+    assert moves(client) == []
+    assert client.app.state.whoknows.runtime.store.get_meta("embedder") == "hashing-2048"
+
+
+def test_an_english_folder_filled_through_the_api_keeps_its_model(server, tmp_path):
+    client = server()
+    assert upload(client, corpus(tmp_path / "corpus", german=0))["state"] == "done"
+    assert moves(client) == []
+
+
+def test_an_admin_moves_a_folder_through_the_api(server, tmp_path):
+    client = server()
+    upload(client, corpus(tmp_path / "corpus", german=0))
+    refused = client.post("/api/admin/reembed", json={"embedder": "bogus"})
+    assert refused.status_code == 400 and "e5-int8" in refused.json()["detail"]
+    job = wait_for_job(client, client.post("/api/admin/reembed",
+                                           json={"embedder": "hashing-64"}).json()["id"])
+    assert job["state"] == "done" and job["summary"]["previous"] == "hashing-2048"
+    assert client.app.state.whoknows.runtime.store.get_meta("embedder") == "hashing-64"
+    found = client.get("/api/search", params={"q": "route planning"}).json()
+    assert found["articles"][0]["title"] == "Route planning"

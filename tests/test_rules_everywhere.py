@@ -127,7 +127,7 @@ EXEMPT = {  # routes that show neither people nor documents, and why
     "/static": "page assets", "/static/swagger": "API docs assets",
     "/api/admin/documents": "uploads (admin writes)", "/api/admin/people": "uploads",
     "/api/admin/documents/{doc_id:path}": "deletes", "/api/admin/people/{person_id}": "deletes",
-    "/api/admin/reindex": "a job", "/api/admin/jobs": "jobs",
+    "/api/admin/reindex": "a job", "/api/admin/reembed": "a job", "/api/admin/jobs": "jobs",
     "/api/admin/jobs/{job_id}": "a job",
     # Mentoring relationships: writes, and one by id; who may read which (opted-out
     # members, notes) is asked in tests/test_mentoring_relationships*.py.

@@ -1,4 +1,5 @@
-"""Admin: add documents and people, delete them, re-index, and follow the jobs."""
+"""Admin: add documents and people, delete them, re-index, move to another model, and
+follow the jobs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from api.deps import Admin, State
 from api.folders import reindex_folder
 from api.schemas import JobOut
 from api.state import ServerState
+from indexer.embedders import make_embedder
 from indexer.jobs import Job, JobStore
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -22,6 +24,11 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 class ReindexRequest(BaseModel):
     # A folder to re-read (removing what is gone), inside WHOKNOWS_REINDEX_ROOTS; none: rebuild.
     source: str | None = None
+
+
+class ReembedRequest(BaseModel):
+    # The model to move to, as WHOKNOWS_EMBEDDER names it (e5-int8: multilingual).
+    embedder: str
 
 
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
@@ -68,6 +75,17 @@ def reindex(state: State, caller: Admin, body: ReindexRequest | None = None) -> 
         folder = reindex_folder(body.source, state.runtime.settings.reindex_roots)
         return _job_out(_submit(state, "ingest", {"paths": [str(folder)], "sync": True}))
     return _job_out(_submit(state, "reindex", {}))
+
+
+@router.post("/reembed", response_model=JobOut, status_code=202)
+def reembed(body: ReembedRequest, state: State, caller: Admin) -> dict[str, Any]:
+    """Move the data folder to another embedding model, in place, as `whoknows reembed`
+    does: a job that embeds every passage, profile and kept question again, with
+    progress, while searches keep the old vectors until the switch. Set the servers'
+    and workers' ``WHOKNOWS_EMBEDDER`` to the new model too, or leave it unset (they
+    follow the folder's)."""
+    make_embedder(body.embedder)  # an unknown model is refused now, not in the job
+    return _job_out(_submit(state, "reembed", {"embedder": body.embedder}))
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut)

@@ -36,7 +36,7 @@ from indexer.embedders.protocol import (
     token_counter,
 )
 from indexer.embedders.use import UseEmbedder
-from indexer.errors import WhoknowsError
+from indexer.errors import InvalidQuery
 
 __all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "E5Embedder", "Embedder", "HashingEmbedder",
            "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder", "cosine_floor",
@@ -68,7 +68,7 @@ def make_embedder(kind: str, cache_dir: Path | None = None,
     _, _, dim = kind.partition("-")
     if kind.startswith("hashing") and (not dim or dim.isdigit()):
         return HashingEmbedder(int(dim) if dim else 256)
-    raise WhoknowsError(f"unknown embedder {kind!r}", f"use one of {', '.join(EMBEDDERS)}")
+    raise InvalidQuery(f"unknown embedder {kind!r}", f"use one of {', '.join(EMBEDDERS)}")
 
 
 def kind_of(name: str) -> str:
