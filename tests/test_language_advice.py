@@ -294,7 +294,7 @@ def test_an_admin_moves_a_folder_through_the_api(server, tmp_path):
     client = server()
     upload(client, corpus(tmp_path / "corpus", german=0))
     refused = client.post("/api/admin/reembed", json={"embedder": "bogus"})
-    assert refused.status_code == 400 and "e5-int8" in refused.json()["detail"]
+    assert refused.status_code == 422 and "e5-int8" in refused.json()["detail"]
     job = wait_for_job(client, client.post("/api/admin/reembed",
                                            json={"embedder": "hashing-64"}).json()["id"])
     assert job["state"] == "done" and job["summary"]["previous"] == "hashing-2048"

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api import uploads
 from api.deps import Admin, State
 from api.folders import reindex_folder
 from api.schemas import JobOut
 from api.state import ServerState
-from indexer.embedders import make_embedder
+from indexer.embedders import EMBEDDER_PATTERN
 from indexer.jobs import Job, JobStore
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
@@ -27,8 +27,9 @@ class ReindexRequest(BaseModel):
 
 
 class ReembedRequest(BaseModel):
-    # The model to move to, as WHOKNOWS_EMBEDDER names it (e5-int8: multilingual).
-    embedder: str
+    # The model to move to, as WHOKNOWS_EMBEDDER names it (e5-int8: multilingual); any
+    # other value is a 422 that lists them.
+    embedder: str = Field(pattern=EMBEDDER_PATTERN, examples=["e5-int8"])
 
 
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {
@@ -84,7 +85,6 @@ def reembed(body: ReembedRequest, state: State, caller: Admin) -> dict[str, Any]
     progress, while searches keep the old vectors until the switch. Set the servers'
     and workers' ``WHOKNOWS_EMBEDDER`` to the new model too, or leave it unset (they
     follow the folder's)."""
-    make_embedder(body.embedder)  # an unknown model is refused now, not in the job
     return _job_out(_submit(state, "reembed", {"embedder": body.embedder}))
 
 

@@ -19,6 +19,7 @@ embeds, or on ``warm_up``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from indexer.embedders.e5 import E5Embedder
@@ -38,16 +39,19 @@ from indexer.embedders.protocol import (
 from indexer.embedders.use import UseEmbedder
 from indexer.errors import InvalidQuery
 
-__all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "E5Embedder", "Embedder", "HashingEmbedder",
-           "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder", "cosine_floor",
-           "embed_queries", "english_only", "kind_of", "make_embedder", "normalise", "rescale",
-           "shifts_query_language", "token_counter"]
+__all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "EMBEDDER_PATTERN", "E5Embedder", "Embedder",
+           "HashingEmbedder", "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder",
+           "cosine_floor", "embed_queries", "english_only", "kind_of", "make_embedder",
+           "normalise", "rescale", "shifts_query_language", "token_counter"]
 
 MODELS = ("onnx-int8", "onnx-fp32", "minilm", "e5-int8", "e5-fp32", "use")
 EMBEDDERS = (*MODELS, "hashing-DIM")
 DEFAULT_EMBEDDER = "onnx-int8"
 ALIASES = {"onnx": "onnx-int8", MINILM: "minilm", "sentence-transformers": "minilm",
            "torch": "minilm", "e5": "e5-int8", "usem3": "use"}
+# Every value make_embedder takes, as a regular expression (for a schema).
+EMBEDDER_PATTERN = ("^(" + "|".join((*MODELS, *ALIASES)) + r"|hashing(-[1-9][0-9]{0,4})?)$")
+assert all(re.fullmatch(r"[A-Za-z0-9-]+", k) for k in (*MODELS, *ALIASES))  # nothing to escape
 
 
 def make_embedder(kind: str, cache_dir: Path | None = None,
