@@ -1,8 +1,8 @@
 # whoknows: `make demo` runs the product on the demo corpus, `make test` runs the tests.
 # `make chaos` kills ingest, reindex, a worker and the server at random points (minutes).
 # `make e2e` plays several machines: replicas and workers on PostgreSQL and Redis (~30 s).
-# `make test-postgresql` runs the store's, the access rules' and the kill -9 tests again on
-# PostgreSQL (a server the tests start on loopback; apt-get install postgresql).
+# `make test-postgresql` runs the store's, the access rules', the model moves' and the kill -9
+# tests again on PostgreSQL (a server the tests start on loopback; apt-get install postgresql).
 # `make multilingual` tests the multilingual embedders (a one-time e5 export, ~1 min).
 # `make screenshots` refreshes docs/screenshots/ through the browser tests (tests alone
 # never change a tracked file).
@@ -33,11 +33,12 @@ chaos: install
 e2e: install
 	$(PYTHON) -m pytest -q -m e2e
 
-# The tests that hold for either engine: the store and its users, the access rules, kill -9.
+# The tests that hold for either engine: the store and its users, the access rules, the moves
+# to another model, kill -9.
 POSTGRESQL_TESTS = tests/test_store.py tests/test_changes.py tests/test_identity.py \
 	tests/test_pipeline.py tests/test_search.py tests/test_experts.py tests/test_filters.py \
 	tests/test_rules_everywhere.py tests/test_indirect_leaks.py tests/test_open_door.py \
-	tests/chaos
+	tests/test_reembed.py tests/test_language_advice.py tests/chaos
 
 test-postgresql: install
 	WHOKNOWS_TEST_ENGINE=postgresql $(PYTHON) -m pytest -q -m 'not multilingual' $(POSTGRESQL_TESTS)
