@@ -177,6 +177,59 @@ def test_ingest_killed_then_run_again_loses_nothing(tmp_path, point):
     check_no_leftovers(data)
 
 
+# -- re-embed --------------------------------------------------------------------------
+
+REEMBED_NOTES = 300
+REEMBED_POINTS = fractions("reembed", 2, 0.1, 0.9)  # shares of the documents re-embedded
+
+
+def reembedded(data: Path) -> int:
+    """Documents with a new vector waiting in the re-embed's side table (0 before it is)."""
+    url = backends.database_for(data)
+    try:
+        if url:
+            import psycopg
+            with psycopg.connect(url) as conn:
+                return conn.execute("SELECT count(*) FROM reembed_documents").fetchone()[0]
+        db = data / "whoknows.db"
+        with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+            return conn.execute("SELECT count(*) FROM reembed_documents").fetchone()[0]
+    except Exception:  # noqa: BLE001 -- not created yet
+        return 0
+
+
+@pytest.mark.parametrize("point", REEMBED_POINTS)
+def test_reembed_killed_then_run_again_moves_everything_once(tmp_path, point):
+    """Killed while it embeds, a move to another model leaves the folder on its old
+    model, whole; run again, it resumes and moves every passage, and the indexes follow."""
+    expected = notes(tmp_path / "corpus", REEMBED_NOTES, 200)
+    data = tmp_path / "data"
+    runtime = Runtime.open(backends.settings(data, embedder="hashing-2048"))
+    Ingester(runtime.store, runtime.embedder).ingest([tmp_path / "corpus"])
+    runtime.refresh_indexes()
+    env, command = env_for(data, WHOKNOWS_EMBEDDER=""), ("reembed", "hashing-1024", "--json")
+    kill_when(start(env, tmp_path / "reembed.log", *command),
+              lambda: reembedded(data) >= point * REEMBED_NOTES, every=0.005)
+
+    store = backends.open_store(data)
+    assert store.get_meta("embedder") == "hashing-2048"  # nothing switched
+    check_store(store)
+    check_indexes(data)
+    done = reembedded(data)
+    assert 0 < done < REEMBED_NOTES
+
+    again = subprocess.run([sys.executable, "-c", MAIN, *command], env=env, check=True,
+                           capture_output=True, text=True)
+    report = json.loads(again.stdout)
+    assert report["switched"] and report["resumed"] == done
+    assert report["documents"] == REEMBED_NOTES - done
+    assert store.get_meta("embedder") == "hashing-1024" and store.get_meta("dim") == "1024"
+    check_documents(store, expected)
+    check_store(store)  # every passage's vector of the new dimension among its checks
+    check_indexes(data)
+    check_no_leftovers(data)
+
+
 # -- reindex ---------------------------------------------------------------------------
 
 # Shares of a whole re-index's time (the first ~40% is Python starting), then the two
