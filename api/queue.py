@@ -142,9 +142,11 @@ class Queue:
                                                       "automatic": True})
             store.set_meta(AUTO_MOVE_KEY, job.id)
         assert advice is not None
-        log.info("%.1f%% of the passages are in other languages than English: the new "
-                 "folder moves to %s (job %s)", 100 * advice.share, MULTILINGUAL_EMBEDDER,
-                 job.id)
+        # A long job nobody asked for: said where the operator looks (a warning is shown).
+        log.warning("%.1f%% of the passages are in other languages than English: this new "
+                    "folder moves to the multilingual model %s (job %s; set "
+                    "WHOKNOWS_EMBEDDER to choose the model yourself)", 100 * advice.share,
+                    MULTILINGUAL_EMBEDDER, job.id)
         self.send(job)
         return job
 
