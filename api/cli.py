@@ -33,7 +33,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.copying import CopyReport, copy_store
 from indexer.embedders import MODELS, Embedder, kind_of, make_embedder
-from indexer.errors import InvalidQuery, NotFound, WhoknowsError
+from indexer.errors import InvalidQuery, ModelMoved, NotFound, WhoknowsError
 from indexer.indexes import DerivedIndexes
 from indexer.language_advice import (
     MULTILINGUAL_EMBEDDER,
@@ -121,11 +121,19 @@ def ingest(
                            f"use one of {', '.join(sorted(SOURCES))}")
     runtime = _runtime(data_dir)
     passages_before = sum(runtime.store.passages_by_language().values())
-    ingester = Ingester(runtime.store, runtime.embedder,
-                        people_map=read_people_map(people_map) if people_map else None)
+    mapping = read_people_map(people_map) if people_map else None
+
+    def run(progress: Callable[[int, int, str], None]) -> IngestReport:
+        ingester = Ingester(runtime.store, runtime.embedder, people_map=mapping)
+        return ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
+                               progress=progress, source=source)
+
     with _progress(runtime.embedder, "reading", quiet=as_json) as progress:
-        report = ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
-                                 progress=progress, source=source)
+        try:
+            report = run(progress)
+        except ModelMoved:  # a re-embed elsewhere switched the folder: again, with its model
+            runtime.follow_model()
+            report = run(progress)
         progress(0, 0, "indexing vectors and keywords")
         runtime.refresh_indexes()
     if verbose:

@@ -54,7 +54,8 @@ class IndexMismatch(WhoknowsError):
 class ModelMoved(IndexMismatch):
     """A re-embed switched the folder's model while an ingest was embedding with the old
     one: that batch is refused (two models' vectors never meet), and the ingest, run
-    again with the new model, finds what it wrote before unchanged."""
+    again with the new model (a job and `whoknows ingest` do so by themselves), finds
+    what it wrote before unchanged."""
 
 
 class Conflict(WhoknowsError):

@@ -246,3 +246,24 @@ def test_a_job_overtaken_by_a_reembed_runs_again_with_the_new_model(old, tmp_pat
     assert "Flags" in {d.title for d in old.get_documents(list(old.document_hashes())).values()}
     assert JobStore(old).get(job.id).state == "done"
 
+
+
+def test_whoknows_ingest_overtaken_by_a_reembed_runs_again_with_the_new_model(
+        old, tmp_path, monkeypatch):
+    """The re-embed runs in another process (its own connection to the folder)."""
+    from indexer import embedders
+
+    data = tmp_path / "data"
+    made = embedders.make_embedder
+
+    def make(kind, *args, **kwargs):
+        return SwitchedAfter(Store.open(data)) if kind == "hashing-32" else made(kind)
+
+    monkeypatch.setattr("api.runtime.make_embedder", make)
+    monkeypatch.delenv("WHOKNOWS_EMBEDDER", raising=False)
+    write(tmp_path / "more", "flags.md", "# Flags\nFeature flags hide unfinished work.\n")
+    result = CliRunner().invoke(cli.app, ["ingest", str(tmp_path / "more"), "--data-dir",
+                                          str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"]["added"] == 1
+    assert dims(old) == {64} and old.get_meta("embedder") == "hashing-64"
