@@ -88,10 +88,10 @@ class Reembedder:
             if not pending:
                 break
             self._embed(pending, report, progress, total)
-            self._embed_questions(self._pending_questions(), report)
             pending = self._pending()
             total = report.documents + report.people + len(pending.documents) + \
                 len(pending.people)
+        self._embed_questions(self._pending_questions(), report, progress)  # unlocked
         with self.store.writing():
             self._embed(self._pending(), report, None, total)  # written since: none, or few
             self._embed_questions(self._pending_questions(), report)
@@ -197,9 +197,12 @@ class Reembedder:
             f"SELECT query FROM ({asked}) AS asked WHERE query NOT IN "
             "(SELECT query FROM reembed_questions) ORDER BY query").fetchall()]
 
-    def _embed_questions(self, questions: Sequence[str], report: ReembedReport) -> None:
+    def _embed_questions(self, questions: Sequence[str], report: ReembedReport,
+                         progress: Progress | None = None) -> None:
         """Each question read as a query (as search embeds it: its text stripped)."""
         for start in range(0, len(questions), EMBED_BATCH):
+            if progress:
+                progress(start, len(questions), "re-embedding the questions asked")
             batch = questions[start:start + EMBED_BATCH]
             vectors = embed_queries(self.embedder, [q.strip() for q in batch])
             with self.store.writing():
@@ -208,6 +211,8 @@ class Reembedder:
                     "ON CONFLICT (query) DO NOTHING",
                     [(q, _blob(v)) for q, v in zip(batch, vectors, strict=True)])
             report.questions += len(batch)
+        if progress and questions:
+            progress(len(questions), len(questions), "re-embedding the questions asked")
 
     def _document_batches(self, doc_ids: Sequence[str]) -> Iterator[list[str]]:
         """About ``batch_passages`` passages per batch, judged by the stored passages."""

@@ -80,8 +80,10 @@ def test_the_questions_kept_with_a_vector_move_too(old):
     log.record("kafka retention", embed_queries(old_model, ["kafka retention"])[0],
                0.5, False, 1, [])  # asked twice, embedded once
     generation = verdicts.generation
-    report = Reembedder(old, new_model).run()
+    calls = []
+    report = Reembedder(old, new_model).run(lambda *call: calls.append(call))
     assert report.questions == 2
+    assert calls[-1] == (2, 2, "re-embedding the questions asked")  # progress ends whole
     expected = {q: embed_queries(new_model, [q])[0]
                 for q in ("kafka retention", "blue green deploys")}
     kept = [(v.query, v.vector) for v in verdicts.votes()] + \
