@@ -190,8 +190,7 @@ class KeywordIndex:
 
     def _rows(self, term: str) -> list[int]:
         """The vocabulary rows of one query term's tokens (none when no passage holds them)."""
-        found = (self.vocab.get(t) for t in tokenizer.query_tokens(term, self.query_analyzers()))
-        return [row for row in found if row is not None]
+        return [row for row, _ in self._cut_rows(term)]
 
     def _cut_rows(self, term: str) -> list[tuple[int, np.ndarray | None]]:
         """The vocabulary rows of one query term's tokens, each with None when a held

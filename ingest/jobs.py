@@ -48,15 +48,16 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
     if job is None:
         return jobs.get(job_id).state
     with heartbeat.beating(job_id) if heartbeat else contextlib.nullcontext():
+        def work(model: Embedder) -> IngestReport | ReembedReport | None:
+            return _work(store, model, job, _progress(jobs, job_id), uploads_to, make_model)
+
         try:
             try:
-                report = _work(store, embedder, job, _progress(jobs, job_id), uploads_to,
-                               make_model)
+                report = work(embedder)
             except ModelMoved:
                 if follow_model is None:
                     raise
-                report = _work(store, follow_model(), job, _progress(jobs, job_id),
-                               uploads_to, make_model)
+                report = work(follow_model())
             if index is not None:
                 index(job.kind)
         except Exception as exc:  # the job fails with its reason; the worker goes on
