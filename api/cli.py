@@ -391,8 +391,8 @@ def _print_answer(result: dict[str, Any]) -> None:
         out.print(f"Showing results for [bold]{escape(result['corrected_query'])}[/bold] "
                   f"(put a word in double quotes to search it as typed)")
     if result.get("weak_match") and (result["articles"] or result["experts"]):
-        out.print("[yellow]Nothing found is close in meaning to this query; what follows only "
-                  "shares words with it.[/yellow]")
+        out.print("[yellow]Nothing found is clearly about this query; what follows only "
+                  "shares words with it or touches on it.[/yellow]")
     if result["articles"]:
         out.print(f"[bold]Articles[/bold] for {escape(result['query'])!r}")
         for i, a in enumerate(result["articles"], start=1):

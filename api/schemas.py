@@ -68,9 +68,11 @@ class SearchResponse(BaseModel):
         "The cosine between the query and the closest passage found (weak_match compares "
         "it with the model's threshold)."))
     weak_match: bool = Field(False, description=(
-        "No document found is close in meaning to the query (the closest passage's cosine "
-        "is under the model's threshold, 0.40 for all-MiniLM-L6-v2): the articles and the "
-        "people's evidence only share words with it."))
+        "Nothing found is clearly about the query: the closest passage's cosine is under "
+        "the model's threshold (0.40 for all-MiniLM-L6-v2), or, with all-MiniLM-L6-v2, the "
+        "3 closest documents average under it less 0.015 while none is 0.1 over it. The "
+        "articles and the people's evidence then only share words with the query or touch "
+        "on it."))
 
 
 class SkillOut(BaseModel):

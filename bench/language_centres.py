@@ -19,7 +19,9 @@ closest passage is under it, over the whole pool (the answer in the question's o
 language is there), over the English paragraphs only, and for 400 SciFact claims over
 the pool (out of domain), with the closest cosine of the question as asked, as moved,
 and the closer of the two (what the product reads), and that against the product's line,
-which also stands 0.1 above the question's cosine to the corpus's centre.
+which also stands 0.1 above the question's cosine to the corpus's centre; and MiniLM's
+rule since session 14, tried for e5, where the 3 closest documents must also average near
+the line unless the closest is clearly over it (search.answers.weak).
 
 Writes bench/results/language-centres-<embedder>.json.
 """
@@ -34,7 +36,7 @@ from common import BENCH_DATA, CACHE, read_jsonl, read_qrels, write_results
 from indexer.embedders import cosine_floor, embed_queries, make_embedder, normalise, rescale
 from indexer.language_centres import SHIFT, LanguageCentres
 from indexer.store import Store
-from search.answers import weak_similarity
+from search.answers import SUPPORT, support_slack, weak, weak_similarity
 from search.closeness import DOCUMENT_MARGIN, centre, lines
 
 LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
@@ -148,6 +150,13 @@ def main() -> None:
     print("wrote", write_results(f"language-centres-{args.embedder}", results))
 
 
+def per_document_max(cosines: np.ndarray, doc_of: np.ndarray) -> np.ndarray:
+    """Columns of passages reduced to columns of documents: each its best passage."""
+    order = np.argsort(doc_of, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(doc_of[order]) != 0])
+    return np.maximum.reduceat(cosines[:, order], starts, axis=1)
+
+
 def weak_lines(pool: Pool, centres: LanguageCentres) -> dict[str, dict[str, float]]:
     """The share of questions flagged ``weak_match`` with each reading of the cosine."""
     line, floor = weak_similarity(pool.embedder.name), cosine_floor(pool.embedder)
@@ -161,9 +170,10 @@ def weak_lines(pool: Pool, centres: LanguageCentres) -> dict[str, dict[str, floa
     for label, (asked, kept) in sets.items():
         passages = pool.passages[kept]
         moved = np.vstack([centres.shift(q) for q in asked])
+        nearer = np.maximum(asked @ passages.T, moved @ passages.T)  # the closer of the two
         closest = {"asked": (asked @ passages.T).max(axis=1),
-                   "moved": (moved @ passages.T).max(axis=1)}
-        closest["closer of the two"] = np.maximum(closest["asked"], closest["moved"])
+                   "moved": (moved @ passages.T).max(axis=1),
+                   "closer of the two": nearer.max(axis=1)}
         out[label] = {k: float(np.mean(rescale(v, floor) < line)) for k, v in closest.items()}
         # The product's line (session 12): also 0.1 above the question's cosine to the
         # corpus's centre, the mean of its documents' vectors (search/closeness.py).
@@ -172,6 +182,14 @@ def weak_lines(pool: Pool, centres: LanguageCentres) -> dict[str, dict[str, floa
         lifted = lines(line, DOCUMENT_MARGIN, centre(docs, passages.shape[1]), asked, floor)
         out[label]["closer of the two, line above the centre"] = float(np.mean(
             rescale(closest["closer of the two"], floor) < lifted))
+        # MiniLM's rule since session 14 (search.answers.weak), tried for e5: the 3
+        # closest documents (each its best passage) must also average near the line,
+        # unless the closest is clearly over it.
+        by_doc = per_document_max(nearer, pool.doc_of[kept])
+        top = rescale(-np.sort(-np.partition(by_doc, -SUPPORT, axis=1)[:, -SUPPORT:]), floor)
+        slack = support_slack("all-MiniLM-L6-v2/onnx-int8")
+        out[label]["with MiniLM's slack on the 3 closest documents"] = float(np.mean(
+            [weak(row, at, slack) for row, at in zip(top, lifted, strict=True)]))
         print(f"weak match, {label:<32} " + "  ".join(
             f"{k} {v:.1%}" for k, v in out[label].items()), flush=True)
     return out

@@ -145,8 +145,30 @@ def test_weak_match_threshold():
     assert weak_match([]) is True
     assert weak_match([DocScore("a", 1.0, dense=0.0, keyword=5.0),
                        DocScore("b", 0.5, dense=WEAK_SIMILARITY - 0.01)]) is True
-    assert weak_match([DocScore("a", 1.0, dense=0.0, keyword=5.0),
-                       DocScore("b", 0.5, dense=WEAK_SIMILARITY)]) is False
+    alone = [DocScore("a", 1.0, dense=0.0, keyword=5.0),
+             DocScore("b", 0.5, dense=WEAK_SIMILARITY)]
+    assert weak_match(alone) is False  # no slack: the closest alone decides
+    assert weak_match(alone, slack=0.015) is True  # alone at the line: touched on
+    assert weak_match(alone[1:], slack=0.015) is False  # the only one found: mean of one
+
+
+def test_one_passage_near_the_line_needs_support_unless_it_is_clearly_close():
+    """Over the line, the 3 closest documents must average the line less the model's
+    slack, unless the closest is CLEAR_MARGIN over the line (bench/weak_match.py chose
+    them); a model without a slack reads the closest alone."""
+    from search.answers import CLEAR_MARGIN, support_slack, weak
+
+    line, slack = 0.4, support_slack("all-MiniLM-L6-v2/onnx-int8")
+    assert slack == 0.015 and support_slack("multilingual-e5-small/onnx-int8") is None
+    assert weak([0.45, 0.2, 0.1], line, None) is False
+    assert weak([0.39, 0.2, 0.1], line, None) is True
+    assert weak([0.45, 0.2, 0.1, 0.05], line, slack) is True  # touched on: the 3 average 0.25
+    assert weak([0.45, 0.4, 0.35], line, slack) is False  # three near it: mean 0.40
+    just_under = 3 * (line - slack) - 0.45 - 0.4 - 0.001  # the mean a hair under
+    assert weak([0.45, 0.4, just_under], line, slack) is True
+    assert weak([line + CLEAR_MARGIN, 0.0, 0.0], line, slack) is False  # one clear answer is enough
+    assert weak([line + CLEAR_MARGIN - 0.001, 0.0, 0.0], line, slack) is True
+    assert weak([line - 0.001, line - 0.002], line, slack) is True  # under the line: weak whatever
 
 
 def test_each_embedder_flags_under_its_own_threshold(answerer, embedder):
@@ -161,6 +183,13 @@ def test_each_embedder_flags_under_its_own_threshold(answerer, embedder):
     far = "kafka zebra okapi tapir"
     assert answerer.answer(far)["weak_match"] is False
     assert calibrated.answer(far)["weak_match"] is True
+    # Two of six words: d1 at 4 / (sqrt(6) * sqrt(11)) = 0.49, over both lines; but for
+    # the calibrated model it stands alone near its line (0.40): d4 (0.39) and d2 (0.13)
+    # average 0.34 with it, under 0.40 less MiniLM's slack, 0.015: touched on, not covered.
+    # The hashing embedder has no slack: the closest alone decides.
+    near = "kafka retention zebra okapi tapir lemur"
+    assert answerer.answer(near)["weak_match"] is False
+    assert calibrated.answer(near)["weak_match"] is True
 
 
 @pytest.fixture(scope="module")
