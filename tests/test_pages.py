@@ -155,8 +155,10 @@ def test_a_weak_match_is_said_above_the_results(client):
     # "kafka" alone is shared with the passages; six unrelated words keep every cosine < 0.3.
     weak = client.get("/", params={"q": "kafka zebra okapi tapir lemur quokka narwhal"})
     assert "Kafka lag" in weak.text and "is clearly about" in weak.text
+    assert "People nearest to it" in weak.text and "People who know" not in weak.text
     close = client.get("/", params={"q": "kafka retention"})
     assert "Kafka retention" in close.text and "is clearly about" not in close.text
+    assert "People who know" in close.text and "People nearest to it" not in close.text
     api = client.get("/api/search", params={"q": "kafka zebra okapi tapir lemur quokka narwhal"})
     assert api.json()["weak_match"] is True
     assert client.get("/api/search", params={"q": "kafka retention"}).json()["weak_match"] is False
