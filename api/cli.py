@@ -404,7 +404,9 @@ def _print_answer(result: dict[str, Any]) -> None:
     elif "total_articles" in result:
         out.print("No articles matched. Try other words or fewer filters.")
     if result["experts"]:
-        out.print("\n[bold]People who know[/bold]")
+        # A weak answer's people only wrote near the question (as on the page).
+        heading = "People nearest to it" if result.get("weak_match") else "People who know"
+        out.print(f"\n[bold]{heading}[/bold]")
         for i, e in enumerate(result["experts"], start=1):
             where = " · ".join(x for x in (e.get("title"), e.get("department"),
                                            e.get("location")) if x)

@@ -64,9 +64,12 @@ def test_a_weak_match_is_said_before_the_results(cli, corpus):
     cli("ingest", str(corpus), "--people", str(corpus / "people.csv"))
     weak = cli("search", "kafka zebra okapi tapir lemur quokka narwhal")
     assert "Nothing found is clearly about" in weak.output and "Kafka retention" in weak.output
+    assert "People nearest to it" in weak.output and "People who know" not in weak.output
     assert json.loads(cli("search", "kafka zebra okapi tapir lemur", "--json").output)[
         "weak_match"] is True
-    assert "close in meaning" not in cli("search", "kafka retention").output
+    close = cli("search", "kafka retention").output
+    assert "clearly about" not in close and "People nearest to it" not in close
+    assert "People who know" in close
 
 
 def test_experts_json_and_human_output(cli, corpus):
