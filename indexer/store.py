@@ -50,6 +50,9 @@ class Store:
         # what /readyz and `whoknows status` name as the store
         self.backend = getattr(db, "dialect", "sqlite")
         self._known: set[tuple[str, str | None]] = set()  # tables and columns seen
+        # (generation, document_vectors()): read once per generation, shared by readers
+        self._document_vectors: tuple[int, dict[str, np.ndarray]] | None = None
+        self._document_vectors_lock = threading.Lock()
         self._create_schema()
 
     @classmethod
@@ -552,19 +555,33 @@ class Store:
         return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
     def document_vectors(self) -> dict[str, np.ndarray]:
-        """doc id -> the unit mean of its passage vectors (read in one ordered pass)."""
+        """doc id -> the unit mean of its passage vectors, read-only. Read in one ordered
+        pass once per generation and shared: the expert ranker and the mentor catalog
+        hold the same vectors, not a copy each (inside a transaction: read, not kept)."""
+        if self.db.conn.in_transaction:  # a write's own state may yet be rolled back
+            return self._read_document_vectors()
+        generation = self.generation  # before the read: a newer read is never kept as older
+        with self._document_vectors_lock:
+            kept = self._document_vectors
+            if kept is not None and kept[0] == generation:
+                return kept[1]
+            out = self._read_document_vectors()
+            self._document_vectors = (generation, out)
+            return out
+
+    def _read_document_vectors(self) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         current, acc = None, None
         for doc_id, blob in self.db.execute("SELECT doc_id, vector FROM chunks ORDER BY doc_id"):
             vector = np.frombuffer(blob, dtype=np.float32)
             if doc_id != current:
                 if current is not None:
-                    out[current] = acc / max(float(np.linalg.norm(acc)), 1e-12)
+                    out[current] = _unit(acc)
                 current, acc = doc_id, vector.copy()
             else:
                 acc += vector
         if current is not None:
-            out[current] = acc / max(float(np.linalg.norm(acc)), 1e-12)
+            out[current] = _unit(acc)
         return out
 
     def keyword_search(self, match: str, limit: int,
@@ -871,3 +888,10 @@ def _person_from_row(r: dict[str, Any]) -> Person:
                   mentoring_capacity=int(r["mentoring_capacity"] or 0),
                   visible=bool(r["visible"]), source=r["source"],
                   aliases=_json_list(r.get("aliases")), system=r.get("system"))
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    """``vector`` scaled to length 1, read-only (shared between readers)."""
+    unit = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    unit.setflags(write=False)
+    return unit

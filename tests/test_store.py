@@ -45,6 +45,27 @@ def test_delete_document_and_unknown_ids(store):
         store.get_person("nobody")
 
 
+def test_document_vectors_are_read_once_per_generation_and_shared(store):
+    """The expert ranker and the mentor catalog both read them: one copy, not two; a
+    change to the passages is seen at once; a write's own reads are never kept."""
+    put(store, "a", [1, 0, 0])
+    first = store.document_vectors()
+    assert store.document_vectors() is first
+    with pytest.raises(ValueError):
+        first["a"][0] = 0.5  # read-only: a reader cannot change what the others see
+    put(store, "b", [0, 1, 0])
+    second = store.document_vectors()
+    assert second is not first and set(second) == {"a", "b"}
+    with pytest.raises(RuntimeError), store.writing():
+        put(store, "c", [0, 0, 1])
+        inside = store.document_vectors()
+        raise RuntimeError("the write never lands")
+    assert set(inside) == {"a", "b", "c"}
+    assert store.document_vectors() is second
+    put(store, "d", [1, 1, 0])  # the generation the rolled-back write had reached
+    assert set(store.document_vectors()) == {"a", "b", "d"}
+
+
 def test_vector_index_is_rebuilt_from_stored_vectors_without_embedding(tmp_path):
     store = Store.open(tmp_path)
     put(store, "a", [1, 0, 0])
