@@ -70,9 +70,9 @@ class SearchResponse(BaseModel):
     weak_match: bool = Field(False, description=(
         "Nothing found is clearly about the query: the closest passage's cosine is under "
         "the model's threshold (0.40 for all-MiniLM-L6-v2), or, with all-MiniLM-L6-v2, the "
-        "3 closest documents average under it less 0.015 while none is 0.1 over it. The "
-        "articles and the people's evidence then only share words with the query or touch "
-        "on it."))
+        "3 closest documents average under it less 0.015 while none is 0.1 over it (when 20 "
+        "documents or more were found). The articles and the people's evidence then only "
+        "share words with the query or touch on it."))
 
 
 class SkillOut(BaseModel):

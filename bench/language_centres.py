@@ -36,8 +36,8 @@ from common import BENCH_DATA, CACHE, read_jsonl, read_qrels, write_results
 from indexer.embedders import cosine_floor, embed_queries, make_embedder, normalise, rescale
 from indexer.language_centres import SHIFT, LanguageCentres
 from indexer.store import Store
-from search.answers import SUPPORT, support_slack, weak, weak_similarity
-from search.closeness import DOCUMENT_MARGIN, centre, lines
+from search.answers import support_slack, weak, weak_similarity
+from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, centre, lines
 
 LANGUAGES = ("ar", "de", "en", "es", "hi", "vi", "zh")
 TASKS = ("en", "any", "same")
@@ -186,7 +186,8 @@ def weak_lines(pool: Pool, centres: LanguageCentres) -> dict[str, dict[str, floa
         # closest documents (each its best passage) must also average near the line,
         # unless the closest is clearly over it.
         by_doc = per_document_max(nearer, pool.doc_of[kept])
-        top = rescale(-np.sort(-np.partition(by_doc, -SUPPORT, axis=1)[:, -SUPPORT:]), floor)
+        n = CENTRE_MEMBERS  # as many as the rule needs to count their support
+        top = rescale(-np.sort(-np.partition(by_doc, -n, axis=1)[:, -n:]), floor)
         slack = support_slack("all-MiniLM-L6-v2/onnx-int8")
         out[label]["with MiniLM's slack on the 3 closest documents"] = float(np.mean(
             [weak(row, at, slack) for row, at in zip(top, lifted, strict=True)]))

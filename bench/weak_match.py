@@ -44,8 +44,8 @@ from indexer.embedders import cosine_floor, make_embedder
 from indexer.indexes import DerivedIndexes
 from indexer.store import Store
 from ingest.pipeline import Ingester
-from search.answers import SUPPORT, support_slack, weak, weak_similarity
-from search.closeness import DOCUMENT_MARGIN, centre, lines
+from search.answers import support_slack, weak, weak_similarity
+from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, centre, lines
 from search.retrieval import Searcher
 from search.spelling import Speller
 
@@ -71,18 +71,19 @@ class Corpus:
 
     def closest(self, texts: list[str], leave_out: list[set[str]] | None = None
                 ) -> np.ndarray:
-        """Per query (rows): the cosines of the ``SUPPORT`` closest documents found, as
-        the product searches them, spelling corrected first (fewer padded with NaN); and
-        the query's cosine to the corpus's centre plus the margin (the line's other
-        part), all on the common scale."""
+        """Per query (rows): the cosines of the ``CENTRE_MEMBERS`` closest documents
+        found (enough for the rule to know whether it may count their support), as the
+        product searches them, spelling corrected first (fewer padded with NaN); and the
+        query's cosine to the corpus's centre plus the margin (the line's other part), all
+        on the common scale."""
         searched = [self.speller.correct(t) or t for t in texts]
         vectors = self.searcher.embed_queries(searched)
-        out = np.full((len(texts), SUPPORT), np.nan)
+        out = np.full((len(texts), CENTRE_MEMBERS), np.nan)
         for i, (text, vec) in enumerate(zip(searched, vectors, strict=True)):
             skip = leave_out[i] if leave_out else set()
             ranking = self.searcher.retrieve(text, query_vector=vec)
             found = sorted((d.similarity for d in ranking if d.doc_id not in skip),
-                           reverse=True)[:SUPPORT]
+                           reverse=True)[:CENTRE_MEMBERS]
             out[i, :len(found)] = found
         lifted = lines(-np.inf, DOCUMENT_MARGIN, self.centre, vectors, self.floor)
         return np.column_stack([out, lifted])

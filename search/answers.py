@@ -15,7 +15,7 @@ from indexer.indexes import DerivedIndexes
 from indexer.language import detector
 from indexer.records import Filters
 from indexer.store import Store
-from search.closeness import DOCUMENT_MARGIN, lines
+from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, lines
 from search.experts import ExpertRanker, ExpertWeights
 from search.feedback import Effect, Feedback, FeedbackSettings
 from search.recency import Recency
@@ -44,12 +44,13 @@ WEAK_SIMILARITY_BY_EMBEDDER = {
 }
 # A question met by one passage just over the line and little else is only touched on: the
 # 3 closest documents must then average at least the line less a slack, unless the closest
-# is 0.1 over the line. MiniLM's slack was chosen on the same tuning halves with the line
-# at 0.40 (the smallest that keeps every corpus's own questions at most 5% flagged;
-# bench/weak_match.py): out of domain, 95.0% flagged there instead of 92.1%. e5 has none
-# (the closest alone decides): the same slack would flag 31.1% of MLQA-R's questions over
-# a pool that holds their answer, instead of 23.5% (bench/language_centres.py), the cost
-# that kept e5's line at 0.40; nor has an uncalibrated embedder (docs/benchmarks.md).
+# is 0.1 over the line (or fewer than 20 documents were found: see ``weak``). MiniLM's
+# slack was chosen on the same tuning halves with the line at 0.40 (the smallest that
+# keeps every corpus's own questions at most 5% flagged; bench/weak_match.py): out of
+# domain, 94.9% flagged there instead of 92.1%. e5 has none (the closest alone decides):
+# the same slack would flag 31.1% of MLQA-R's questions over a pool that holds their
+# answer, instead of 23.5% (bench/language_centres.py), the cost that kept e5's line at
+# 0.40; nor has an uncalibrated embedder (docs/benchmarks.md).
 SUPPORT = 3
 SUPPORT_SLACK_BY_EMBEDDER = {
     "all-MiniLM-L6-v2": 0.015,
@@ -190,16 +191,20 @@ def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
 
 
 def weak(similarities: Iterable[float], line: float, slack: float | None) -> bool:
-    """The rule of ``weak_match`` on the documents' cosines (common scale): weak when the
-    closest is under ``line``. With a ``slack`` (``support_slack``), also when, unless the
-    closest is clearly close (``CLEAR_MARGIN`` over the line), the ``SUPPORT`` closest
-    average under the line less the slack (fewer when fewer were found): a corpus that
-    covers a question meets it with several documents; one that only touches it, with
-    one passage near the line and little else."""
-    closest = heapq.nlargest(SUPPORT, similarities)
+    """The rule of ``weak_match`` on the cosines of the documents found (common scale):
+    weak when the closest is under ``line``. With a ``slack`` (``support_slack``), also
+    when, unless the closest is clearly close (``CLEAR_MARGIN`` over the line), the
+    ``SUPPORT`` closest average under the line less the slack: a corpus that covers a
+    question meets it with several documents; one that only touches it, with one
+    passage near the line and little else. Among fewer than ``CENTRE_MEMBERS`` documents
+    found (a small folder, a narrow filter) the closest alone decides: there may be no
+    second document on any subject."""
+    found = list(similarities)
+    closest = heapq.nlargest(SUPPORT, found)
     if not closest or closest[0] < line:
         return True
-    if slack is None or closest[0] >= line + CLEAR_MARGIN:
+    if (slack is None or len(found) < CENTRE_MEMBERS
+            or closest[0] >= line + CLEAR_MARGIN):
         return False
     return sum(closest) / len(closest) < line - slack
 

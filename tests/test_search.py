@@ -145,30 +145,37 @@ def test_weak_match_threshold():
     assert weak_match([]) is True
     assert weak_match([DocScore("a", 1.0, dense=0.0, keyword=5.0),
                        DocScore("b", 0.5, dense=WEAK_SIMILARITY - 0.01)]) is True
-    alone = [DocScore("a", 1.0, dense=0.0, keyword=5.0),
-             DocScore("b", 0.5, dense=WEAK_SIMILARITY)]
+    others = [DocScore(f"o{i}", 0.1, dense=0.05) for i in range(19)]
+    alone = [DocScore("b", 0.5, dense=WEAK_SIMILARITY), *others]
     assert weak_match(alone) is False  # no slack: the closest alone decides
-    assert weak_match(alone, slack=0.015) is True  # alone at the line: touched on
-    assert weak_match(alone[1:], slack=0.015) is False  # the only one found: mean of one
+    assert weak_match(alone, slack=0.015) is True  # alone at the line among 20: touched on
+    assert weak_match(alone[:-1], slack=0.015) is False  # 19 found: too few to ask for more
 
 
 def test_one_passage_near_the_line_needs_support_unless_it_is_clearly_close():
     """Over the line, the 3 closest documents must average the line less the model's
     slack, unless the closest is CLEAR_MARGIN over the line (bench/weak_match.py chose
-    them); a model without a slack reads the closest alone."""
+    them); a model without a slack, or fewer than 20 documents found, read the closest
+    alone."""
     from search.answers import CLEAR_MARGIN, support_slack, weak
 
     line, slack = 0.4, support_slack("all-MiniLM-L6-v2/onnx-int8")
     assert slack == 0.015 and support_slack("multilingual-e5-small/onnx-int8") is None
-    assert weak([0.45, 0.2, 0.1], line, None) is False
-    assert weak([0.39, 0.2, 0.1], line, None) is True
-    assert weak([0.45, 0.2, 0.1, 0.05], line, slack) is True  # touched on: the 3 average 0.25
-    assert weak([0.45, 0.4, 0.35], line, slack) is False  # three near it: mean 0.40
+    rest = [0.0] * 17  # 20 documents found with the three below
+
+    def weak_(*closest, model_slack=slack):
+        return weak([*closest, *rest], line, model_slack)
+
+    assert weak_(0.45, 0.2, 0.1, model_slack=None) is False
+    assert weak_(0.39, 0.2, 0.1, model_slack=None) is True
+    assert weak_(0.45, 0.2, 0.1) is True  # touched on: the 3 closest average 0.25
+    assert weak([0.45, 0.2, 0.1], line, slack) is False  # but only 3 found: too few
+    assert weak_(0.45, 0.4, 0.35) is False  # three near it: mean 0.40
     just_under = 3 * (line - slack) - 0.45 - 0.4 - 0.001  # the mean a hair under
-    assert weak([0.45, 0.4, just_under], line, slack) is True
-    assert weak([line + CLEAR_MARGIN, 0.0, 0.0], line, slack) is False  # one clear answer is enough
-    assert weak([line + CLEAR_MARGIN - 0.001, 0.0, 0.0], line, slack) is True
-    assert weak([line - 0.001, line - 0.002], line, slack) is True  # under the line: weak whatever
+    assert weak_(0.45, 0.4, just_under) is True
+    assert weak_(line + CLEAR_MARGIN, 0.0, 0.0) is False  # one clear answer is enough
+    assert weak_(line + CLEAR_MARGIN - 0.001, 0.0, 0.0) is True
+    assert weak_(line - 0.001, line - 0.002, 0.0) is True  # under the line: weak whatever
 
 
 def test_each_embedder_flags_under_its_own_threshold(answerer, embedder):
@@ -183,13 +190,40 @@ def test_each_embedder_flags_under_its_own_threshold(answerer, embedder):
     far = "kafka zebra okapi tapir"
     assert answerer.answer(far)["weak_match"] is False
     assert calibrated.answer(far)["weak_match"] is True
-    # Two of six words: d1 at 4 / (sqrt(6) * sqrt(11)) = 0.49, over both lines; but for
-    # the calibrated model it stands alone near its line (0.40): d4 (0.39) and d2 (0.13)
-    # average 0.34 with it, under 0.40 less MiniLM's slack, 0.015: touched on, not covered.
-    # The hashing embedder has no slack: the closest alone decides.
+
+
+def test_a_passage_alone_near_the_line_is_weak_among_twenty_documents(tmp_path, ingester,
+                                                                      store, embedder):
+    """With MiniLM's slack, one document just over the line and the rest far: weak where
+    20 documents or more were found, not in a folder of four (``weak``)."""
+    from search.answers import Answerer
+
+    write(tmp_path, "docs.jsonl", "\n".join(
+        ['{"id": "d1", "title": "Kafka retention", "body": "kafka retention for audit topics"}']
+        + [f'{{"id": "f{i}", "title": "Note {i}", "body": "lemur note{i} text{i}"}}'
+           for i in range(24)]))
+    ingester.ingest([tmp_path])
+    plain = answerer_for(store, embedder)
+    embedder.name = "all-MiniLM-L6-v2/onnx-int8"
+    calibrated = Answerer(store, plain.searcher.indexes, embedder)
     near = "kafka retention zebra okapi tapir lemur"
-    assert answerer.answer(near)["weak_match"] is False
-    assert calibrated.answer(near)["weak_match"] is True
+    result = calibrated.answer(near, limit=30)
+    closest = sorted((a["dense_score"] for a in result["articles"]), reverse=True)
+    # d1 at 4 / (sqrt(6) * sqrt(11)) = 0.49: over the line (0.40), under 0.50; the notes
+    # share one word of six, far under it: the three closest average under 0.385.
+    assert closest[0] == pytest.approx(0.492, abs=1e-3) and closest[1] < 0.3
+    assert len(result["articles"]) >= 20 and result["weak_match"] is True
+    assert plain.answer(near)["weak_match"] is False  # no slack: the closest alone
+
+
+def test_a_small_folder_reads_the_closest_alone(answerer, embedder):
+    from search.answers import Answerer
+
+    embedder.name = "all-MiniLM-L6-v2/onnx-int8"
+    calibrated = Answerer(answerer.searcher.store, answerer.searcher.indexes, embedder)
+    # d1 at 0.49 as above, d4 (0.39) and d2 (0.13) near it in a folder of four: too few
+    # documents to ask for three about it.
+    assert calibrated.answer("kafka retention zebra okapi tapir lemur")["weak_match"] is False
 
 
 @pytest.fixture(scope="module")
