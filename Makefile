@@ -11,7 +11,7 @@ PYTHON ?= python3
 DATA ?= whoknows-data
 WHOKNOWS = $(PYTHON) -m api.cli
 
-.PHONY: install demo test test-postgresql chaos e2e multilingual screenshots bench lint
+.PHONY: install demo test test-postgresql chaos e2e fuzz multilingual screenshots bench lint
 
 install:
 	$(PYTHON) -m pip install -q torch==2.13.0
@@ -32,6 +32,9 @@ chaos: install
 
 e2e: install
 	$(PYTHON) -m pytest -q -m e2e
+
+fuzz: install
+	$(PYTHON) -m pytest -q -m fuzz
 
 # The tests that hold for either engine: the store and its users, the access rules, the moves
 # to another model, kill -9.

@@ -1,4 +1,7 @@
-"""Schemathesis against our OpenAPI schema: no 500, no response outside the schema."""
+"""Schemathesis against our OpenAPI schema: no 500, no response outside the schema.
+
+About a minute of thousands of generated requests: `make fuzz` runs it, and CI, not the
+default `make test` loop."""
 
 import os
 
@@ -12,6 +15,8 @@ from api.app import create_app
 from api.runtime import Runtime
 from api.settings import Settings
 from ingest.pipeline import Ingester
+
+pytestmark = pytest.mark.fuzz
 
 
 @pytest.fixture(scope="module")
