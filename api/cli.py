@@ -33,7 +33,7 @@ from api.runtime import Runtime
 from api.settings import Settings
 from indexer.copying import CopyReport, copy_store
 from indexer.embedders import MODELS, Embedder, kind_of, make_embedder
-from indexer.errors import InvalidQuery, ModelMoved, NotFound, WhoknowsError
+from indexer.errors import InvalidQuery, NotFound, WhoknowsError
 from indexer.indexes import DerivedIndexes
 from indexer.language_advice import (
     MULTILINGUAL_EMBEDDER,
@@ -45,7 +45,7 @@ from indexer.records import Filters
 from indexer.store import DB_NAME, Store
 from ingest.exports import SOURCES
 from ingest.hr import read_map as read_people_map
-from ingest.pipeline import Ingester, IngestReport
+from ingest.pipeline import Ingester, IngestReport, following_the_model
 from ingest.reembed import Reembedder, ReembedReport
 from ingest.reembed import unfinished as unfinished_reembed
 from search.filters import check_filters, one_of
@@ -123,17 +123,17 @@ def ingest(
     passages_before = sum(runtime.store.passages_by_language().values())
     mapping = read_people_map(people_map) if people_map else None
 
-    def run(progress: Callable[[int, int, str], None]) -> IngestReport:
-        ingester = Ingester(runtime.store, runtime.embedder, people_map=mapping)
-        return ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
-                               progress=progress, source=source)
+    def follow_model() -> Embedder:  # a re-embed elsewhere switched the folder
+        runtime.follow_model()
+        return runtime.embedder
 
     with _progress(runtime.embedder, "reading", quiet=as_json) as progress:
-        try:
-            report = run(progress)
-        except ModelMoved:  # a re-embed elsewhere switched the folder: again, with its model
-            runtime.follow_model()
-            report = run(progress)
+        def run(model: Embedder) -> IngestReport:
+            ingester = Ingester(runtime.store, model, people_map=mapping)
+            return ingester.ingest(paths or [], people or [], sync=sync, strict=strict,
+                                   progress=progress, source=source)
+
+        report = following_the_model(run, runtime.embedder, follow_model)
         progress(0, 0, "indexing vectors and keywords")
         runtime.refresh_indexes()
     if verbose:

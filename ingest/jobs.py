@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.embedders import Embedder, make_embedder
-from indexer.errors import ModelMoved, WhoknowsError
+from indexer.errors import WhoknowsError
 from indexer.jobs import Heartbeat, Job, JobStore, worker_id
 from indexer.store import Store
 from indexer.uploads import UploadStore
-from ingest.pipeline import Ingester, IngestReport
+from ingest.pipeline import Ingester, IngestReport, following_the_model
 from ingest.reembed import Reembedder, ReembedReport
 
 HEARTBEAT_S = 1.0  # how often progress is written while a job runs
@@ -52,12 +52,7 @@ def run_job(store: Store, embedder: Embedder, job_id: str,
             return _work(store, model, job, _progress(jobs, job_id), uploads_to, make_model)
 
         try:
-            try:
-                report = work(embedder)
-            except ModelMoved:
-                if follow_model is None:
-                    raise
-                report = work(follow_model())
+            report = following_the_model(work, embedder, follow_model)
             if index is not None:
                 index(job.kind)
         except Exception as exc:  # the job fails with its reason; the worker goes on

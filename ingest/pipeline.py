@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 
 from indexer.embedders import Embedder, token_counter
 from indexer.errors import IngestError, ModelMoved, WhoknowsError
@@ -448,3 +449,19 @@ def source_file(source: str) -> str:
 def passage_text(title: str, text: str) -> str:
     """What is embedded for a passage: the document title gives it context."""
     return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+Result = TypeVar("Result")
+
+
+def following_the_model(work: Callable[[Embedder], Result], embedder: Embedder,
+                        follow_model: Callable[[], Embedder] | None) -> Result:
+    """``work(embedder)``; when a re-embed in another process overtook it (``ModelMoved``),
+    once more with the model the store records now, ``follow_model()`` (none: the
+    error stands). What the first run wrote is found unchanged the second time."""
+    try:
+        return work(embedder)
+    except ModelMoved:
+        if follow_model is None:
+            raise
+        return work(follow_model())

@@ -30,6 +30,9 @@ Progress = Callable[[int, int, str], None]
 
 TARGET_KEY = "reembed_target"  # meta: the model the side tables hold vectors of
 SIDE_TABLES = ("reembed_documents", "reembed_chunks", "reembed_people", "reembed_questions")
+# Those a run of every version made (an earlier one made no table of questions): the
+# ones an unfinished re-embed is known by.
+FIRST_SIDE_TABLES = SIDE_TABLES[:3]
 # The tables whose rows keep a question's text and its vector.
 QUESTION_TABLES = ("feedback", "query_log")
 CATCH_UP_ROUNDS = 5
@@ -278,8 +281,8 @@ def unfinished(store: Store) -> dict[str, object] | None:
     many documents and people it has embedded of those in the store; None when there
     is none."""
     target = store.get_meta(TARGET_KEY)
-    if target is None or not all(store.db[t].exists() for t in SIDE_TABLES[:3]):
-        return None  # (a run of an earlier version made no table of questions)
+    if target is None or not all(store.db[t].exists() for t in FIRST_SIDE_TABLES):
+        return None
     db = store.db
     done = (db.execute("SELECT count(*) FROM reembed_documents").fetchone()[0]
             + db.execute("SELECT count(*) FROM reembed_people").fetchone()[0])
