@@ -48,6 +48,7 @@ from ingest.hr import read_map as read_people_map
 from ingest.pipeline import Ingester, IngestReport, following_the_model
 from ingest.reembed import Reembedder, ReembedReport
 from ingest.reembed import unfinished as unfinished_reembed
+from search.answers import people_know
 from search.filters import check_filters, one_of
 
 app = typer.Typer(help="whoknows: what do we know about X, and who knows about X?",
@@ -391,8 +392,8 @@ def _print_answer(result: dict[str, Any]) -> None:
         out.print(f"Showing results for [bold]{escape(result['corrected_query'])}[/bold] "
                   f"(put a word in double quotes to search it as typed)")
     if result.get("weak_match") and (result["articles"] or result["experts"]):
-        out.print("[yellow]Nothing found is clearly about this query; what follows only "
-                  "shares words with it or touches on it.[/yellow]")
+        out.print("[yellow]Nothing found is clearly about this query; the documents found "
+                  "only share words with it or touch on it.[/yellow]")
     if result["articles"]:
         out.print(f"[bold]Articles[/bold] for {escape(result['query'])!r}")
         for i, a in enumerate(result["articles"], start=1):
@@ -404,8 +405,7 @@ def _print_answer(result: dict[str, Any]) -> None:
     elif "total_articles" in result:
         out.print("No articles matched. Try other words or fewer filters.")
     if result["experts"]:
-        # A weak answer's people only wrote near the question (as on the page).
-        heading = "People nearest to it" if result.get("weak_match") else "People who know"
+        heading = "People who know" if people_know(result) else "People nearest to it"
         out.print(f"\n[bold]{heading}[/bold]")
         for i, e in enumerate(result["experts"], start=1):
             where = " · ".join(x for x in (e.get("title"), e.get("department"),

@@ -37,6 +37,11 @@ class MatchedSkill(BaseModel):
     name: str
     level: int
     match: float
+    covers: bool = Field(False, description=(
+        "The skill covers the question: it is close to it in meaning, or named by all its "
+        "words (GDPR for \"gdpr\"); a skill only named among other words (Kafka in "
+        "\"kafka zebra okapi\") does not. Where weak_match is true, such a person still "
+        "knows the question; the others only wrote near it."))
 
 
 class Expert(BaseModel):
@@ -71,8 +76,9 @@ class SearchResponse(BaseModel):
         "Nothing found is clearly about the query: the closest passage's cosine is under "
         "the model's threshold (0.40 for all-MiniLM-L6-v2), or, with all-MiniLM-L6-v2, the "
         "3 closest documents average under it less 0.015 while none is 0.1 over it (when 20 "
-        "documents or more were found). The articles and the people's evidence then only "
-        "share words with the query or touch on it."))
+        "documents or more were found). The articles and the people's documents then "
+        "only share words with the query or touch on it (a person's declared skill may "
+        "still cover it: skills[].covers)."))
 
 
 class SkillOut(BaseModel):

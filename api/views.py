@@ -20,6 +20,7 @@ from indexer.errors import NotFound
 from indexer.records import KINDS, Document, Filters, Person
 from indexer.store import Store
 from ingest.people import parse_person
+from search.answers import people_know
 from search.filters import check_filters
 from search.markup import renders_markdown
 from search.mentoring.mentors import MentorCatalog
@@ -134,6 +135,7 @@ def search(state: ServerState, caller: Caller, form: SearchForm) -> dict[str, An
         article["source_ok"] = bool(doc and doc.source in servable)
     total = result.get("total_articles", 0)
     result["pages"] = max(1, -(-total // PAGE_SIZE))
+    result["people_know"] = people_know(result)
     return result
 
 

@@ -171,6 +171,17 @@ def _with_feedback(article: dict[str, Any], said: dict[str, Effect]) -> dict[str
     return article
 
 
+def people_know(result: dict[str, Any]) -> bool:
+    """Whether an answer's people are "people who know" the question: what was found is
+    clearly about it (not ``weak_match``), or one of them declares a skill that covers it
+    (``covers``: close to it in meaning, or named by all its words). Otherwise they are the
+    people nearest to it: they wrote what came nearest, or declare a skill that shares a
+    word with it. The page and the CLI head them so."""
+    return not result.get("weak_match") or any(
+        skill.get("covers") for expert in result.get("experts", ())
+        for skill in expert.get("skills", ()))
+
+
 def weak_similarity(embedder_name: str) -> float:
     """The cosine under which ``weak_match`` flags a ranking, for the embedder's vectors."""
     return WEAK_SIMILARITY_BY_EMBEDDER.get(embedder_name, WEAK_SIMILARITY)

@@ -278,12 +278,18 @@ class ExpertRanker:
                            known.skill_centre, query_vector, self.cosine_floor))
         similarity = {name: float(rescale(vec @ query_vector, self.cosine_floor))
                       for name, vec in known.skill_vectors.items()}
+        # A skill covers the question when it is close to it in meaning, or named by all
+        # its words ("GDPR" for "gdpr"), not when it is named among others ("Kafka" in
+        # "kafka zebra okapi"): see search.answers.people_know.
+        covering = {name for name, sim in similarity.items() if sim >= line}
         named = set()
         for name in similarity:
             name_stems = {stem(t) for t in terms(name)}
             if name_stems and name_stems <= query_stems:
                 similarity[name] = 1.0  # the skill is named in the query
                 named.add(name)
+                if query_stems <= name_stems:
+                    covering.add(name)
         profile_sim = {}
         if len(known.profile_ids):
             sims = rescale(known.profile_vectors @ query_vector, self.cosine_floor)
@@ -293,7 +299,8 @@ class ExpertRanker:
         for pid, person in known.people.items():
             if not person.visible:
                 continue
-            found = [{"name": s.name, "level": s.level, "match": round(similarity[s.name], 3)}
+            found = [{"name": s.name, "level": s.level, "match": round(similarity[s.name], 3),
+                      "covers": s.name in covering}
                      for s in person.skills
                      if similarity.get(s.name, 0.0) >= line or s.name in named]
             found.sort(key=lambda s: (-s["match"] * s["level"], s["name"]))

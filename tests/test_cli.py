@@ -60,7 +60,7 @@ def test_search_json_shape(cli, corpus):
     assert {"id", "name", "score", "evidence", "skills"} <= set(data["experts"][0])
 
 
-def test_a_weak_match_is_said_before_the_results(cli, corpus):
+def test_a_weak_match_is_said_before_the_results(cli, corpus, tmp_path):
     cli("ingest", str(corpus), "--people", str(corpus / "people.csv"))
     weak = cli("search", "kafka zebra okapi tapir lemur quokka narwhal")
     assert "Nothing found is clearly about" in weak.output and "Kafka retention" in weak.output
@@ -70,6 +70,13 @@ def test_a_weak_match_is_said_before_the_results(cli, corpus):
     close = cli("search", "kafka retention").output
     assert "clearly about" not in close and "People nearest to it" not in close
     assert "People who know" in close
+    # Nothing written is about GDPR, but Cy declares it: Cy knows it.
+    write(tmp_path / "more", "people.csv", "id,name,department,skills\np-cy,Cy,Legal,GDPR:5\n")
+    cli("ingest", "--people", str(tmp_path / "more" / "people.csv"))
+    declared = json.loads(cli("search", "gdpr", "--json").output)
+    assert declared["weak_match"] is True and declared["experts"][0]["id"] == "p-cy"
+    shown = cli("search", "gdpr").output
+    assert "Nothing found is clearly about" in shown and "People who know" in shown
 
 
 def test_experts_json_and_human_output(cli, corpus):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import answerer_for, write
 
-from search.answers import WEAK_SIMILARITY
+from search.answers import WEAK_SIMILARITY, people_know
 from search.experts import ExpertRanker, ExpertWeights, _min_max
 from search.retrieval import DocScore
 
@@ -146,6 +146,18 @@ def test_no_confident_expert_list_without_evidence(tmp_path, ingester, store, em
     assert result["weak_match"] is True
     assert [e["id"] for e in result["experts"]] == ["k"]
     assert result["experts"][0]["why"] == "lists Kafka streams (level 4)"
+    # The skill is close to the question in meaning (cosine 2 / sqrt(2 x 3) = 0.82, over
+    # the skills' line of 0.5): it covers it, and K knows it though nothing written does.
+    assert result["experts"][0]["skills"][0]["covers"] is True
+    assert people_know(result) is True
+    # Named among seven other words (cosine 2 / sqrt(2 x 9) = 0.47), the skill only
+    # shares words with the question: K is the person nearest to it.
+    result = answerer.answer("kafka streams offsite party agenda venue catering music games",
+                             articles=False)
+    assert result["weak_match"] is True and [e["id"] for e in result["experts"]] == ["k"]
+    assert result["experts"][0]["skills"][0]["covers"] is False
+    assert people_know(result) is False
+    assert people_know({"weak_match": False, "experts": []}) is True
 
 
 def test_evidence_must_stand_above_the_corpus_as_a_whole(tmp_path, ingester, store, embedder):

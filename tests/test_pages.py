@@ -159,6 +159,11 @@ def test_a_weak_match_is_said_above_the_results(client):
     close = client.get("/", params={"q": "kafka retention"})
     assert "Kafka retention" in close.text and "is clearly about" not in close.text
     assert "People who know" in close.text and "People nearest to it" not in close.text
+    # Nothing written is about SQL, but Dee declares it: she knows it, though the
+    # articles found only touch on it (search.answers.people_know).
+    sql = client.get("/", params={"q": "sql"}).text
+    assert "is clearly about" in sql and 'href="/people/p-dee"' in people_part(sql)
+    assert "People who know" in sql and "1 person who knows" in sql
     api = client.get("/api/search", params={"q": "kafka zebra okapi tapir lemur quokka narwhal"})
     assert api.json()["weak_match"] is True
     assert client.get("/api/search", params={"q": "kafka retention"}).json()["weak_match"] is False
