@@ -1,4 +1,6 @@
-"""Killing an ingest at any moment leaves the last committed state readable and consistent."""
+"""Killing an ingest at any moment leaves the last committed state readable and consistent.
+
+Seconds of kills: with the fault-injection set (``make chaos``, in CI)."""
 
 import json
 import os
@@ -7,12 +9,14 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import write
 
 from indexer.indexes import DerivedIndexes
 from indexer.store import Store
 
 
+@pytest.mark.chaos
 def test_killed_ingest_leaves_a_consistent_store(tmp_path):
     corpus = tmp_path / "corpus"
     for i in range(400):

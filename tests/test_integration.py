@@ -3,6 +3,7 @@ FAISS, PDFs and the CLI."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -103,11 +104,14 @@ def test_restricted_documents_stay_hidden_from_other_groups(demo):
         assert doc_id not in shown
 
 
-def test_cli_end_to_end(tmp_path):
+def test_cli_end_to_end(tmp_path, demo_ingest):
     # The English model by name: left to choose, a new folder of these lessons (11% in
     # German and Portuguese) would move itself to e5 (tests/test_language_advice.py).
     env = {**os.environ, "WHOKNOWS_DATA_DIR": str(tmp_path / "data"),
            "WHOKNOWS_EMBEDDER": "onnx-int8"}
+    # The model's one-time export (tests/test_embedders.py) is taken from the demo's folder.
+    if (demo_ingest[0] / "models").is_dir():
+        shutil.copytree(demo_ingest[0] / "models", tmp_path / "data" / "models")
     run = [sys.executable, "-c", "from api.cli import main; main()"]
     subprocess.run([*run, "ingest", str(CORPUS / "lessons"), str(CORPUS / "people")],
                    env=env, check=True, capture_output=True)

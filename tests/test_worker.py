@@ -1,4 +1,7 @@
-"""Workers are separate processes; killing one mid-job loses and duplicates nothing."""
+"""Workers are separate processes; killing one mid-job loses and duplicates nothing.
+
+The kills take seconds each: they run with the fault-injection set (``make chaos``, in
+CI), not in the default loop."""
 
 import os
 import signal
@@ -6,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import write
 
 from api.queue import Queue
@@ -55,6 +59,7 @@ def stop(*workers):
         worker.wait(timeout=10)
 
 
+@pytest.mark.chaos
 def test_a_killed_worker_loses_nothing(tmp_path):
     runtime, env, job, jobs = setup(tmp_path)
     first = start_worker(env)
@@ -82,6 +87,7 @@ def test_a_killed_worker_loses_nothing(tmp_path):
         runtime.store.count("chunks")
 
 
+@pytest.mark.chaos
 def test_job_of_a_worker_killed_mid_run_is_requeued_without_restart(tmp_path):
     runtime, env, job, jobs = setup(tmp_path)
     workers = [start_worker(env, "--stale-after", "600") for _ in range(2)]
@@ -101,6 +107,7 @@ def test_job_of_a_worker_killed_mid_run_is_requeued_without_restart(tmp_path):
     assert runtime.store.count("documents") == 600
 
 
+@pytest.mark.chaos
 def test_job_that_kills_every_worker_ends_dead_not_in_a_restart_loop(tmp_path):
     runtime, env, job, jobs = setup(tmp_path, documents=3)
     env = {**env, "WHOKNOWS_MAX_JOB_ATTEMPTS": "2"}  # three in production; two keep this short
