@@ -17,6 +17,7 @@ from indexer.embedders import (
     Embedder,
     cosine_floor,
     embed_queries,
+    reads_case,
     rescale,
     shifts_query_language,
 )
@@ -26,6 +27,7 @@ from indexer.language_centres import LanguageCentres
 from indexer.records import ArticleHit, Filters
 from indexer.store import Store
 from indexer.vectors import VectorIndex
+from search.casing import truecased
 from search.fusion import collapse_max, convex, ranked, rrf
 from search.markup import may_hold_markdown
 from search.snippets import make_snippet
@@ -108,8 +110,12 @@ class Searcher:
         return self.embed_queries([query])[0]
 
     def embed_queries(self, queries: Sequence[str]) -> np.ndarray:
-        """The model's vectors of ``queries``, cleaned as ``retrieve`` cleans them."""
-        return embed_queries(self.embedder, [clean_query(q) for q in queries])
+        """The model's vectors of ``queries``, cleaned as ``retrieve`` cleans them (and, for
+        a model that reads case, in the corpus's case: search/casing.py)."""
+        cleaned = [clean_query(q) for q in queries]
+        if reads_case(self.embedder):
+            cleaned = [truecased(q, self.keywords, self.store) for q in cleaned]
+        return embed_queries(self.embedder, cleaned)
 
     def moved(self, vector: np.ndarray) -> np.ndarray:
         """A question's vector as the dense retriever compares it with passages: out of

@@ -32,6 +32,7 @@ from indexer.embedders.protocol import (
     embed_queries,
     english_only,
     normalise,
+    reads_case,
     rescale,
     shifts_query_language,
     token_counter,
@@ -42,7 +43,7 @@ from indexer.errors import InvalidQuery
 __all__ = ["DEFAULT_EMBEDDER", "EMBEDDERS", "EMBEDDER_PATTERN", "E5Embedder", "Embedder",
            "HashingEmbedder", "MiniLMOnnxEmbedder", "SentenceTransformerEmbedder", "UseEmbedder",
            "cosine_floor", "embed_queries", "english_only", "kind_of", "make_embedder",
-           "normalise", "rescale", "shifts_query_language", "token_counter"]
+           "normalise", "reads_case", "rescale", "shifts_query_language", "token_counter"]
 
 MODELS = ("onnx-int8", "onnx-fp32", "minilm", "e5-int8", "e5-fp32", "use")
 EMBEDDERS = (*MODELS, "hashing-DIM")

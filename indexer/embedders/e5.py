@@ -82,6 +82,9 @@ class E5Embedder:
         # A question leaves its language's corner before it meets the passages
         # (indexer.language_centres; chosen on MLQA-R).
         self.shifts_query_language = True
+        # Its tokenizer keeps case: a question typed in lowercase takes the corpus's case
+        # (search/casing.py; chosen on SciFact's train claims).
+        self.reads_case = True
         self.cache_dir = cache_dir
         self.threads = threads or os.cpu_count() or 1
         self._encoder: OnnxEncoder | None = None

@@ -44,6 +44,13 @@ def shifts_query_language(embedder: Embedder) -> bool:
     return bool(getattr(embedder, "shifts_query_language", False))
 
 
+def reads_case(embedder: Embedder) -> bool:
+    """Whether the model tells "gdpr" from "GDPR" (multilingual-e5 declares ``reads_case``;
+    MiniLM lowercases every text): a question's words then take the corpus's case first
+    (search/casing.py)."""
+    return bool(getattr(embedder, "reads_case", False))
+
+
 def english_only(embedder: Embedder) -> bool:
     """Whether the model was trained on English alone (all-MiniLM-L6-v2 declares
     ``english_only``): with it, a question in one language finds little written in

@@ -1,0 +1,78 @@
+"""A question's words in the case its corpus writes them, for a model that reads case.
+
+multilingual-e5 keeps case: to its tokenizer "gdpr" and "GDPR" are different word
+pieces, and people type in lowercase. Over the demo company, "gdpr" met its closest
+passage at 0.33 (a page on EDIFACT messages: "nothing here is clearly about it") and
+"GDPR" the GDPR guides at 0.57 and 0.53 (docs/benchmarks.md, "A question in the
+corpus's case"). So before such a model reads a
+question, each word typed all in lowercase takes the form the corpus writes it in: among
+the passages that hold the word (BM25's best ``SAMPLE``, of documents open to everyone,
+so that no restricted document shapes anyone's question), the most common form inside a
+sentence, where it is seen at least ``MIN_SEEN`` times and none of them writes the word
+in lowercase ("gdpr" -> "GDPR",
+"kubernetes" -> "Kubernetes", "tourenplanung" -> "Tourenplanung"). A word written both
+ways has two readings, and stays as typed (German "macht" and "Macht", "leben" and
+"Leben"); so does an English word (symspellpy's list, as the speller reads it): the
+passages that hold "air" or "act" most are often those that write AIR or ACT, an acronym
+of something else. So does a word the user wrote with a capital.
+
+MiniLM lowercases every text itself: for it nothing changes, and nothing is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from indexer.keywords import KeywordIndex
+from indexer.records import Filters
+from indexer.store import Store
+from search.spelling import english_words
+from search.text import MAX_TERMS, terms
+
+SAMPLE = 100  # passages read per word
+MIN_SEEN = 3  # times a form must be seen to stand for the word
+_WORD = re.compile(r"[^\W_]+")
+_OPEN_ONLY = Filters(groups=())  # documents without access groups: open to everyone
+_SENTENCE_END = (".", "!", "?", ":", "#", "\n")
+
+
+def truecased(query: str, keywords: KeywordIndex, store: Store) -> str:
+    """``query`` with each word typed in lowercase in the case the corpus writes it."""
+    typed = {m.group() for m in _WORD.finditer(query)}
+    forms: dict[str, str] = {}
+    for word in typed.intersection(terms(query)[:MAX_TERMS]):  # no stop words
+        if word.islower() and not word.isdigit() and word not in english_words():
+            form = written_as(word, keywords, store)
+            if form != word:
+                forms[word] = form
+    if not forms:
+        return query
+    return _WORD.sub(lambda m: forms.get(m.group(), m.group()), query)
+
+
+def written_as(word: str, keywords: KeywordIndex, store: Store) -> str:
+    """The form of ``word`` (lowercase) that the open passages holding it use most inside a
+    sentence, where none of them writes it in lowercase; else ``word``."""
+    hits = keywords.search([word], SAMPLE)
+    readable = store.chunk_documents((c for c, _ in hits), _OPEN_ONLY)
+    pattern = re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
+    seen: Counter[str] = Counter()
+    for chunk in store.get_chunks(readable).values():
+        text = chunk["text"]
+        for match in pattern.finditer(text):
+            if not _starts_sentence(text, match.start()):
+                seen[match.group()] += 1
+    if not seen:
+        return word
+    form, count = seen.most_common(1)[0]
+    # Written in lowercase too, the word has two readings (macht, Macht); seen once or
+    # twice, it may be a name that borrows it ("das Zerstören").
+    return word if seen[word] or count < MIN_SEEN else form
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    """Whether the word at ``at`` opens the text, a sentence, a heading or a line (where
+    a capital says nothing about the word)."""
+    before = text[:at].rstrip(" \t*-_\"'(¿¡")
+    return not before or before.endswith(_SENTENCE_END)
