@@ -41,7 +41,7 @@ fuzz: install
 POSTGRESQL_TESTS = tests/test_store.py tests/test_changes.py tests/test_identity.py \
 	tests/test_pipeline.py tests/test_search.py tests/test_experts.py tests/test_filters.py \
 	tests/test_rules_everywhere.py tests/test_indirect_leaks.py tests/test_open_door.py \
-	tests/test_reembed.py tests/test_language_advice.py tests/chaos
+	tests/test_reembed.py tests/test_language_advice.py tests/test_casing.py tests/chaos
 
 test-postgresql: install
 	WHOKNOWS_TEST_ENGINE=postgresql $(PYTHON) -m pytest -q -m 'not multilingual' $(POSTGRESQL_TESTS)

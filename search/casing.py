@@ -4,17 +4,17 @@ multilingual-e5 keeps case: to its tokenizer "gdpr" and "GDPR" are different wor
 pieces, and people type in lowercase. Over the demo company, "gdpr" met its closest
 passage at 0.33 (a page on EDIFACT messages: "nothing here is clearly about it") and
 "GDPR" the GDPR guides at 0.57 and 0.53 (docs/benchmarks.md, "A question in the
-corpus's case"). So before such a model reads a
-question, each word typed all in lowercase takes the form the corpus writes it in: among
-the passages that hold the word (BM25's best ``SAMPLE``, of documents open to everyone,
-so that no restricted document shapes anyone's question), the most common form inside a
-sentence, where it is seen at least ``MIN_SEEN`` times and none of them writes the word
-in lowercase ("gdpr" -> "GDPR",
-"kubernetes" -> "Kubernetes", "tourenplanung" -> "Tourenplanung"). A word written both
-ways has two readings, and stays as typed (German "macht" and "Macht", "leben" and
-"Leben"); so does an English word (symspellpy's list, as the speller reads it): the
-passages that hold "air" or "act" most are often those that write AIR or ACT, an acronym
-of something else. So does a word the user wrote with a capital.
+corpus's case"). So before such a model reads a question, each word typed all in
+lowercase takes the form the corpus writes it in: among the passages that hold the word
+(BM25's best ``SAMPLE``, of documents open to everyone, so that no restricted document
+shapes anyone's question), the most common form inside a sentence, where it is seen at
+least ``MIN_SEEN`` times and none of them writes the word in lowercase ("gdpr" ->
+"GDPR", "kubernetes" -> "Kubernetes", "lgpd" -> "LGPD").
+
+A word written both ways has two readings, and stays as typed (German "macht" and
+"Macht", "leben" and "Leben"); so does an English word (symspellpy's list, as the speller
+reads it): the passages that hold "air" or "act" most are often those that write AIR or
+ACT, an acronym of something else. So does a word the user wrote with a capital.
 
 MiniLM lowercases every text itself: for it nothing changes, and nothing is read.
 """
@@ -53,7 +53,7 @@ def truecased(query: str, keywords: KeywordIndex, store: Store) -> str:
 
 def written_as(word: str, keywords: KeywordIndex, store: Store) -> str:
     """The form of ``word`` (lowercase) that the open passages holding it use most inside a
-    sentence, where none of them writes it in lowercase; else ``word``."""
+    sentence, where it is seen ``MIN_SEEN`` times and never in lowercase; else ``word``."""
     hits = keywords.search([word], SAMPLE)
     readable = store.chunk_documents((c for c, _ in hits), _OPEN_ONLY)
     pattern = re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
