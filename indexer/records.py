@@ -211,3 +211,8 @@ class Filters:
     def restricts_documents(self) -> bool:
         return bool(self.kinds or self.tags or self.departments or self.languages
                     or self.updated_after or self.updated_before or self.groups is not None)
+
+
+# The documents anyone may read (those without access groups): what a rule that serves
+# every caller alike may draw on (spelling corrections, the case of a question's words).
+OPEN_TO_EVERYONE = Filters(groups=())

@@ -25,7 +25,7 @@ import re
 from collections import Counter
 
 from indexer.keywords import KeywordIndex
-from indexer.records import Filters
+from indexer.records import OPEN_TO_EVERYONE
 from indexer.store import Store
 from search.spelling import english_words
 from search.text import MAX_TERMS, terms
@@ -33,7 +33,6 @@ from search.text import MAX_TERMS, terms
 SAMPLE = 100  # passages read per word
 MIN_SEEN = 3  # times a form must be seen to stand for the word
 _WORD = re.compile(r"[^\W_]+")
-_OPEN_ONLY = Filters(groups=())  # documents without access groups: open to everyone
 _SENTENCE_END = (".", "!", "?", ":", "#", "\n")
 
 
@@ -55,7 +54,7 @@ def written_as(word: str, keywords: KeywordIndex, store: Store) -> str:
     """The form of ``word`` (lowercase) that the open passages holding it use most inside a
     sentence, where it is seen ``MIN_SEEN`` times and never in lowercase; else ``word``."""
     hits = keywords.search([word], SAMPLE)
-    readable = store.chunk_documents((c for c, _ in hits), _OPEN_ONLY)
+    readable = store.chunk_documents((c for c, _ in hits), OPEN_TO_EVERYONE)
     pattern = re.compile(rf"(?<![^\W_]){re.escape(word)}(?![^\W_])", re.IGNORECASE)
     seen: Counter[str] = Counter()
     for chunk in store.get_chunks(readable).values():

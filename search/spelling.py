@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from symspellpy import SymSpell, Verbosity
 
 from indexer.keywords import KeywordIndex
+from indexer.records import OPEN_TO_EVERYONE
 from indexer.store import Store
 from indexer.tokenizer import tokens
 
@@ -79,9 +80,11 @@ def _substitution(word: str, other: str) -> bool:
 
 
 def build_vocabulary(store: Store) -> Vocabulary:
-    """Count the words of every passage (once each) and of every skill name."""
+    """Count the words of every passage open to everyone (once each) and of every skill
+    name. A restricted document's words are no corrections: "showing results for" a word
+    only it holds would tell a caller who may not read it that it exists."""
     counts: Counter[str] = Counter()
-    for _, _, text, _ in store.iter_passages():
+    for _, _, text, _ in store.iter_passages(store.chunk_ids_matching(OPEN_TO_EVERYONE)):
         counts.update(set(_WORD.findall(text.lower())))
     for person in store.get_people().values():
         counts.update({w for s in person.skills for w in _WORD.findall(s.name.lower())})

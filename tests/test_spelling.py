@@ -117,3 +117,15 @@ def test_the_api_the_page_and_the_cli_say_what_was_searched(tmp_path, corpus, mo
     printed = CliRunner().invoke(app, ["search", "GDRP"])
     assert printed.exit_code == 0, printed.output
     assert "Showing results for GDPR" in printed.output and "GDPR requests" in printed.output
+
+
+def test_a_restricted_document_gives_no_correction(store, ingester, tmp_path):
+    # "Showing results for zanthorix" would tell a caller who may not read the board's
+    # document that the word is in it: only documents open to everyone give corrections.
+    write(tmp_path, "docs.jsonl", "\n".join([
+        '{"id": "s1", "title": "Board", "body": "the zanthorix plan", "groups": ["board"]}',
+        '{"id": "d1", "title": "Open", "body": "the quarkalon plan"}']))
+    ingester.ingest([tmp_path])
+    speller = Speller(store)
+    assert speller.correct("zanthorx") is None
+    assert speller.correct("quarkalun") == "quarkalon"
