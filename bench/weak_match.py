@@ -8,9 +8,12 @@ query: the closest passage's cosine is under the query's line, the embedder's th
 (``weak_similarity``) or ``DOCUMENT_MARGIN`` above the query's cosine to the corpus's
 centre where that is higher (search/closeness.py; session 12); or, unless the closest is
 ``CLEAR_MARGIN`` over the line, the 3 closest documents average under the line less
-the model's slack (``support_slack``; session 14, MiniLM's). The first sweep moves the
-threshold, the margins and the slack in use staying; the second moves the slack at the
-threshold in use ("none": the closest alone decides).
+the model's slack (``support_slack``; session 14, MiniLM's), or a question of at most
+``SHORT_QUESTION`` content words has a rarest word that none of their passages holds
+(search/subject.py; session 16, with a slack only). The first sweep moves the threshold,
+the margins, the slack and the length in use staying; the second moves the slack at the
+threshold in use ("none": the closest alone decides); the third, the longest question
+whose subject is asked (0: none).
 Each corpus brings its own questions, split into a tuning half and a reported half:
 
 - SciFact: train claims (tuning) and test claims (reported) over its 5,183 abstracts;
@@ -50,10 +53,18 @@ from search.answers import support_slack, weak, weak_similarity
 from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, centre, lines
 from search.retrieval import Searcher
 from search.spelling import Speller
+from search.subject import SHORT_QUESTION, SUBJECT_DOCUMENTS, subject_depth
+from search.text import terms
 
 OUT_OF_DEMO = "tax rules for company cars"
 THRESHOLDS = [round(0.2 + 0.01 * i, 2) for i in range(76)]  # to 0.95: e5 cosines run high
 SLACKS = [None] + [round(0.005 * i, 3) for i in range(11)]  # None: the closest alone
+
+# The columns of ``Corpus.closest`` after the cosines.
+WORDS, DEPTH, LINE = CENTRE_MEMBERS, CENTRE_MEMBERS + 1, CENTRE_MEMBERS + 2
+LENGTHS = [0, 1, 2, 3, 4, 6]  # the longest question whose subject is asked (0: none)
+DEPTHS = [3, 5, 10, 20, 50]  # the closest documents that must hold it
+IN_USE = (SHORT_QUESTION, SUBJECT_DOCUMENTS)
 
 # A query set: (query texts, documents left out of each query's ranking).
 Queries = tuple[list[str], list[set[str]]]
@@ -75,18 +86,25 @@ class Corpus:
                 ) -> np.ndarray:
         """Per query (rows): the cosines of the ``CENTRE_MEMBERS`` closest documents
         found (enough for the rule to know whether it may count their support), as the
-        product searches them, spelling corrected first (fewer padded with NaN); and the
-        query's cosine to the corpus's centre plus the margin (the line's other part), all
-        on the common scale."""
+        product searches them, spelling corrected first (fewer padded with NaN); then
+        the number of its content words, how far down the closest documents its rarest
+        word is held, at any length (search/subject.py), and its cosine to
+        the corpus's centre plus the margin (the line's other part), all on the common
+        scale (``COLUMNS``)."""
         searched = [self.speller.correct(t) or t for t in texts]
         vectors = self.searcher.embed_queries(searched)
-        out = np.full((len(texts), CENTRE_MEMBERS), np.nan)
+        out = np.full((len(texts), CENTRE_MEMBERS + 2), np.nan)
         for i, (text, vec) in enumerate(zip(searched, vectors, strict=True)):
             skip = leave_out[i] if leave_out else set()
-            ranking = self.searcher.retrieve(text, query_vector=vec)
-            found = sorted((d.similarity for d in ranking if d.doc_id not in skip),
-                           reverse=True)[:CENTRE_MEMBERS]
+            ranking = sorted((d for d in self.searcher.retrieve(text, query_vector=vec)
+                              if d.doc_id not in skip), key=lambda d: -d.similarity)
+            found = [d.similarity for d in ranking[:CENTRE_MEMBERS]]
             out[i, :len(found)] = found
+            words = terms(text)
+            out[i, WORDS] = len(words)
+            out[i, DEPTH] = subject_depth(words, [d.dense_chunk for d in ranking[:max(DEPTHS)]
+                                                  if d.dense_chunk is not None],
+                                          self.searcher.keywords, most_words=len(words))
         lifted = lines(-np.inf, DOCUMENT_MARGIN, self.centre, vectors, self.floor)
         return np.column_stack([out, lifted])
 
@@ -158,26 +176,31 @@ def measure(corpora: dict[str, Corpus], split: str) -> dict[tuple[str, str], np.
     return found
 
 
-def flagged(found: np.ndarray, threshold: float, slack: float | None) -> np.ndarray:
+def flagged(found: np.ndarray, threshold: float, slack: float | None,
+            subject: tuple[int, int] = IN_USE) -> np.ndarray:
     """Which queries are flagged by the product's rule (``weak``), the line being the
     threshold or the query's line above the corpus's centre (``Corpus.closest``'s last
-    column), whichever is higher."""
-    return np.array([weak(row[:-1][~np.isnan(row[:-1])], max(threshold, row[-1]), slack)
+    column), whichever is higher; ``subject``: (words, documents), the subject asked of
+    questions of at most that many content words, in that many closest documents."""
+    words, documents = subject
+    return np.array([weak(row[:CENTRE_MEMBERS][~np.isnan(row[:CENTRE_MEMBERS])],
+                          max(threshold, row[LINE]), slack,
+                          row[WORDS] <= words and row[DEPTH] > documents)
                      for row in found], bool)
 
 
 def rates(found: dict[tuple[str, str], np.ndarray], threshold: float,
-          slack: float | None) -> dict[str, float]:
+          slack: float | None, subject: tuple[int, int] = IN_USE) -> dict[str, float]:
     """The share flagged per pair of corpora, ``asked -> searched``."""
-    return {f"{a} -> {s}": float(flagged(c, threshold, slack).mean())
+    return {f"{a} -> {s}": float(flagged(c, threshold, slack, subject).mean())
             for (a, s), c in found.items()}
 
 
 def trade_off(found: dict[tuple[str, str], np.ndarray], threshold: float,
-              slack: float | None) -> dict[str, float]:
+              slack: float | None, subject: tuple[int, int] = IN_USE) -> dict[str, float]:
     """The most in-domain questions flagged (over corpora), and the fewest and the mean
     out-of-domain ones flagged (over pairs of corpora)."""
-    share = rates(found, threshold, slack)
+    share = rates(found, threshold, slack, subject)
     own = [v for pair, v in share.items() if pair.split(" -> ")[0] == pair.split(" -> ")[1]]
     other = [v for pair, v in share.items() if pair.split(" -> ")[0] != pair.split(" -> ")[1]]
     return {"in_domain_most": max(own), "out_of_domain_fewest": min(other),
@@ -185,9 +208,9 @@ def trade_off(found: dict[tuple[str, str], np.ndarray], threshold: float,
 
 
 def table(found: dict[tuple[str, str], np.ndarray], threshold: float, names: list[str],
-          slack: float | None) -> list[str]:
+          slack: float | None, subject: tuple[int, int] = IN_USE) -> list[str]:
     """Flagged % per corpus asked (rows) and searched (columns)."""
-    share = rates(found, threshold, slack)
+    share = rates(found, threshold, slack, subject)
     lines = [f"{'asked / searched':<18}" + "".join(f"{n:>10}" for n in names)]
     for a in names:
         lines.append(f"{a:<18}" + "".join(f"{share[f'{a} -> {s}']:>10.1%}" for s in names))
@@ -215,7 +238,8 @@ def named(slack: float | None) -> str:
 
 def show(sweep: dict, label: str) -> None:
     for x, v in sweep.items():
-        step = f"{x:.2f}" if label == "threshold" else named(x)
+        step = (f"{x:.2f}" if label == "threshold" else named(x) if label == "slack"
+                else str(x))
         print(f"  {label} {step:>5}  {v['in_domain_most']:6.1%}  "
               f"{v['out_of_domain_fewest']:6.1%}  {v['out_of_domain_mean']:6.1%}")
 
@@ -243,6 +267,23 @@ def main() -> None:
     best_slack = min((x for x in SLACKS if x is not None and slacks[x]["in_domain_most"]
                       <= 0.05), default=None)
     print(f"chosen on the tuning halves: {named(best_slack)}; in use: {named(slack_now)}")
+    lengths, depths, best_words, best_depth = {}, {}, None, None
+    if slack_now is not None:  # the subject is asked only with a slack (search/answers.py)
+        depths = {k: trade_off(tune, current, slack_now, (SHORT_QUESTION, k)) for k in DEPTHS}
+        print(f"by the closest documents that must hold the subject of a question of at "
+              f"most {SHORT_QUESTION} words, at the threshold and slack in use")
+        show(depths, "documents")
+        # The fewest (the most questions asked for it) that keep every corpus's own.
+        best_depth = min(k for k in DEPTHS if depths[k]["in_domain_most"] <= 0.05)
+        print(f"chosen on the tuning halves: {best_depth}; in use: {SUBJECT_DOCUMENTS}")
+        lengths = {n: trade_off(tune, current, slack_now, (n, SUBJECT_DOCUMENTS))
+                   for n in LENGTHS}
+        print("by the longest question whose subject is asked (0: none), in the "
+              "closest documents in use")
+        show(lengths, "words")
+        # The longest that keeps every corpus's own questions.
+        best_words = max(n for n in LENGTHS if lengths[n]["in_domain_most"] <= 0.05)
+        print(f"chosen on the tuning halves: {best_words}; in use: {SHORT_QUESTION}")
     report = measure(corpora, "report")
     tax_found = corpora["demo"].closest([OUT_OF_DEMO])
     tax = float(tax_found[0, 0])
@@ -251,21 +292,34 @@ def main() -> None:
                      "slack_chosen_on_tuning": best_slack,
                      "tuning_sweep": {str(t): v for t, v in sweep.items()},
                      "tuning_slack_sweep": {named(x): v for x, v in slacks.items()},
+                     "subject_in_use": IN_USE,
+                     "subject_documents_chosen_on_tuning": best_depth,
+                     "tuning_documents_sweep": {str(k): v for k, v in depths.items()},
+                     "subject_words_chosen_on_tuning": best_words,
+                     "tuning_words_sweep": {str(n): v for n, v in lengths.items()},
                      "out_of_demo": {"query": OUT_OF_DEMO, "closest_cosine": round(tax, 3)}}
-    variants = {"in use": (current, slack_now), "threshold chosen": (best, slack_now),
-                "slack chosen": (current, best_slack), "closest alone": (current, None)}
-    for label, (threshold, slack) in variants.items():
-        print(f"\nreported halves, threshold {threshold:.2f}, slack {named(slack)} ({label}):")
-        print("\n".join(table(report, threshold, names, slack)))
+    variants = {"in use": (current, slack_now, IN_USE),
+                "threshold chosen": (best, slack_now, IN_USE),
+                "slack chosen": (current, best_slack, IN_USE),
+                "closest alone": (current, None, IN_USE)}
+    if slack_now is not None:
+        variants["subject chosen"] = (current, slack_now, (best_words, best_depth))
+        variants["subject unasked"] = (current, slack_now, (0, SUBJECT_DOCUMENTS))
+    for label, (threshold, slack, subject) in variants.items():
+        asked = (f", subject up to {subject[0]} words in {subject[1]} documents"
+                 if slack is not None else "")
+        print(f"\nreported halves, threshold {threshold:.2f}, slack {named(slack)}{asked} "
+              f"({label}):")
+        print("\n".join(table(report, threshold, names, slack, subject)))
         print("most in-domain flagged {in_domain_most:.1%}, out of domain fewest "
               "{out_of_domain_fewest:.1%}, mean {out_of_domain_mean:.1%}".format(
-                  **trade_off(report, threshold, slack)))
-        tax_flagged = bool(flagged(tax_found, threshold, slack)[0])
+                  **trade_off(report, threshold, slack, subject)))
+        tax_flagged = bool(flagged(tax_found, threshold, slack, subject)[0])
         print(f"'{OUT_OF_DEMO}' over demo: closest {tax:.3f}, flagged {tax_flagged}")
         results[f"report_{label.replace(' ', '_')}"] = {
-            "threshold": threshold, "slack": slack,
-            "flagged": rates(report, threshold, slack),
-            **trade_off(report, threshold, slack),
+            "threshold": threshold, "slack": slack, "subject": subject,
+            "flagged": rates(report, threshold, slack, subject),
+            **trade_off(report, threshold, slack, subject),
             "out_of_demo_flagged": tax_flagged}
     misses = unflagged(corpora, report, current, slack_now)
     print(f"\nout-of-domain questions not flagged (in use): {len(misses)}")

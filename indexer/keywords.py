@@ -146,10 +146,7 @@ class KeywordIndex:
         scores = np.zeros(len(self.ids), dtype=np.float64)
         matched = np.zeros(len(self.ids), dtype=bool)
         for row, cut_by in (r for term in query_terms for r in self._cut_rows(term)):
-            cols, tf = self._postings(row)
-            if cut_by is not None:  # only the passages of the languages that cut it so
-                keep = np.isin(self._column_analyzers()[cols], cut_by)
-                cols, tf = cols[keep], tf[keep]
+            cols, tf = self._counted(row, cut_by)
             hits = int(self.alive[cols].sum())
             idf = math.log((n_rows - hits + 0.5) / (hits + 0.5))
             scores[cols] += max(idf, MIN_IDF) * tf * (K1 + 1) / (tf + norm[cols])
@@ -159,6 +156,23 @@ class KeywordIndex:
             candidates = candidates[np.argpartition(-scores[candidates], k - 1)[:k]]
         order = sorted(candidates.tolist(), key=lambda c: (-scores[c], self.ids[c]))
         return [(int(self.ids[c]), float(scores[c])) for c in order]
+
+    def holding(self, term: str) -> np.ndarray:
+        """The chunk ids of the live passages that hold ``term`` as ``search`` counts it
+        (any of its tokens, in the languages that cut it so)."""
+        cols = [self._counted(row, cut_by)[0] for row, cut_by in self._cut_rows(term)]
+        found = np.unique(np.concatenate(cols)) if cols else np.zeros(0, np.int64)
+        return self.ids[found[self.alive[found]]]
+
+    def _counted(self, row: int, cut_by: np.ndarray | None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, term frequencies) of one vocabulary row where it counts: every
+        passage (``cut_by`` None), or only those of the languages that cut the term so."""
+        cols, tf = self._postings(row)
+        if cut_by is not None:
+            keep = np.isin(self._column_analyzers()[cols], cut_by)
+            cols, tf = cols[keep], tf[keep]
+        return cols, tf
 
     def _postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """(columns, term frequencies) of one vocabulary row, over every segment."""

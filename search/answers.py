@@ -12,6 +12,7 @@ from indexer.embedders import Embedder, cosine_floor, shifts_query_language
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackLog
 from indexer.indexes import DerivedIndexes
+from indexer.keywords import KeywordIndex
 from indexer.language import detector
 from indexer.records import Filters
 from indexer.store import Store
@@ -21,6 +22,7 @@ from search.feedback import Effect, Feedback, FeedbackSettings
 from search.recency import Recency
 from search.retrieval import DocScore, Searcher
 from search.spelling import Speller
+from search.subject import SUBJECT_DOCUMENTS, subject_unmet
 from search.text import clean_query, terms
 
 MAX_LIMIT = 100
@@ -128,19 +130,23 @@ class Answerer:
             result["total_articles"] = len(ranking)
             result["articles"] = [_with_feedback(a.to_dict(), said) for a in
                                   self.searcher.articles(query, ranking, limit, offset)]
-            result["weak_match"] = weak_match(ranking, line, self.support_slack)  # shown
+            result["weak_match"] = self._weak(query, ranking, line)  # shown
         # A department filter selects people, not their evidence: an expert's
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
             ranking, _ = self._retrieve(query, replace(filters, departments=()), vector)
         result["best_similarity"] = round(max((d.similarity for d in ranking), default=0.0), 6)
         # the people's evidence
-        result.setdefault("weak_match", weak_match(ranking, line, self.support_slack))
+        result.setdefault("weak_match", self._weak(query, ranking, line))
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations,
             groups=filters.groups)]
         return result
+
+    def _weak(self, query: str, ranking: Sequence[DocScore], line: float) -> bool:
+        return weak_match(ranking, line, self.support_slack, terms(query),
+                          self.searcher.keywords)
 
     def embed(self, query: str) -> Any:
         """The query's vector. The last ``RECENT_VECTORS`` are kept, so logging a search
@@ -194,22 +200,34 @@ def support_slack(embedder_name: str) -> float | None:
 
 
 def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
-               slack: float | None = None) -> bool:
+               slack: float | None = None, question_terms: Sequence[str] = (),
+               keywords: KeywordIndex | None = None) -> bool:
     """True when nothing found is clearly about the query (or nothing was found): the
     articles and the people's evidence then only share words with it or touch on it.
-    ``threshold``: the query's line (``Answerer.close_line``); ``slack``: see ``weak``."""
-    return weak((d.similarity for d in ranking), threshold, slack)
+    ``threshold``: the query's line (``Answerer.close_line``); ``slack``: see ``weak``;
+    ``question_terms`` and ``keywords`` (the query's terms, the BM25 index): to ask
+    whether the passages that met a short question's closest documents hold its subject
+    (search/subject.py), with a slack only."""
+    unmet = False
+    if slack is not None and keywords is not None:
+        best = heapq.nlargest(SUBJECT_DOCUMENTS, ranking, key=lambda d: d.similarity)
+        unmet = subject_unmet(question_terms, [d.dense_chunk for d in best
+                                               if d.dense_chunk is not None], keywords)
+    return weak((d.similarity for d in ranking), threshold, slack, unmet)
 
 
-def weak(similarities: Iterable[float], line: float, slack: float | None) -> bool:
+def weak(similarities: Iterable[float], line: float, slack: float | None,
+         unmet: bool = False) -> bool:
     """The rule of ``weak_match`` on the cosines of the documents found (common scale):
     weak when the closest is under ``line``. With a ``slack`` (``support_slack``), also
     when, unless the closest is clearly close (``CLEAR_MARGIN`` over the line), the
     ``SUPPORT`` closest average under the line less the slack: a corpus that covers a
     question meets it with several documents; one that only touches it, with one
-    passage near the line and little else. Among fewer than ``CENTRE_MEMBERS`` documents
-    found (a small folder, a narrow filter) the closest alone decides: there may be no
-    second document on any subject."""
+    passage near the line and little else; or when the question's subject is ``unmet``
+    (a short question whose rarest word none of the closest documents' passages holds:
+    search/subject.py). Among fewer than ``CENTRE_MEMBERS`` documents found (a small
+    folder, a narrow filter) the closest alone decides: there may be no second document
+    on any subject."""
     found = list(similarities)
     closest = heapq.nlargest(SUPPORT, found)
     if not closest or closest[0] < line:
@@ -217,7 +235,7 @@ def weak(similarities: Iterable[float], line: float, slack: float | None) -> boo
     if (slack is None or len(found) < CENTRE_MEMBERS
             or closest[0] >= line + CLEAR_MARGIN):
         return False
-    return sum(closest) / len(closest) < line - slack
+    return unmet or sum(closest) / len(closest) < line - slack
 
 
 def _check_limits(limit: int, offset: int, experts: int) -> None:

@@ -1,0 +1,60 @@
+"""Whether what met a short question holds its subject: one half of ``weak_match``'s
+"touched on, not about it" (search/answers.py, ``weak``).
+
+A question of a word or two typed into the search box names its subject, and its
+rarest word is the one that says which: over DBLP's papers "on-call handbook" is about
+handbooks (2 passages hold "handbook", 99 "call") and "threat modeling" about threats
+(5 against 477). A corpus that does not cover the question may still meet it close in
+meaning through the common word: DBLP's telecom papers meet "on-call handbook" at 0.43,
+its agent-modelling papers "threat modeling" at 0.43, over MiniLM's line (0.40), the 3
+closest close enough on average. When none of the closest documents' passages holds the
+rarest word, what was found rides on the other one. Words count as BM25 counts them
+(their stems, in the index's languages: android's 325 passages with "access" hold
+"accessibility").
+
+Chosen on the tuning halves of bench/weak_match.py (docs/benchmarks.md), each the
+widest reach that keeps every corpus's own questions at most 5% flagged: questions of at
+most ``SHORT_QUESTION`` content words (the longest; 3 flag 5.9% of android's own
+titles), asked of the ``SUBJECT_DOCUMENTS`` closest documents (the fewest; the 3 or 5
+closest flag 5.04%). Only a model with a support slack asks it (MiniLM): e5 meets a
+question in other languages, whose passages hold none of its words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from indexer.keywords import KeywordIndex
+
+SHORT_QUESTION = 2  # content words (search.text.terms)
+SUBJECT_DOCUMENTS = 10  # the closest documents, a page of results, that must hold it
+
+
+def subject_unmet(question_terms: Sequence[str], passages: Sequence[int],
+                  keywords: KeywordIndex, most_words: int = SHORT_QUESTION,
+                  documents: int = SUBJECT_DOCUMENTS) -> bool:
+    """Whether a question of 1 to ``most_words`` content words has a rarest word (held by
+    the fewest passages of ``keywords``; any of them, when several tie) that none of the
+    first ``documents`` of ``passages`` holds (chunk ids: the passages that met the
+    closest documents, the closest first)."""
+    return subject_depth(question_terms, passages[:documents], keywords, most_words) > documents
+
+
+def subject_depth(question_terms: Sequence[str], passages: Sequence[int],
+                  keywords: KeywordIndex, most_words: int = SHORT_QUESTION) -> float:
+    """How far down ``passages`` (the closest first) a short question's subject is held:
+    the place (from 1) by which each of its rarest words is, infinite when one is held by
+    none; 0 for a question of no word or of more than ``most_words`` (not asked)."""
+    if not 0 < len(question_terms) <= most_words:
+        return 0
+    held = {term: keywords.holding(term) for term in question_terms}
+    fewest = min(len(chunks) for chunks in held.values())
+    met = np.asarray(list(passages), np.int64)
+    depth = 0.0
+    for chunks in held.values():
+        if len(chunks) == fewest:
+            places = np.flatnonzero(np.isin(met, chunks))
+            depth = max(depth, float(places[0] + 1) if len(places) else np.inf)
+    return depth
