@@ -9,11 +9,12 @@ query: the closest passage's cosine is under the query's line, the embedder's th
 centre where that is higher (search/closeness.py; session 12); or, unless the closest is
 ``CLEAR_MARGIN`` over the line, the 3 closest documents average under the line less
 the model's slack (``support_slack``; session 14, MiniLM's), or a question of at most
-``SHORT_QUESTION`` content words has a rarest word that none of their passages holds
-(search/subject.py; session 16, with a slack only). The first sweep moves the threshold,
-the margins, the slack and the length in use staying; the second moves the slack at the
-threshold in use ("none": the closest alone decides); the third, the longest question
-whose subject is asked (0: none).
+``SHORT_QUESTION`` content words has a rarest word that none of the passages of the
+``SUBJECT_DOCUMENTS`` closest holds (search/subject.py; session 16, calibrated models).
+The first sweep moves the threshold, the margins, the slack and the subject in use
+staying; the second moves the slack at the threshold in use ("none": no support asked);
+the third and fourth, at both in use, the closest documents that must hold a short
+question's subject and the longest question whose subject is asked (0: none).
 Each corpus brings its own questions, split into a tuning half and a reported half:
 
 - SciFact: train claims (tuning) and test claims (reported) over its 5,183 abstracts;
@@ -49,7 +50,7 @@ from indexer.embedders import cosine_floor, make_embedder
 from indexer.indexes import DerivedIndexes
 from indexer.store import Store
 from ingest.pipeline import Ingester
-from search.answers import support_slack, weak, weak_similarity
+from search.answers import asks_subject, support_slack, weak, weak_similarity
 from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, centre, lines
 from search.retrieval import Searcher
 from search.spelling import Speller
@@ -64,7 +65,8 @@ SLACKS = [None] + [round(0.005 * i, 3) for i in range(11)]  # None: the closest 
 WORDS, DEPTH, LINE = CENTRE_MEMBERS, CENTRE_MEMBERS + 1, CENTRE_MEMBERS + 2
 LENGTHS = [0, 1, 2, 3, 4, 6]  # the longest question whose subject is asked (0: none)
 DEPTHS = [3, 5, 10, 20, 50]  # the closest documents that must hold it
-IN_USE = (SHORT_QUESTION, SUBJECT_DOCUMENTS)
+IN_USE = (SHORT_QUESTION, SUBJECT_DOCUMENTS)  # (words, documents) of a model that asks
+UNASKED = (0, SUBJECT_DOCUMENTS)
 
 # A query set: (query texts, documents left out of each query's ranking).
 Queries = tuple[list[str], list[set[str]]]
@@ -218,7 +220,8 @@ def table(found: dict[tuple[str, str], np.ndarray], threshold: float, names: lis
 
 
 def unflagged(corpora: dict[str, Corpus], found: dict[tuple[str, str], np.ndarray],
-              threshold: float, slack: float | None) -> list[dict]:
+              threshold: float, slack: float | None,
+              subject: tuple[int, int] = IN_USE) -> list[dict]:
     """The out-of-domain questions the rule leaves unflagged, each with the documents that
     met it: to read whether the searched corpus does treat the question."""
     out = []
@@ -226,7 +229,7 @@ def unflagged(corpora: dict[str, Corpus], found: dict[tuple[str, str], np.ndarra
         if asked == searched:
             continue
         texts = corpora[asked].queries["report"][0]
-        for i in np.flatnonzero(~flagged(cosines, threshold, slack)):
+        for i in np.flatnonzero(~flagged(cosines, threshold, slack, subject)):
             out.append({"asked": asked, "searched": searched, "question": texts[i][:200],
                         "nearest": corpora[searched].nearest(texts[i])})
     return out
@@ -253,37 +256,36 @@ def main() -> None:
     names = list(corpora)
     model = corpora["demo"].embedder.name
     current, slack_now = weak_similarity(model), support_slack(model)
+    asked_now = IN_USE if asks_subject(model) else UNASKED
     tune = measure(corpora, "tune")
-    sweep = {t: trade_off(tune, t, slack_now) for t in THRESHOLDS}
+    sweep = {t: trade_off(tune, t, slack_now, asked_now) for t in THRESHOLDS}
     print(f"tuning halves ({args.embedder}): most in-domain flagged, fewest and mean "
-          f"out-of-domain flagged, by threshold (slack {named(slack_now)})")
+          f"out-of-domain flagged, by threshold (slack {named(slack_now)}, subject "
+          f"{asked_now})")
     show(sweep, "threshold")
     best = max(t for t in THRESHOLDS if sweep[t]["in_domain_most"] <= 0.05)
     print(f"chosen on the tuning halves: {best:.2f}; in use: {current:.2f}")
-    slacks = {x: trade_off(tune, current, x) for x in SLACKS}
+    slacks = {x: trade_off(tune, current, x, asked_now) for x in SLACKS}
     print(f"by slack, at the threshold in use ({current:.2f})")
     show(slacks, "slack")
     # The smallest slack (the highest mean line) that keeps every corpus's own questions.
     best_slack = min((x for x in SLACKS if x is not None and slacks[x]["in_domain_most"]
                       <= 0.05), default=None)
     print(f"chosen on the tuning halves: {named(best_slack)}; in use: {named(slack_now)}")
-    lengths, depths, best_words, best_depth = {}, {}, None, None
-    if slack_now is not None:  # the subject is asked only with a slack (search/answers.py)
-        depths = {k: trade_off(tune, current, slack_now, (SHORT_QUESTION, k)) for k in DEPTHS}
-        print(f"by the closest documents that must hold the subject of a question of at "
-              f"most {SHORT_QUESTION} words, at the threshold and slack in use")
-        show(depths, "documents")
-        # The fewest (the most questions asked for it) that keep every corpus's own.
-        best_depth = min(k for k in DEPTHS if depths[k]["in_domain_most"] <= 0.05)
-        print(f"chosen on the tuning halves: {best_depth}; in use: {SUBJECT_DOCUMENTS}")
-        lengths = {n: trade_off(tune, current, slack_now, (n, SUBJECT_DOCUMENTS))
-                   for n in LENGTHS}
-        print("by the longest question whose subject is asked (0: none), in the "
-              "closest documents in use")
-        show(lengths, "words")
-        # The longest that keeps every corpus's own questions.
-        best_words = max(n for n in LENGTHS if lengths[n]["in_domain_most"] <= 0.05)
-        print(f"chosen on the tuning halves: {best_words}; in use: {SHORT_QUESTION}")
+    depths = {k: trade_off(tune, current, slack_now, (SHORT_QUESTION, k)) for k in DEPTHS}
+    print(f"by the closest documents that must hold the subject of a question of at most "
+          f"{SHORT_QUESTION} words, at the threshold and slack in use")
+    show(depths, "documents")
+    # The fewest (the most questions asked for it) that keep every corpus's own.
+    best_depth = min(k for k in DEPTHS if depths[k]["in_domain_most"] <= 0.05)
+    print(f"chosen on the tuning halves: {best_depth}; in use: {SUBJECT_DOCUMENTS}")
+    lengths = {n: trade_off(tune, current, slack_now, (n, SUBJECT_DOCUMENTS)) for n in LENGTHS}
+    print("by the longest question whose subject is asked (0: none), in the closest "
+          "documents in use")
+    show(lengths, "words")
+    # The longest that keeps every corpus's own questions.
+    best_words = max(n for n in LENGTHS if lengths[n]["in_domain_most"] <= 0.05)
+    print(f"chosen on the tuning halves: {best_words}; in use: {SHORT_QUESTION}")
     report = measure(corpora, "report")
     tax_found = corpora["demo"].closest([OUT_OF_DEMO])
     tax = float(tax_found[0, 0])
@@ -292,22 +294,20 @@ def main() -> None:
                      "slack_chosen_on_tuning": best_slack,
                      "tuning_sweep": {str(t): v for t, v in sweep.items()},
                      "tuning_slack_sweep": {named(x): v for x, v in slacks.items()},
-                     "subject_in_use": IN_USE,
+                     "subject_in_use": asked_now,
                      "subject_documents_chosen_on_tuning": best_depth,
                      "tuning_documents_sweep": {str(k): v for k, v in depths.items()},
                      "subject_words_chosen_on_tuning": best_words,
                      "tuning_words_sweep": {str(n): v for n, v in lengths.items()},
                      "out_of_demo": {"query": OUT_OF_DEMO, "closest_cosine": round(tax, 3)}}
-    variants = {"in use": (current, slack_now, IN_USE),
-                "threshold chosen": (best, slack_now, IN_USE),
-                "slack chosen": (current, best_slack, IN_USE),
-                "closest alone": (current, None, IN_USE)}
-    if slack_now is not None:
-        variants["subject chosen"] = (current, slack_now, (best_words, best_depth))
-        variants["subject unasked"] = (current, slack_now, (0, SUBJECT_DOCUMENTS))
+    variants = {"in use": (current, slack_now, asked_now),
+                "threshold chosen": (best, slack_now, asked_now),
+                "slack chosen": (current, best_slack, asked_now),
+                "subject chosen": (current, slack_now, (best_words, best_depth)),
+                "subject unasked": (current, slack_now, UNASKED),
+                "closest alone": (current, None, UNASKED)}
     for label, (threshold, slack, subject) in variants.items():
-        asked = (f", subject up to {subject[0]} words in {subject[1]} documents"
-                 if slack is not None else "")
+        asked = f", subject up to {subject[0]} words in {subject[1]} documents"
         print(f"\nreported halves, threshold {threshold:.2f}, slack {named(slack)}{asked} "
               f"({label}):")
         print("\n".join(table(report, threshold, names, slack, subject)))
@@ -321,7 +321,7 @@ def main() -> None:
             "flagged": rates(report, threshold, slack, subject),
             **trade_off(report, threshold, slack, subject),
             "out_of_demo_flagged": tax_flagged}
-    misses = unflagged(corpora, report, current, slack_now)
+    misses = unflagged(corpora, report, current, slack_now, asked_now)
     print(f"\nout-of-domain questions not flagged (in use): {len(misses)}")
     for m in misses:
         print(f"  {m['asked']} -> {m['searched']}: {m['question'][:90]}")

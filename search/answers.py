@@ -75,6 +75,7 @@ class Answerer:
         # (docs/benchmarks.md, "Expert finding").
         self.weak_similarity = weak_similarity(embedder.name)
         self.support_slack = support_slack(embedder.name)
+        self.asks_subject = asks_subject(embedder.name)
         # Readers' verdicts move documents and people (bounded, see search/feedback.py);
         # a verdict counts for questions close in meaning: above the model's weak line.
         feedback = feedback or FeedbackSettings()
@@ -146,7 +147,7 @@ class Answerer:
 
     def _weak(self, query: str, ranking: Sequence[DocScore], line: float) -> bool:
         return weak_match(ranking, line, self.support_slack, terms(query),
-                          self.searcher.keywords)
+                          self.searcher.keywords if self.asks_subject else None)
 
     def embed(self, query: str) -> Any:
         """The query's vector. The last ``RECENT_VECTORS`` are kept, so logging a search
@@ -193,6 +194,12 @@ def weak_similarity(embedder_name: str) -> float:
     return WEAK_SIMILARITY_BY_EMBEDDER.get(embedder_name, WEAK_SIMILARITY)
 
 
+def asks_subject(embedder_name: str) -> bool:
+    """Whether ``weak_match`` asks whether a short question's subject was met
+    (search/subject.py): for a model whose line was calibrated, not for the tests'."""
+    return embedder_name in WEAK_SIMILARITY_BY_EMBEDDER
+
+
 def support_slack(embedder_name: str) -> float | None:
     """How far under the line the closest documents may average, for the embedder's
     vectors; None: the closest alone decides."""
@@ -205,11 +212,11 @@ def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
     """True when nothing found is clearly about the query (or nothing was found): the
     articles and the people's evidence then only share words with it or touch on it.
     ``threshold``: the query's line (``Answerer.close_line``); ``slack``: see ``weak``;
-    ``question_terms`` and ``keywords`` (the query's terms, the BM25 index): to ask
-    whether the passages that met a short question's closest documents hold its subject
-    (search/subject.py), with a slack only."""
+    ``question_terms`` and ``keywords`` (the query's terms, the BM25 index; None: not
+    asked): whether the passages that met a short question's closest documents hold its
+    subject (search/subject.py)."""
     unmet = False
-    if slack is not None and keywords is not None:
+    if keywords is not None:
         best = heapq.nlargest(SUBJECT_DOCUMENTS, ranking, key=lambda d: d.similarity)
         unmet = subject_unmet(question_terms, [d.dense_chunk for d in best
                                                if d.dense_chunk is not None], keywords)
@@ -219,23 +226,22 @@ def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
 def weak(similarities: Iterable[float], line: float, slack: float | None,
          unmet: bool = False) -> bool:
     """The rule of ``weak_match`` on the cosines of the documents found (common scale):
-    weak when the closest is under ``line``. With a ``slack`` (``support_slack``), also
-    when, unless the closest is clearly close (``CLEAR_MARGIN`` over the line), the
-    ``SUPPORT`` closest average under the line less the slack: a corpus that covers a
-    question meets it with several documents; one that only touches it, with one
-    passage near the line and little else; or when the question's subject is ``unmet``
-    (a short question whose rarest word none of the closest documents' passages holds:
-    search/subject.py). Among fewer than ``CENTRE_MEMBERS`` documents found (a small
-    folder, a narrow filter) the closest alone decides: there may be no second document
-    on any subject."""
+    weak when the closest is under ``line``. Also, unless the closest is clearly close
+    (``CLEAR_MARGIN`` over the line), when the question's subject is ``unmet`` (a short
+    question whose rarest word none of the closest documents' passages holds:
+    search/subject.py), or, with a ``slack`` (``support_slack``), when the ``SUPPORT``
+    closest average under the line less the slack: a corpus that covers a question meets
+    it with several documents; one that only touches it, with one passage near the line
+    and little else. Among fewer than ``CENTRE_MEMBERS`` documents found (a small folder,
+    a narrow filter) the closest alone decides: there may be no second document on any
+    subject."""
     found = list(similarities)
     closest = heapq.nlargest(SUPPORT, found)
     if not closest or closest[0] < line:
         return True
-    if (slack is None or len(found) < CENTRE_MEMBERS
-            or closest[0] >= line + CLEAR_MARGIN):
+    if len(found) < CENTRE_MEMBERS or closest[0] >= line + CLEAR_MARGIN:
         return False
-    return unmet or sum(closest) / len(closest) < line - slack
+    return unmet or (slack is not None and sum(closest) / len(closest) < line - slack)
 
 
 def _check_limits(limit: int, offset: int, experts: int) -> None:
