@@ -54,17 +54,18 @@ from search.answers import asks_subject, support_slack, weak, weak_similarity
 from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, centre, lines
 from search.retrieval import Searcher
 from search.spelling import Speller
-from search.subject import SHORT_QUESTION, SUBJECT_DOCUMENTS, subject_depth
+from search.subject import SHORT_QUESTION, SUBJECT_DOCUMENTS, subject_unmet
 from search.text import terms
 
 OUT_OF_DEMO = "tax rules for company cars"
 THRESHOLDS = [round(0.2 + 0.01 * i, 2) for i in range(76)]  # to 0.95: e5 cosines run high
 SLACKS = [None] + [round(0.005 * i, 3) for i in range(11)]  # None: the closest alone
 
-# The columns of ``Corpus.closest`` after the cosines.
-WORDS, DEPTH, LINE = CENTRE_MEMBERS, CENTRE_MEMBERS + 1, CENTRE_MEMBERS + 2
 LENGTHS = [0, 1, 2, 3, 4, 6]  # the longest question whose subject is asked (0: none)
 DEPTHS = [3, 5, 10, 20, 50]  # the closest documents that must hold it
+# The columns of ``Corpus.closest`` after the cosines: the question's content words, its
+# subject unmet in each number of ``DEPTHS`` closest documents, its line.
+WORDS, UNMET, LINE = CENTRE_MEMBERS, CENTRE_MEMBERS + 1, CENTRE_MEMBERS + 1 + len(DEPTHS)
 IN_USE = (SHORT_QUESTION, SUBJECT_DOCUMENTS)  # (words, documents) of a model that asks
 UNASKED = (0, SUBJECT_DOCUMENTS)
 
@@ -89,13 +90,13 @@ class Corpus:
         """Per query (rows): the cosines of the ``CENTRE_MEMBERS`` closest documents
         found (enough for the rule to know whether it may count their support), as the
         product searches them, spelling corrected first (fewer padded with NaN); then
-        the number of its content words, how far down the closest documents its rarest
-        word is held, at any length (search/subject.py), and its cosine to
+        the number of its content words, whether its subject is unmet in each number of
+        ``DEPTHS`` closest documents, at any length (search/subject.py), and its cosine to
         the corpus's centre plus the margin (the line's other part), all on the common
         scale (``COLUMNS``)."""
         searched = [self.speller.correct(t) or t for t in texts]
         vectors = self.searcher.embed_queries(searched)
-        out = np.full((len(texts), CENTRE_MEMBERS + 2), np.nan)
+        out = np.full((len(texts), LINE), np.nan)
         for i, (text, vec) in enumerate(zip(searched, vectors, strict=True)):
             skip = leave_out[i] if leave_out else set()
             ranking = sorted((d for d in self.searcher.retrieve(text, query_vector=vec)
@@ -104,9 +105,11 @@ class Corpus:
             out[i, :len(found)] = found
             words = terms(text)
             out[i, WORDS] = len(words)
-            out[i, DEPTH] = subject_depth(words, [d.dense_chunk for d in ranking[:max(DEPTHS)]
-                                                  if d.dense_chunk is not None],
-                                          self.searcher.keywords, most_words=len(words))
+            passages = [d.dense_chunk for d in ranking[:max(DEPTHS)]
+                        if d.dense_chunk is not None]
+            for j, documents in enumerate(DEPTHS):
+                out[i, UNMET + j] = subject_unmet(words, passages, self.searcher.keywords,
+                                                  len(words), documents)
         lifted = lines(-np.inf, DOCUMENT_MARGIN, self.centre, vectors, self.floor)
         return np.column_stack([out, lifted])
 
@@ -187,7 +190,7 @@ def flagged(found: np.ndarray, threshold: float, slack: float | None,
     words, documents = subject
     return np.array([weak(row[:CENTRE_MEMBERS][~np.isnan(row[:CENTRE_MEMBERS])],
                           max(threshold, row[LINE]), slack,
-                          row[WORDS] <= words and row[DEPTH] > documents)
+                          row[WORDS] <= words and bool(row[UNMET + DEPTHS.index(documents)]))
                      for row in found], bool)
 
 

@@ -222,13 +222,23 @@ class KeywordIndex:
 
     def documents_of(self, chunk_ids: Iterable[int]) -> dict[int, str]:
         """chunk id -> document id for the live passages among ``chunk_ids``."""
+        wanted, cols = self._live_columns(chunk_ids)
+        return {int(c): self.doc_names[d]
+                for c, d in zip(wanted, self.doc_index[cols], strict=True)}
+
+    def languages_of(self, chunk_ids: Iterable[int]) -> set[str]:
+        """The languages ("" for unknown) of the live passages among ``chunk_ids``."""
+        _, cols = self._live_columns(chunk_ids)
+        return {self.language_names[i] for i in np.unique(self.languages[cols])}
+
+    def _live_columns(self, chunk_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(chunk ids, their columns) of the live passages among ``chunk_ids``."""
         wanted = np.fromiter(chunk_ids, dtype=np.int64)
         if not len(wanted) or not len(self.ids):
-            return {}
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         cols = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
         found = (self.ids[cols] == wanted) & self.alive[cols]
-        return {int(c): self.doc_names[d]
-                for c, d in zip(wanted[found], self.doc_index[cols[found]], strict=True)}
+        return wanted[found], cols[found]
 
     # -- building and keeping it in step with the store ------------------------
 

@@ -18,10 +18,13 @@ most ``SHORT_QUESTION`` content words (the longest; 3 flag 5.9% of android's own
 titles), asked of the ``SUBJECT_DOCUMENTS`` closest documents (the fewest; the 3 or 5
 closest flag 5.04%). They count words and documents, not cosines, and multilingual-e5
 takes them as chosen for MiniLM (on its own tuning halves the rule would take 4 words
-in 3 documents, which flags 8.0% of android's reported own titles). A question none
-of whose words any passage holds is not asked: e5 meets a question in one language with
-passages in another. Models whose line was not calibrated (the tests' hashing one) do
-not ask it (search/answers.py, ``asks_subject``).
+in 3 documents, which flags 8.0% of android's reported own titles). Words tell nothing
+across languages, and e5 meets a question in one language with passages in another
+("Quem sabe de previsão de demanda?" with the English forecasting lessons): the subject
+is asked only where every closest passage is in a language the question's words are
+written in there (and not of a question none of whose words the corpus writes). Models
+whose line was not calibrated (the tests' hashing one) do not ask it
+(search/answers.py, ``asks_subject``).
 """
 
 from __future__ import annotations
@@ -50,14 +53,16 @@ def subject_depth(question_terms: Sequence[str], passages: Sequence[int],
                   keywords: KeywordIndex, most_words: int = SHORT_QUESTION) -> float:
     """How far down ``passages`` (the closest first) a short question's subject is held:
     the place (from 1) by which each of its rarest words is, infinite when one is held by
-    none; 0 for a question of no word or of more than ``most_words`` (not asked)."""
+    none; 0 (not asked) for a question of no word or of more than ``most_words``, or one
+    met by a passage in a language none of its words is written in."""
     if not 0 < len(question_terms) <= most_words:
         return 0
     held = {term: keywords.holding(term) for term in question_terms}
-    if not any(len(chunks) for chunks in held.values()):
-        return 0  # no word the corpus writes: asked in another language, or not at all
-    fewest = min(len(chunks) for chunks in held.values())
     met = np.asarray(list(passages), np.int64)
+    written_in = keywords.languages_of(np.concatenate(list(held.values())))
+    if not written_in or not keywords.languages_of(met) <= written_in:
+        return 0  # met across languages (or no word the corpus writes): not for words
+    fewest = min(len(chunks) for chunks in held.values())
     depth = 0.0
     for chunks in held.values():
         if len(chunks) == fewest:

@@ -95,3 +95,22 @@ def test_a_short_question_met_only_through_its_common_word_is_weak(folder, embed
     assert e5.support_slack is None and e5.answer("call handbook")["weak_match"] is True
     assert e5.answer("call logs")["weak_match"] is False
 
+
+
+def test_words_are_not_asked_of_passages_in_another_language(tmp_path, ingester, store,
+                                                             embedder):
+    """e5 meets a question in one language with passages in another: a word tells
+    nothing there, so the subject is asked only of passages in a language the question's
+    words are written in."""
+    write(tmp_path, "docs.jsonl", "\n".join([
+        '{"id": "en", "body": "route planning heuristics for drivers", "language": "en"}',
+        '{"id": "de", "body": "Tourenplanung mit Heuristiken", "language": "de"}',
+        '{"id": "lager", "body": "Lagerverwaltung im Überblick", "language": "de"}']))
+    ingester.ingest([tmp_path])
+    keywords = DerivedIndexes.build(store, embedder.dim).keywords
+    assert keywords.languages_of(chunks_of(store, "en", "de")) == {"en", "de"}
+    question = ["tourenplanung"]  # written in German only
+    assert subject_unmet(question, chunks_of(store, "lager"), keywords) is True
+    assert subject_unmet(question, chunks_of(store, "de"), keywords) is False
+    assert subject_unmet(question, chunks_of(store, "en"), keywords) is False  # not asked
+    assert subject_unmet(question, chunks_of(store, "lager", "en"), keywords) is False
