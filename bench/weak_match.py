@@ -55,7 +55,7 @@ from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, centre, lines
 from search.retrieval import Searcher
 from search.spelling import Speller
 from search.subject import SHORT_QUESTION, SUBJECT_DOCUMENTS, subject_unmet
-from search.text import terms
+from search.text import question_language, terms
 
 OUT_OF_DEMO = "tax rules for company cars"
 THRESHOLDS = [round(0.2 + 0.01 * i, 2) for i in range(76)]  # to 0.95: e5 cosines run high
@@ -109,7 +109,8 @@ class Corpus:
                         if d.dense_chunk is not None]
             for j, documents in enumerate(DEPTHS):
                 out[i, UNMET + j] = subject_unmet(words, passages, self.searcher.keywords,
-                                                  len(words), documents)
+                                                  question_language(text), len(words),
+                                                  documents)
         lifted = lines(-np.inf, DOCUMENT_MARGIN, self.centre, vectors, self.floor)
         return np.column_stack([out, lifted])
 

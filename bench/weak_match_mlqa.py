@@ -22,7 +22,7 @@ from collections import Counter
 from common import BENCH_DATA, build_index, read_jsonl, write_results
 
 from search.answers import Answerer, weak_match
-from search.text import terms
+from search.text import question_language, terms
 
 
 def main() -> None:
@@ -43,7 +43,7 @@ def main() -> None:
         ranking = answerer.searcher.retrieve(text, query_vector=vector)
         without = weak_match(ranking, line, answerer.support_slack)
         with_subject = weak_match(ranking, line, answerer.support_slack, terms(text),
-                                  answerer.searcher.keywords)
+                                  answerer.searcher.keywords, question_language(text))
         asked[language] += 1
         unasked[language] += without
         flagged[language] += with_subject

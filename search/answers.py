@@ -23,7 +23,7 @@ from search.recency import Recency
 from search.retrieval import DocScore, Searcher
 from search.spelling import Speller
 from search.subject import SUBJECT_DOCUMENTS, subject_unmet
-from search.text import clean_query, terms
+from search.text import clean_query, question_language, terms
 
 MAX_LIMIT = 100
 RECENT_VECTORS = 256
@@ -147,7 +147,8 @@ class Answerer:
 
     def _weak(self, query: str, ranking: Sequence[DocScore], line: float) -> bool:
         return weak_match(ranking, line, self.support_slack, terms(query),
-                          self.searcher.keywords if self.asks_subject else None)
+                          self.searcher.keywords if self.asks_subject else None,
+                          question_language(query))
 
     def embed(self, query: str) -> Any:
         """The query's vector. The last ``RECENT_VECTORS`` are kept, so logging a search
@@ -208,18 +209,19 @@ def support_slack(embedder_name: str) -> float | None:
 
 def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
                slack: float | None = None, question_terms: Sequence[str] = (),
-               keywords: KeywordIndex | None = None) -> bool:
+               keywords: KeywordIndex | None = None, language: str | None = None) -> bool:
     """True when nothing found is clearly about the query (or nothing was found): the
     articles and the people's evidence then only share words with it or touch on it.
     ``threshold``: the query's line (``Answerer.close_line``); ``slack``: see ``weak``;
-    ``question_terms`` and ``keywords`` (the query's terms, the BM25 index; None: not
-    asked): whether the passages that met a short question's closest documents hold its
-    subject (search/subject.py)."""
+    ``question_terms``, ``keywords`` and ``language`` (the query's terms, the BM25 index,
+    None: not asked; the query's language where told): whether the passages that met a
+    short question's closest documents hold its subject (search/subject.py)."""
     unmet = False
     if keywords is not None:
         best = heapq.nlargest(SUBJECT_DOCUMENTS, ranking, key=lambda d: d.similarity)
         unmet = subject_unmet(question_terms, [d.dense_chunk for d in best
-                                               if d.dense_chunk is not None], keywords)
+                                               if d.dense_chunk is not None], keywords,
+                              language)
     return weak((d.similarity for d in ranking), threshold, slack, unmet)
 
 

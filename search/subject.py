@@ -21,8 +21,9 @@ takes them as chosen for MiniLM (on its own tuning halves the rule would take 4 
 in 3 documents, which flags 8.0% of android's reported own titles). Words tell nothing
 across languages, and e5 meets a question in one language with passages in another
 ("Quem sabe de previsão de demanda?" with the English forecasting lessons): the subject
-is asked only where every closest passage is in a language the question's words are
-written in there (and not of a question none of whose words the corpus writes). Models
+is asked only where every closest passage is in the question's language, as its stop
+words tell it, or else in a language its words are written in there (and not of a
+question none of whose words the corpus writes). Models
 whose line was not calibrated (the tests' hashing one) do not ask it
 (search/answers.py, ``asks_subject``).
 """
@@ -40,26 +41,32 @@ SUBJECT_DOCUMENTS = 10  # the closest documents, a page of results, that must ho
 
 
 def subject_unmet(question_terms: Sequence[str], passages: Sequence[int],
-                  keywords: KeywordIndex, most_words: int = SHORT_QUESTION,
-                  documents: int = SUBJECT_DOCUMENTS) -> bool:
+                  keywords: KeywordIndex, language: str | None = None,
+                  most_words: int = SHORT_QUESTION, documents: int = SUBJECT_DOCUMENTS
+                  ) -> bool:
     """Whether a question of 1 to ``most_words`` content words has a rarest word (held by
     the fewest passages of ``keywords``; any of them, when several tie) that none of the
     first ``documents`` of ``passages`` holds (chunk ids: the passages that met the
-    closest documents, the closest first)."""
-    return subject_depth(question_terms, passages[:documents], keywords, most_words) > documents
+    closest documents, the closest first). ``language``: the question's, where its
+    stop words tell it (``search.text.question_language``)."""
+    return subject_depth(question_terms, passages[:documents], keywords, language,
+                         most_words) > documents
 
 
 def subject_depth(question_terms: Sequence[str], passages: Sequence[int],
-                  keywords: KeywordIndex, most_words: int = SHORT_QUESTION) -> float:
+                  keywords: KeywordIndex, language: str | None = None,
+                  most_words: int = SHORT_QUESTION) -> float:
     """How far down ``passages`` (the closest first) a short question's subject is held:
     the place (from 1) by which each of its rarest words is, infinite when one is held by
     none; 0 (not asked) for a question of no word or of more than ``most_words``, or one
-    met by a passage in a language none of its words is written in."""
+    met by a passage in another language than the question's (``language``; when not
+    told, those its words are written in)."""
     if not 0 < len(question_terms) <= most_words:
         return 0
     held = {term: keywords.holding(term) for term in question_terms}
     met = np.asarray(list(passages), np.int64)
-    written_in = keywords.languages_of(np.concatenate(list(held.values())))
+    written_in = ({language} if language
+                  else keywords.languages_of(np.concatenate(list(held.values()))))
     if not written_in or not keywords.languages_of(met) <= written_in:
         return 0  # met across languages (or no word the corpus writes): not for words
     fewest = min(len(chunks) for chunks in held.values())

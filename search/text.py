@@ -35,9 +35,19 @@ def terms(text: str) -> list[str]:
     words of English and of ``text``'s detected language (``indexer.stopwords``). A word
     keeps its combining marks: Hindi and Thai words are not cut at their vowel signs."""
     words = _lowered(text)
+    return _content(words, _told_language(text, words))
+
+
+def question_language(text: str) -> str | None:
+    """The language ``terms`` takes a question for, when its stop words tell one besides
+    English's (None: not told, English questions among them)."""
+    return _told_language(text, _lowered(text))
+
+
+def _told_language(text: str, words: list[str]) -> str | None:
     # Detected only when it could matter (most English questions never load the detector).
     could_stop = not other_languages_stop_words().isdisjoint(words)
-    return _content(words, _stop_language(text[:HEAD_CHARS], words) if could_stop else None)
+    return _stop_language(text[:HEAD_CHARS], words) if could_stop else None
 
 
 def document_terms(text: str, language: str | None) -> list[str]:

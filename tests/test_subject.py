@@ -64,7 +64,7 @@ def test_the_rarest_word_must_be_met(folder, embedder):
     assert subject_unmet(["zebra", "okapi"], apps, keywords) is False
     # Three words are not asked (SHORT_QUESTION), nor is a question of none.
     assert subject_unmet(["call", "handbook", "staff"], apps, keywords) is False
-    assert subject_unmet(["call", "handbook", "staff"], apps, keywords, 3) is True
+    assert subject_unmet(["call", "handbook", "staff"], apps, keywords, most_words=3) is True
     assert subject_unmet([], apps, keywords) is False
     # Words held by as many passages tie: either unmet is enough.
     assert subject_unmet(["screening", "blocking"], chunks_of(folder, "screen"),
@@ -114,3 +114,9 @@ def test_words_are_not_asked_of_passages_in_another_language(tmp_path, ingester,
     assert subject_unmet(question, chunks_of(store, "de"), keywords) is False
     assert subject_unmet(question, chunks_of(store, "en"), keywords) is False  # not asked
     assert subject_unmet(question, chunks_of(store, "lager", "en"), keywords) is False
+    # A question whose stop words tell its language is asked only of passages in it: a
+    # Portuguese question's stem may match English words ("demanda": "demand").
+    english = chunks_of(store, "en")
+    assert subject_unmet(["planning", "zebra"], english, keywords) is True
+    assert subject_unmet(["planning", "zebra"], english, keywords, "pt") is False
+    assert subject_unmet(["planning", "zebra"], english, keywords, "en") is True
