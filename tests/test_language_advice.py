@@ -186,7 +186,8 @@ def test_the_demo_flow_with_the_real_models(e5, monkeypatch, tmp_path):
     """`make demo` as a new user runs it: no model set, the demo company (English, with
     German and Portuguese notes). The folder ends on multilingual-e5-small; a question in
     Portuguese finds the English forecasting documents and the people who wrote them,
-    not the most prolific author; a subject the company has nothing on lists nobody."""
+    not the most prolific author, and is not taken for a weak match; a subject the
+    company has nothing on lists nobody."""
     from pathlib import Path
 
     monkeypatch.delenv("WHOKNOWS_EMBEDDER", raising=False)
@@ -210,8 +211,13 @@ def test_the_demo_flow_with_the_real_models(e5, monkeypatch, tmp_path):
     people = [e["name"] for e in forecast["experts"]]
     assert people[:2] and set(people[:2]) <= {"Wei Chen", "Chloé Dubois"}
     assert "Lukas Meier" not in people
+    # Its words are not the English documents' words: a short question's subject is
+    # asked only of passages in its own language (search/subject.py).
+    assert forecast["weak_match"] is False
     nothing = ask("tax rules for company cars")
     assert nothing["weak_match"] is True and nothing["experts"] == []
+    # Met through "warehouse" alone: no passage of the closest documents holds "robotics".
+    assert ask("warehouse robotics")["weak_match"] is True
 
 
 # A folder filled through the API moves the same way: the worker sends a re-embed job.
