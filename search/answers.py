@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -216,34 +216,37 @@ def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
     ``question_terms``, ``keywords`` and ``language`` (the query's terms, the BM25 index,
     None: not asked; the query's language where told): whether the passages that met a
     short question's closest documents hold its subject (search/subject.py)."""
-    unmet = False
-    if keywords is not None:
+    def unmet() -> bool:  # asked only where the cosines leave it open (``weak``)
+        if keywords is None:
+            return False
         best = heapq.nlargest(SUBJECT_DOCUMENTS, ranking, key=lambda d: d.similarity)
-        unmet = subject_unmet(question_terms, [d.dense_chunk for d in best
-                                               if d.dense_chunk is not None], keywords,
-                              language)
+        return subject_unmet(question_terms, [d.dense_chunk for d in best
+                                              if d.dense_chunk is not None], keywords,
+                             language)
     return weak((d.similarity for d in ranking), threshold, slack, unmet)
 
 
 def weak(similarities: Iterable[float], line: float, slack: float | None,
-         unmet: bool = False) -> bool:
+         unmet: bool | Callable[[], bool] = False) -> bool:
     """The rule of ``weak_match`` on the cosines of the documents found (common scale):
     weak when the closest is under ``line``. Also, unless the closest is clearly close
     (``CLEAR_MARGIN`` over the line), when the question's subject is ``unmet`` (a short
     question whose rarest word none of the closest documents' passages holds:
-    search/subject.py), or, with a ``slack`` (``support_slack``), when the ``SUPPORT``
-    closest average under the line less the slack: a corpus that covers a question meets
-    it with several documents; one that only touches it, with one passage near the line
-    and little else. Among fewer than ``CENTRE_MEMBERS`` documents found (a small folder,
-    a narrow filter) the closest alone decides: there may be no second document on any
-    subject."""
+    search/subject.py; a callable is asked only then), or, with a ``slack``
+    (``support_slack``), when the ``SUPPORT`` closest average under the line less the
+    slack: a corpus that covers a question meets it with several documents; one that
+    only touches it, with one passage near the line and little else. Among fewer than
+    ``CENTRE_MEMBERS`` documents found (a small folder, a narrow filter) the closest
+    alone decides: there may be no second document on any subject."""
     found = list(similarities)
     closest = heapq.nlargest(SUPPORT, found)
     if not closest or closest[0] < line:
         return True
     if len(found) < CENTRE_MEMBERS or closest[0] >= line + CLEAR_MARGIN:
         return False
-    return unmet or (slack is not None and sum(closest) / len(closest) < line - slack)
+    if unmet() if callable(unmet) else unmet:
+        return True
+    return slack is not None and sum(closest) / len(closest) < line - slack
 
 
 def _check_limits(limit: int, offset: int, experts: int) -> None:
