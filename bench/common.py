@@ -70,6 +70,13 @@ def index_paths(name: str, data_dir: Path, paths: list[Path], embedder: Embedder
     return store, indexes
 
 
+def mlqa_index(embedder_kind: str) -> tuple[Store, DerivedIndexes, Embedder]:
+    """MLQA-R's pool of seven languages' paragraphs indexed (once) with ``embedder_kind``."""
+    records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
+               for d in read_jsonl(BENCH_DATA / "mlqa-r" / "corpus.jsonl")]
+    return build_index("mlqa-r", records, embedder_kind)
+
+
 def scifact_index(embedder_kind: str) -> tuple[Store, DerivedIndexes, Embedder, dict[str, str],
                                                 dict[str, dict[str, dict[str, int]]]]:
     """SciFact's abstracts indexed (once) with ``embedder_kind``, its claims by id and the

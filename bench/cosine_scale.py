@@ -23,7 +23,7 @@ import argparse
 import random
 
 import numpy as np
-from common import BENCH_DATA, build_index, read_jsonl, read_qrels, write_results
+from common import BENCH_DATA, mlqa_index, read_jsonl, read_qrels, write_results
 
 from indexer.embedders import cosine_floor, embed_queries, rescale
 from search.retrieval import Searcher
@@ -40,9 +40,7 @@ def main() -> None:
                         help="the questions as the product embeds them over this pool")
     args = parser.parse_args()
     data = BENCH_DATA / "mlqa-r"
-    records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
-               for d in read_jsonl(data / "corpus.jsonl")]
-    store, indexes, embedder = build_index("mlqa-r", records, args.embedder)
+    store, indexes, embedder = mlqa_index(args.embedder)
     searcher = Searcher(store, indexes, embedder)
     def embedded(texts: list[str]) -> np.ndarray:
         vectors = embed_queries(embedder, texts)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 
-from common import BENCH_DATA, build_index, evaluate, read_jsonl, read_qrels, write_results
+from common import BENCH_DATA, evaluate, mlqa_index, read_jsonl, read_qrels, write_results
 
 from indexer.embedders import shifts_query_language
 from search.fusion import convex, ranked
@@ -69,9 +69,7 @@ def main() -> None:
                              "was chosen)")
     args = parser.parse_args()
     data = BENCH_DATA / "mlqa-r"
-    records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
-               for d in read_jsonl(data / "corpus.jsonl")]
-    store, indexes, embedder = build_index("mlqa-r", records, args.embedder)
+    store, indexes, embedder = mlqa_index(args.embedder)
     searcher = Searcher(store, indexes, embedder)
     queries = {q["_id"]: q["text"] for q in read_jsonl(data / "queries.jsonl")}
     vectors_of = dict(zip(queries, searcher.embed_queries(list(queries.values())),

@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 from collections import Counter
 
-from common import BENCH_DATA, build_index, read_jsonl, write_results
+from common import BENCH_DATA, mlqa_index, read_jsonl, write_results
 
 from search.answers import Answerer, weak_match
 from search.text import question_language, terms
@@ -30,9 +30,7 @@ def main() -> None:
     parser.add_argument("--embedder", default="e5-int8")
     args = parser.parse_args()
     data = BENCH_DATA / "mlqa-r"
-    records = [{"id": d["_id"], "title": d.get("title") or "", "body": d["text"]}
-               for d in read_jsonl(data / "corpus.jsonl")]
-    store, indexes, embedder = build_index("mlqa-r", records, args.embedder)
+    store, indexes, embedder = mlqa_index(args.embedder)
     answerer = Answerer(store, indexes, embedder)
     questions = [(q["text"], q["metadata"]["language"])
                  for q in read_jsonl(data / "queries.jsonl")]
