@@ -23,9 +23,8 @@ across languages, and e5 meets a question in one language with passages in anoth
 ("Quem sabe de previsão de demanda?" with the English forecasting lessons): the subject
 is asked only where every closest passage is in the question's language, as its stop
 words tell it, or else in a language its words are written in there (and not of a
-question none of whose words the corpus writes). Models
-whose line was not calibrated (the tests' hashing one) do not ask it
-(search/answers.py, ``asks_subject``).
+question none of whose words the corpus writes). Models whose line was not calibrated
+(the tests' hashing one) do not ask it (search/answers.py, ``asks_subject``).
 """
 
 from __future__ import annotations
