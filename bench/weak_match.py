@@ -108,9 +108,9 @@ class Corpus:
             passages = [d.dense_chunk for d in ranking[:max(DEPTHS)]
                         if d.dense_chunk is not None]
             for j, documents in enumerate(DEPTHS):
-                out[i, UNMET + j] = subject_unmet(words, passages, self.searcher.keywords,
-                                                  question_language(text), len(words),
-                                                  documents)
+                out[i, UNMET + j] = subject_unmet(
+                    words, passages, self.searcher.keywords, question_language(text),
+                    most_words=len(words), documents=documents)
         lifted = lines(-np.inf, DOCUMENT_MARGIN, self.centre, vectors, self.floor)
         return np.column_stack([out, lifted])
 

@@ -24,7 +24,9 @@ across languages, and e5 meets a question in one language with passages in anoth
 is asked only where every closest passage is in the question's language, as its stop
 words tell it, or else in a language its words are written in there (and not of a
 question none of whose words the corpus writes). Models whose line was not calibrated
-(the tests' hashing one) do not ask it (search/answers.py, ``asks_subject``).
+(the tests' hashing one) do not ask it (search/answers.py, ``asks_subject``). Only the
+passages the caller may read are counted (``readable``): no restricted document decides
+a reader's subject.
 """
 
 from __future__ import annotations
@@ -41,28 +43,34 @@ SUBJECT_DOCUMENTS = 10  # the closest documents, a page of results, that must ho
 
 def subject_unmet(question_terms: Sequence[str], passages: Sequence[int],
                   keywords: KeywordIndex, language: str | None = None,
-                  most_words: int = SHORT_QUESTION, documents: int = SUBJECT_DOCUMENTS
-                  ) -> bool:
+                  readable: np.ndarray | None = None, most_words: int = SHORT_QUESTION,
+                  documents: int = SUBJECT_DOCUMENTS) -> bool:
     """Whether a question of 1 to ``most_words`` content words has a rarest word (held by
     the fewest passages of ``keywords``; any of them, when several tie) that none of the
     first ``documents`` of ``passages`` holds (chunk ids: the passages that met the
     closest documents, the closest first). ``language``: the question's, where its
-    stop words tell it (``search.text.question_language``)."""
+    stop words tell it (``search.text.question_language``); ``readable``: the chunk ids
+    the caller may read (sorted; None: every passage), the only ones counted, so that
+    no document the caller may not read decides which word is the subject."""
     return subject_depth(question_terms, passages[:documents], keywords, language,
-                         most_words) > documents
+                         readable, most_words) > documents
 
 
 def subject_depth(question_terms: Sequence[str], passages: Sequence[int],
                   keywords: KeywordIndex, language: str | None = None,
+                  readable: np.ndarray | None = None,
                   most_words: int = SHORT_QUESTION) -> float:
     """How far down ``passages`` (the closest first) a short question's subject is held:
     the place (from 1) by which each of its rarest words is, infinite when one is held by
     none; 0 (not asked) for a question of no word or of more than ``most_words``, or one
     met by a passage in another language than the question's (``language``; when not
-    told, those its words are written in)."""
+    told, those its words are written in). Only ``readable`` passages count."""
     if not 0 < len(question_terms) <= most_words:
         return 0
     held = {term: keywords.holding(term) for term in question_terms}
+    if readable is not None:
+        held = {term: chunks[np.isin(chunks, readable, assume_unique=True)]
+                for term, chunks in held.items()}
     met = np.asarray(list(passages), np.int64)
     written_in = ({language} if language
                   else keywords.languages_of(np.concatenate(list(held.values()))))

@@ -120,3 +120,36 @@ def test_words_are_not_asked_of_passages_in_another_language(tmp_path, ingester,
     assert subject_unmet(["planning", "zebra"], english, keywords) is True
     assert subject_unmet(["planning", "zebra"], english, keywords, "pt") is False
     assert subject_unmet(["planning", "zebra"], english, keywords, "en") is True
+
+
+def test_only_what_the_caller_may_read_decides_the_subject(tmp_path, ingester, store,
+                                                          embedder):
+    """Which word is the rarest is counted over the passages the caller may read: a
+    restricted document never changes a reader's answer (docs/security.md)."""
+    from indexer.records import Filters
+    from search.answers import Answerer
+
+    def doc(i, words, groups=()):
+        return {"id": f"{words[0]}-{i}", "body": " ".join(words), "language": "en",
+                "groups": list(groups)}
+
+    lamps = [doc(i, ["lamp", f"red{i}", f"blue{i}"]) for i in range(3)]  # 0.41 each
+    near = [doc(i, ["lamp", *(f"w{i}x{k}" for k in range(10))]) for i in range(3, 10)]
+    vases = [doc(i, ["vase", *(f"v{i}x{k}" for k in range(30))]) for i in range(12)]
+    secret = [doc(i, ["lamp", *(f"s{i}x{k}" for k in range(40))], ["hr"])
+              for i in range(10, 15)]
+    write(tmp_path, "docs.jsonl", "\n".join(
+        __import__("json").dumps(d) for d in [*lamps, *near, *vases, *secret]))
+    ingester.ingest([tmp_path])
+    plain = answerer_for(store, embedder)
+    embedder.name = "all-MiniLM-L6-v2/onnx-int8"
+    answerer = Answerer(store, plain.searcher.indexes, embedder)
+    # A reader: "lamp" (10 passages) is rarer than "vase" (12), and the 3 closest hold it.
+    reader = answerer.answer("lamp vase", filters=Filters(groups=()), limit=30)
+    assert sorted(a["dense_score"] for a in reader["articles"])[-3:] == pytest.approx(
+        [0.408] * 3, abs=1e-3)
+    assert reader["weak_match"] is False
+    # Everything counted (an admin), "lamp" is in 15 passages: "vase" is the subject,
+    # and none of the 10 closest holds it.
+    assert answerer.answer("lamp vase", limit=30)["weak_match"] is True
+    assert answerer.answer("lamp vase", filters=Filters(groups=("HR",)))["weak_match"]
