@@ -8,8 +8,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from indexer.embedders import Embedder, cosine_floor, shifts_query_language
 from indexer.errors import InvalidQuery
 from indexer.feedback import FeedbackLog
@@ -142,7 +140,8 @@ class Answerer:
             ranking, _ = self._retrieve(query, replace(filters, departments=()), vector)
         result["best_similarity"] = round(max((d.similarity for d in ranking), default=0.0), 6)
         # the people's evidence
-        result.setdefault("weak_match", self._weak(query, ranking, line, filters.groups))
+        if "weak_match" not in result:
+            result["weak_match"] = self._weak(query, ranking, line, filters.groups)
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations,
@@ -157,13 +156,13 @@ class Answerer:
                           None if groups is None else lambda: self._readable(groups))
 
     def _readable(self, groups: tuple[str, ...]) -> Any:
-        """The chunk ids a caller of ``groups`` may read (sorted), kept per access until the
-        store changes (the last ``READABLE_KEPT``)."""
+        """The chunk ids a caller of ``groups`` may read, kept per access until the store
+        changes (the last ``READABLE_KEPT``)."""
         key = (self.searcher.store.generation, tuple(sorted(g.casefold() for g in groups)))
         with self._recent_lock:
             found = self._readable_ids.get(key)
         if found is None:
-            found = np.sort(self.searcher.store.chunk_ids_matching(Filters(groups=groups)))
+            found = self.searcher.store.chunk_ids_matching(Filters(groups=groups))
             with self._recent_lock:
                 self._readable_ids[key] = found
                 while len(self._readable_ids) > READABLE_KEPT:

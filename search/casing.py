@@ -27,18 +27,17 @@ from collections import Counter
 from indexer.keywords import KeywordIndex
 from indexer.records import OPEN_TO_EVERYONE
 from indexer.store import Store
-from search.spelling import english_words
+from search.spelling import QUERY_WORD, english_words
 from search.text import MAX_TERMS, terms
 
 SAMPLE = 100  # passages read per word
 MIN_SEEN = 3  # times a form must be seen to stand for the word
-_WORD = re.compile(r"[^\W_]+")
 _SENTENCE_END = (".", "!", "?", ":", "#", "\n")
 
 
 def truecased(query: str, keywords: KeywordIndex, store: Store) -> str:
     """``query`` with each word typed in lowercase in the case the corpus writes it."""
-    typed = {m.group() for m in _WORD.finditer(query)}
+    typed = {m.group() for m in QUERY_WORD.finditer(query)}
     forms: dict[str, str] = {}
     for word in typed.intersection(terms(query)[:MAX_TERMS]):  # no stop words
         if word.islower() and not word.isdigit() and word not in english_words():
@@ -47,7 +46,7 @@ def truecased(query: str, keywords: KeywordIndex, store: Store) -> str:
                 forms[word] = form
     if not forms:
         return query
-    return _WORD.sub(lambda m: forms.get(m.group(), m.group()), query)
+    return QUERY_WORD.sub(lambda m: forms.get(m.group(), m.group()), query)
 
 
 def written_as(word: str, keywords: KeywordIndex, store: Store) -> str:

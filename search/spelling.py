@@ -45,7 +45,8 @@ SHORT_WORD = 5
 LONG_WORD = 8
 MAX_EDITS = 2
 _WORD = re.compile(r"[^\W\d_]+")  # letters only
-_TOKEN = re.compile(r"[^\W_]+")  # a query word with digits is a code, not a misspelt word
+# A query word (letters and digits; one with digits is a code, not a misspelt word).
+QUERY_WORD = re.compile(r"[^\W_]+")
 _QUOTED = re.compile(r'"[^"]*"')
 
 
@@ -153,7 +154,7 @@ class Speller:
 def _candidates(query: str) -> Iterable[tuple[int, int, str]]:
     """(start, end, word) for the words of ``query`` that may be corrected."""
     quoted = [m.span() for m in _QUOTED.finditer(query)]
-    for match in _TOKEN.finditer(query):
+    for match in QUERY_WORD.finditer(query):
         word = match.group()
         if (len(word) >= MIN_LENGTH and word.isalpha() and _latin(word)
                 and (word.isupper() or word[1:].islower())

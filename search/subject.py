@@ -48,38 +48,22 @@ def subject_unmet(question_terms: Sequence[str], passages: Sequence[int],
     """Whether a question of 1 to ``most_words`` content words has a rarest word (held by
     the fewest passages of ``keywords``; any of them, when several tie) that none of the
     first ``documents`` of ``passages`` holds (chunk ids: the passages that met the
-    closest documents, the closest first). ``language``: the question's, where its
-    stop words tell it (``search.text.question_language``); ``readable``: the chunk ids
-    the caller may read (sorted; None: every passage), the only ones counted, so that
-    no document the caller may not read decides which word is the subject."""
-    return subject_depth(question_terms, passages[:documents], keywords, language,
-                         readable, most_words) > documents
-
-
-def subject_depth(question_terms: Sequence[str], passages: Sequence[int],
-                  keywords: KeywordIndex, language: str | None = None,
-                  readable: np.ndarray | None = None,
-                  most_words: int = SHORT_QUESTION) -> float:
-    """How far down ``passages`` (the closest first) a short question's subject is held:
-    the place (from 1) by which each of its rarest words is, infinite when one is held by
-    none; 0 (not asked) for a question of no word or of more than ``most_words``, or one
-    met by a passage in another language than the question's (``language``; when not
-    told, those its words are written in). Only ``readable`` passages count."""
+    closest documents, the closest first). Not asked (False) where one of those passages
+    is in another language than the question's: ``language``, where its stop words tell
+    it (``search.text.question_language``), else those its words are written in.
+    ``readable``: the chunk ids the caller may read (None: every passage), the only ones
+    counted, so that no document the caller may not read decides the subject."""
     if not 0 < len(question_terms) <= most_words:
-        return 0
+        return False
     held = {term: keywords.holding(term) for term in question_terms}
     if readable is not None:
         held = {term: chunks[np.isin(chunks, readable, assume_unique=True)]
                 for term, chunks in held.items()}
-    met = np.asarray(list(passages), np.int64)
+    met = np.asarray(list(passages[:documents]), np.int64)
     written_in = ({language} if language
                   else keywords.languages_of(np.concatenate(list(held.values()))))
     if not written_in or not keywords.languages_of(met) <= written_in:
-        return 0  # met across languages (or no word the corpus writes): not for words
+        return False  # met across languages (or no word the corpus writes): not for words
     fewest = min(len(chunks) for chunks in held.values())
-    depth = 0.0
-    for chunks in held.values():
-        if len(chunks) == fewest:
-            places = np.flatnonzero(np.isin(met, chunks))
-            depth = max(depth, float(places[0] + 1) if len(places) else np.inf)
-    return depth
+    return any(not np.isin(met, chunks).any()
+               for chunks in held.values() if len(chunks) == fewest)
