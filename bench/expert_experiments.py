@@ -175,18 +175,21 @@ def normalise(scores: dict[str, float], over, how: str) -> dict[str, float]:
 def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
             weight="score", lam=1.0, beta=1.0, norm="minmax", act="log",
             combine="linear", k=60, fnorm="same", mnz=0, floor=None, near=500, drop=0,
-            acap=0, agate=0, shown=0, margin=0.0):
+            acap=0, agate=0, shown=0, margin=0.0, ftop=0):
     """A family around the default formula (``general(d, r, v)`` is the default).
 
     evidence: the sum over the top ``depth`` documents of their vote (``weight``: the fused
-    score, ``pow`` score ** lam, ``exp`` exp(lam * score), ``rr`` 1 / (k + rank), ``count``),
+    score, ``pow`` score ** lam, ``exp`` exp(lam * score), ``rr`` 1 / (k + rank), ``count``,
+    ``dense`` the document's dense cosine, ``scoredense`` the fused score times it),
     shared among authors, times n ** (beta - 1) where n is the person's document count
     (beta = 1: CombSUM, i.e. Model 2 with a prior proportional to activity; beta = 0:
     CombAVG; beta > 1 a stronger prior), times the number of votes with ``mnz``;
     ``norm`` scales each signal over the candidates (minmax, max, sum, z, rank = RRF of
     the signals, logminmax = log evidence then min-max); ``fnorm=raw`` keeps focus a
-    cosine; ``combine=product`` is log-linear: log evidence + ac * log activity
-    + fo * cosine (a multiplicative prior and a von Mises-Fisher focus factor).
+    cosine; ``ftop=k`` makes focus the mean cosine of the person's k documents nearest the
+    query (0: the cosine to their documents' centroid); ``combine=product`` is log-linear:
+    log evidence + ac * log activity + fo * cosine (a multiplicative prior and a von
+    Mises-Fisher focus factor).
 
     Eligibility (issue 13): with ``floor``, a person is *about the question* when one of
     their documents in the top ``near`` has a dense cosine to the query of at least
@@ -214,6 +217,10 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
             vote = 1.0 / (k + rank)
         elif weight == "count":
             vote = 1.0
+        elif weight == "dense":
+            vote = max(_dense, 0.0)
+        elif weight == "scoredense":
+            vote = score * max(_dense, 0.0)
         else:
             raise ValueError(weight)
         for p in people:
@@ -230,8 +237,10 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
         activity = {p: float(c) for p, c in data.counts.items()}
     else:
         activity = {}
+    signal = (lambda: best_documents(data, ranking, vec, k=ftop)) if ftop else (
+        lambda: focus(data, vec))
     if combine == "product":  # log evidence + ac * log activity + fo * focus
-        cos = focus(data, vec)
+        cos = signal()
         return {p: math.log(sums[p] + 1e-12) + ac * math.log(activity.get(p, 1.0))
                 + fo * cos.get(p, 0.0) for p in cands}
     if norm == "logminmax":  # evidence on a log scale, then every signal min-max
@@ -239,8 +248,8 @@ def general(data: Data, ranking, vec, *, ev=0.56, fo=0.16, ac=0.08, depth=500,
         norm = "minmax"
     else:
         e = normalise(sums, cands, norm)
-    f = (normalise(focus(data, vec), cands, norm) if fnorm == "same"
-         else {p: max(0.0, c) for p, c in focus(data, vec).items()})
+    f = (normalise(signal(), cands, norm) if fnorm == "same"
+         else {p: max(0.0, c) for p, c in signal().items()})
     a = normalise(activity, cands, norm) if activity else dict.fromkeys(cands, 0.0)
     if floor is None:
         return {p: ev * e[p] + fo * f[p] + ac * a[p] for p in cands}
@@ -347,6 +356,11 @@ def popularity(data: Data, ranking, vec) -> dict[str, float]:
     return {p: float(c) for p, c in data.counts.items()}
 
 
+def with_rule(**extra) -> Callable:
+    """The default (issue 13's rule included) with other ``general`` parameters."""
+    return lambda d, r, v: general(d, r, v, floor=0.3, margin=0.1, acap=1, shown=10, **extra)
+
+
 # The variants reported in docs/benchmarks.md; any other ``general`` variant can be named
 # on the command line as "key=value,..." (e.g. "depth=1000,weight=rr,ac=0.2").
 VARIANTS: dict[str, Callable] = {
@@ -375,6 +389,19 @@ VARIANTS: dict[str, Callable] = {
     "floor 0.20": lambda d, r, v: general(d, r, v, floor=0.2, acap=1, shown=10),
     "floor 0.35": lambda d, r, v: general(d, r, v, floor=0.35, acap=1, shown=10),
     "floor 0.40": lambda d, r, v: general(d, r, v, floor=0.4, acap=1, shown=10),
+    # Session 17: content-only changes on top of the rule, judged on se-dev and se-dev2 alone
+    # (docs/benchmarks.md, "Looking for what the rule costs elsewhere").
+    **{f"rule + {name}": with_rule(**extra) for name, extra in [
+           ("dense cosine votes", {"weight": "dense"}),
+           ("fused score x dense cosine votes", {"weight": "scoredense"}),
+           ("1000 documents vote", {"depth": 1000}),
+           ("300 documents vote", {"depth": 300}),
+           ("votes score ** 2", {"weight": "pow", "lam": 2.0}),
+           ("votes score ** 0.5", {"weight": "pow", "lam": 0.5}),
+           ("focus: the 3 nearest documents", {"ftop": 3}),
+           ("focus: the 10 nearest documents", {"ftop": 10}),
+           ("0.48 E + 0.24 F", {"ev": 0.48, "fo": 0.24}),
+           ("0.64 E + 0.08 F", {"ev": 0.64, "fo": 0.08})]},
     # Sessions 1-4: the score (the rows of the second table).
     "popularity (answer count)": popularity,
     "evidence only (CombSUM, 500 docs)": lambda d, r, v: general(d, r, v, ev=1, fo=0, ac=0),
