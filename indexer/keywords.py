@@ -134,21 +134,18 @@ class KeywordIndex:
     # -- searching -----------------------------------------------------------
 
     def search(self, query_terms: Sequence[str], k: int,
-               allowed: np.ndarray | None = None, language: str | None = None
-               ) -> list[tuple[int, float]]:
+               allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top ``k`` (chunk id, BM25) for passages holding any of ``query_terms``, best
         first; each term is one FTS5 phrase, tokenised like the passages. With
         ``allowed`` (chunk ids), only those passages are ranked. A term stands for its
-        tokens in each language of the index (``query_analyzers``), or in the question's
-        own ``language`` alone where it is told and held (``analyzers_for``)."""
+        tokens in each language of the index (``query_analyzers``)."""
         live = self.alive if allowed is None else self.alive & np.isin(self.ids, allowed)
         n_rows, norm = self._length_norm()
         if n_rows == 0 or k <= 0:
             return []
         scores = np.zeros(len(self.ids), dtype=np.float64)
         matched = np.zeros(len(self.ids), dtype=bool)
-        for row, cut_by in (r for term in query_terms
-                            for r in self._cut_rows(term, language)):
+        for row, cut_by in (r for term in query_terms for r in self._cut_rows(term)):
             cols, tf = self._counted(row, cut_by)
             hits = int(self.alive[cols].sum())
             idf = math.log((n_rows - hits + 0.5) / (hits + 0.5))
@@ -160,12 +157,10 @@ class KeywordIndex:
         order = sorted(candidates.tolist(), key=lambda c: (-scores[c], self.ids[c]))
         return [(int(self.ids[c]), float(scores[c])) for c in order]
 
-    def holding(self, term: str, language: str | None = None) -> np.ndarray:
+    def holding(self, term: str) -> np.ndarray:
         """The chunk ids of the live passages that hold ``term`` as ``search`` counts it
-        for a question in ``language`` (any of its tokens, in the languages that cut it
-        so)."""
-        cols = [self._counted(row, cut_by)[0]
-                for row, cut_by in self._cut_rows(term, language)]
+        (any of its tokens, in the languages that cut it so)."""
+        cols = [self._counted(row, cut_by)[0] for row, cut_by in self._cut_rows(term)]
         found = np.unique(np.concatenate(cols)) if cols else np.zeros(0, np.int64)
         return self.ids[found[self.alive[found]]]
 
@@ -211,31 +206,14 @@ class KeywordIndex:
         """The vocabulary rows of one query term's tokens (none when no passage holds them)."""
         return [row for row, _ in self._cut_rows(term)]
 
-    def analyzers_for(self, language: str | None) -> list[tuple[int, str]]:
-        """(place in ``query_analyzers``, analyzer) that cut a question's words: every
-        language of the index, or only the question's own ``language`` when it is told
-        (by its stop words: ``search.text.question_language``) and the index holds it.
-        Another language's stem of its word is often another word: German's "plane" in
-        "Wie plane ich Touren?" is "plan" as German cuts it, a control plane as English
-        does. A word written alike in both (a name, "Kafka") is cut alike by both."""
-        analyzers = list(enumerate(self.query_analyzers()))
-        if language:
-            assert self._held is not None
-            own = tokenizer.analyzer_of(language)
-            told = [(place, a) for place, a in analyzers if a == own and place in self._held]
-            return told or analyzers
-        return analyzers
-
-    def _cut_rows(self, term: str, language: str | None = None
-                  ) -> list[tuple[int, np.ndarray | None]]:
-        """The vocabulary rows of one query term's tokens (cut as ``analyzers_for``
-        ``language``), each with None when a held language's analyzer cuts the term so
-        (it counts in every passage), else the places (in ``query_analyzers``) of those
-        that do (it counts in their passages)."""
-        analyzers = self.analyzers_for(language)
+    def _cut_rows(self, term: str) -> list[tuple[int, np.ndarray | None]]:
+        """The vocabulary rows of one query term's tokens, each with None when a held
+        language's analyzer cuts the term so (it counts in every passage), else the
+        places (in ``query_analyzers``) of those that do (it counts in their passages)."""
+        analyzers = self.query_analyzers()
         assert self._held is not None
         cut_by: dict[str, list[int]] = {}
-        for place, analyzer in analyzers:
+        for place, analyzer in enumerate(analyzers):
             for token in dict.fromkeys(tokenizer.analyzed(term, analyzer)):
                 cut_by.setdefault(token, []).append(place)
         return [(self.vocab[token], None if self._held.intersection(places)

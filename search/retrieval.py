@@ -31,7 +31,7 @@ from search.casing import truecased
 from search.fusion import collapse_max, convex, ranked, rrf
 from search.markup import may_hold_markdown
 from search.snippets import make_snippet
-from search.text import MAX_TERMS, clean_query, question_language, terms
+from search.text import MAX_TERMS, clean_query, terms
 
 # A chunk search: (k, allowed chunk ids or None) -> [(chunk id, score)], best first.
 ChunkSearch = Callable[[int, "np.ndarray | None"], list[tuple[int, float]]]
@@ -202,10 +202,10 @@ class Searcher:
         found = terms(query)[:MAX_TERMS]
         if not found:
             return []
-        index, language = self.keywords, question_language(query)
+        index = self.keywords
 
         def search(k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-            return index.search(found, k, allowed, language)
+            return index.search(found, k, allowed)
         return self._within(search, depth, filters,
                             complete=lambda hits, asked: len(hits) < asked)
 

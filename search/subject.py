@@ -55,7 +55,7 @@ def subject_unmet(question_terms: Sequence[str], passages: Sequence[int],
     counted, so that no document the caller may not read decides the subject."""
     if not 0 < len(question_terms) <= most_words:
         return False
-    held = {term: keywords.holding(term, language) for term in question_terms}
+    held = {term: keywords.holding(term) for term in question_terms}
     if readable is not None:
         held = {term: chunks[np.isin(chunks, readable, assume_unique=True)]
                 for term, chunks in held.items()}
