@@ -1,8 +1,8 @@
 """What people search, kept for analytics: the query, when, and how well it was answered.
 
-Who asked is not stored by default: ``asker`` is None, or (when the server is set to
-count askers) a salted hash that only tells two searches of one asker apart, so a
-topic can wait for several askers before it is shown. Entries older than the
+Who asked is not stored as such: ``asker`` is a salted hash of the caller's key (the
+server always passes one; None where no caller is known) that only tells two searches
+of one asker apart, so a topic can wait for several askers before it is shown. Entries older than the
 retention are deleted (``forget_before``).
 """
 
