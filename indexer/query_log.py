@@ -2,8 +2,8 @@
 
 Who asked is not stored as such: ``asker`` is a salted hash of the caller's key (the
 server always passes one; None where no caller is known) that only tells two searches
-of one asker apart, so a topic can wait for several askers before it is shown. Entries older than the
-retention are deleted (``forget_before``).
+of one asker apart, so a topic can wait for several askers before it is shown. Entries
+older than the retention are deleted (``forget_before``).
 """
 
 from __future__ import annotations

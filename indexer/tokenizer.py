@@ -58,6 +58,7 @@ UNSPACED = ("\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
             "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f")
 _HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"  # spaced, but words carry particles
 _RUNS = re.compile(f"([{UNSPACED}{_HANGUL}]+)")
+UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")  # a text with one has runs, not words
 _TOKEN = re.compile(r"[^\W_]+")
 # Stemmers keep state while they stem, and PyStemmer holds the GIL throughout: threads
 # never use one at once (a free-threaded Python would need one per thread).

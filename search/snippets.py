@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 
-from indexer.tokenizer import UNSPACED
+from indexer.tokenizer import UNSPACED, UNSPACED_CHAR
 from search.markup import snippet_text
 from search.text import stem, terms
 
 _TOKEN = re.compile(f"[{UNSPACED}]|[^\\W_{UNSPACED}]+", re.UNICODE)
-_UNSPACED_CHAR = re.compile(f"[{UNSPACED}]")
 MARGIN = 6  # tokens read on each side of the window, so that it can move in plain text
 LINE_SLACK = 120  # characters to the line's start or end still worth reading for context
 MAX_PARSED = 20_000  # a short text is read whole, up to this
@@ -89,7 +88,7 @@ def highlight_spans(text: str, query: str) -> list[tuple[int, int]]:
 
 def _wanted(query: str) -> set[str]:
     """The stems of the query's words, and its characters of unspaced scripts."""
-    return {stem(t) for t in terms(query)} | set(_UNSPACED_CHAR.findall(query))
+    return {stem(t) for t in terms(query)} | set(UNSPACED_CHAR.findall(query))
 
 
 def _highlights(snippet: str, wanted: set[str]) -> list[tuple[int, int]]:

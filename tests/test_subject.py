@@ -68,6 +68,9 @@ def test_the_words_must_meet_in_one_passage(folder, embedder):
     assert subject_unmet(["apps"], apps, keywords) is False
     # No word the corpus writes (a question in another language): not asked.
     assert subject_unmet(["zebra", "okapi"], apps, keywords) is False
+    # Nor is a question written without spaces: its terms are runs, not words.
+    assert subject_unmet(["call", "街道有多宽"], apps, keywords) is False
+    assert subject_unmet(["call", "zebra"], apps, keywords) is True
     # Three words are not asked (SHORT_QUESTION), nor is a question of none.
     assert subject_unmet(["call", "handbook", "staff"], apps, keywords) is False
     assert subject_unmet(["call", "handbook", "staff"], apps, keywords, most_words=3) is True
