@@ -77,8 +77,8 @@ class SearchResponse(BaseModel):
         "the model's threshold (0.40 for all-MiniLM-L6-v2), or, with all-MiniLM-L6-v2, the "
         "3 closest documents average under it less 0.015 while none is 0.1 over it (when 20 "
         "documents or more were found); or, with either calibrated model, a question of one "
-        "or two words has no passage among the 10 closest documents' that holds all its "
-        "words (in its own language) while none is 0.1 over the line. The articles and the "
+        "or two words has its rarest word in none of the 10 closest documents' passages "
+        "(in its own language) while none is 0.1 over the line. The articles and the "
         "people's documents then only share words with the query or touch on it (a "
         "person's declared skill may still cover it: skills[].covers)."))
 

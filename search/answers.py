@@ -27,6 +27,7 @@ from search.text import clean_query, question_language, terms
 
 MAX_LIMIT = 100
 RECENT_VECTORS = 256
+READABLE_KEPT = 16  # callers' accesses whose readable passages are kept (``_readable``)
 # Below this cosine between the query and the closest passage found, nothing is close in
 # meaning: what was found only shares words with the query. The highest at which no
 # corpus of four (SciFact, android, DBLP, the demo) had over 5% of its own tuning
@@ -85,6 +86,7 @@ class Answerer:
         self.ranker = ExpertRanker(store, embedder, weights, recency, self.feedback)
         self._recent: dict[str, Any] = {}  # query -> its vector, the newest last
         self._recent_lock = threading.Lock()
+        self._readable_ids: dict[tuple, Any] = {}  # see _readable
         # The BM25 index as the last search left it: a server brings it up to date
         # before searches, never during one.
         self.speller = Speller(store, keywords=lambda: self.searcher.keywords)
@@ -131,7 +133,7 @@ class Answerer:
             result["total_articles"] = len(ranking)
             result["articles"] = [_with_feedback(a.to_dict(), said) for a in
                                   self.searcher.articles(query, ranking, limit, offset)]
-            result["weak_match"] = self._weak(query, ranking, line)  # shown
+            result["weak_match"] = self._weak(query, ranking, line, filters.groups)  # shown
         # A department filter selects people, not their evidence: an expert's
         # documents may be co-written with another department.
         if ranking is None or filters.departments:
@@ -139,17 +141,33 @@ class Answerer:
         result["best_similarity"] = round(max((d.similarity for d in ranking), default=0.0), 6)
         # the people's evidence
         if "weak_match" not in result:
-            result["weak_match"] = self._weak(query, ranking, line)
+            result["weak_match"] = self._weak(query, ranking, line, filters.groups)
         result["experts"] = [e.to_dict() for e in self.ranker.rank(
             query, ranking, vector, limit=experts if articles else limit,
             departments=filters.departments, locations=filters.locations,
             groups=filters.groups)]
         return result
 
-    def _weak(self, query: str, ranking: Sequence[DocScore], line: float) -> bool:
+    def _weak(self, query: str, ranking: Sequence[DocScore], line: float,
+              groups: tuple[str, ...] | None) -> bool:
         return weak_match(ranking, line, self.support_slack, terms(query),
                           self.searcher.keywords if self.asks_subject else None,
-                          question_language(query))
+                          question_language(query),
+                          None if groups is None else lambda: self._readable(groups))
+
+    def _readable(self, groups: tuple[str, ...]) -> Any:
+        """The chunk ids a caller of ``groups`` may read, kept per access until the store
+        changes (the last ``READABLE_KEPT``)."""
+        key = (self.searcher.store.generation, tuple(sorted(g.casefold() for g in groups)))
+        with self._recent_lock:
+            found = self._readable_ids.get(key)
+        if found is None:
+            found = self.searcher.store.chunk_ids_matching(Filters(groups=groups))
+            with self._recent_lock:
+                self._readable_ids[key] = found
+                while len(self._readable_ids) > READABLE_KEPT:
+                    self._readable_ids.pop(next(iter(self._readable_ids)))
+        return found
 
     def embed(self, query: str) -> Any:
         """The query's vector. The last ``RECENT_VECTORS`` are kept, so logging a search
@@ -210,20 +228,22 @@ def support_slack(embedder_name: str) -> float | None:
 
 def weak_match(ranking: Sequence[DocScore], threshold: float = WEAK_SIMILARITY,
                slack: float | None = None, question_terms: Sequence[str] = (),
-               keywords: KeywordIndex | None = None, language: str | None = None) -> bool:
+               keywords: KeywordIndex | None = None, language: str | None = None,
+               readable: Any = None) -> bool:
     """True when nothing found is clearly about the query (or nothing was found): the
     articles and the people's evidence then only share words with it or touch on it.
     ``threshold``: the query's line (``Answerer.close_line``); ``slack``: see ``weak``;
-    ``question_terms``, ``keywords`` and ``language`` (the query's terms; the BM25 index,
-    None: not asked; the query's language where told): whether a passage that met a short
-    question's closest documents holds all its words (search/subject.py)."""
+    ``question_terms``, ``keywords``, ``language`` and ``readable`` (the query's terms,
+    the BM25 index, None: not asked; the query's language where told; the chunk ids the
+    caller may read, None: all): whether the passages that met a short question's
+    closest documents hold its subject (search/subject.py)."""
     def unmet() -> bool:  # asked only where the cosines leave it open (``weak``)
         if keywords is None:
             return False
         best = heapq.nlargest(SUBJECT_DOCUMENTS, ranking, key=lambda d: d.similarity)
         return subject_unmet(question_terms, [d.dense_chunk for d in best
                                               if d.dense_chunk is not None], keywords,
-                             language)
+                             language, readable() if callable(readable) else readable)
     return weak((d.similarity for d in ranking), threshold, slack, unmet)
 
 
@@ -232,7 +252,7 @@ def weak(similarities: Iterable[float], line: float, slack: float | None,
     """The rule of ``weak_match`` on the cosines of the documents found (common scale):
     weak when the closest is under ``line``. Also, unless the closest is clearly close
     (``CLEAR_MARGIN`` over the line), when the question's subject is ``unmet`` (a short
-    question whose words meet in none of the closest documents' passages:
+    question whose rarest word none of the closest documents' passages holds:
     search/subject.py; a callable is asked only then), or, with a ``slack``
     (``support_slack``), when the ``SUPPORT`` closest average under the line less the
     slack: a corpus that covers a question meets it with several documents; one that
