@@ -14,7 +14,11 @@ least ``MIN_SEEN`` times and none of them writes the word in lowercase ("gdpr" -
 A word written both ways has two readings, and stays as typed (German "macht" and
 "Macht", "leben" and "Leben"); so does an English word (symspellpy's list, as the speller
 reads it): the passages that hold "air" or "act" most are often those that write AIR or
-ACT, an acronym of something else. So does a word the user wrote with a capital.
+ACT, an acronym of something else. So does a word the user wrote with a capital. A word
+in lowercase in code is not a second reading of it (``in_code``: "```sql" opening a code
+block, the service "edi-gateway", the path "/edi/outbound"), so the demo's "sql" and "edi"
+take the case its prose writes them in, "SQL" and "EDI". (Only the lowercase form is
+read so: "HIV-1" still counts for "hiv".)
 
 MiniLM lowercases every text itself: for it nothing changes, and nothing is read.
 """
@@ -33,6 +37,8 @@ from search.text import MAX_TERMS, terms
 SAMPLE = 100  # passages read per word
 MIN_SEEN = 3  # times a form must be seen to stand for the word
 _SENTENCE_END = (".", "!", "?", ":", "#", "\n")
+_CODE_BEFORE = "`/-_.@$"  # a word right after one of these is in code (``in_code``)
+_CODE_JOINS = "-/_@"  # and one joined by one of these to what follows
 
 
 def truecased(query: str, keywords: KeywordIndex, store: Store) -> str:
@@ -59,14 +65,28 @@ def written_as(word: str, keywords: KeywordIndex, store: Store) -> str:
     for chunk in store.get_chunks(readable).values():
         text = chunk["text"]
         for match in pattern.finditer(text):
-            if not _starts_sentence(text, match.start()):
-                seen[match.group()] += 1
+            form = match.group()
+            if not (_starts_sentence(text, match.start())
+                    or form == word and in_code(text, match)):
+                seen[form] += 1
     if not seen:
         return word
     form, count = seen.most_common(1)[0]
     # Written in lowercase too, the word has two readings (macht, Macht); seen once or
     # twice, it may be a name that borrows it ("das Zerstören").
     return word if seen[word] or count < MIN_SEEN else form
+
+
+def in_code(text: str, match: re.Match[str]) -> bool:
+    """Whether the word ``match`` found is part of code rather than prose: it follows a
+    backtick, a slash, a hyphen, an underscore, a dot, "@" or "$" (a code block's language,
+    inline code, a path, an identifier), or is joined to what follows by a hyphen, a slash,
+    an underscore, "@" or a dot before a letter or digit ("edi-gateway", "schema.sql")."""
+    before = text[match.start() - 1:match.start()]
+    after = text[match.end():match.end() + 2]
+    return (before != "" and before in _CODE_BEFORE) or (
+        after[:1] != "" and after[:1] in _CODE_JOINS) or (
+        after[:1] == "." and after[1:].isalnum())
 
 
 def _starts_sentence(text: str, at: int) -> bool:

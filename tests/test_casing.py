@@ -35,6 +35,11 @@ def indexes(tmp_path, store, ingester, embedder):
         'lag) about Vaultex, Vaultex and Vaultex, or vaultex."}',
         # Seen twice only, Quibbo may be a name that borrows the word.
         '{"id": "d3", "title": "Names", "body": "Ask Team Quibbo or Quibbo Labs."}',
+        # Zorp in prose three times; in lowercase only in code: a code block's language,
+        # a service, a path, a file.
+        '{"id": "d4", "title": "Zorp", "body": "We write Zorp daily. Tune Zorp queries, '
+        'and Zorp indexes.\\n```zorp\\nSELECT 1\\n```\\nSee zorp-gateway and /zorp/out '
+        'and schema.zorp or `zorp run`."}',
         # Only a restricted document writes Zebra: it shapes nobody's question.
         '{"id": "s1", "title": "Board", "body": "Project ZEBRA is secret: ZEBRA, ZEBRA.",'
         ' "groups": ["board"]}',
@@ -52,6 +57,25 @@ def test_a_lowercase_word_takes_the_case_the_corpus_writes_it_in(indexes, store)
     # stays as typed, and so does a word nobody wrote.
     assert truecased("Gdpr quibbo vaultex zorgle", indexes.keywords, store) == (
         "Gdpr quibbo vaultex zorgle")
+
+
+def test_a_word_in_code_is_not_a_lowercase_reading(indexes, store):
+    assert truecased("zorp tuning", indexes.keywords, store) == "Zorp tuning"
+
+
+def test_in_code_tells_code_from_prose():
+    import re
+
+    from search.casing import in_code
+
+    def found(text):
+        return in_code(text, re.search(r"(?<![^\W_])sql(?![^\W_])", text))
+
+    for text in ("```sql", "the sql-based tools", "/sql/", "load schema.sql now", "`sql`",
+                 "my_sql", "$sql"):
+        assert found(text), text
+    for text in ("we write sql daily", "written in sql.", "sql, then", "(sql)", "sql"):
+        assert not found(text), text
 
 
 def test_restricted_documents_shape_no_question(indexes, store):
