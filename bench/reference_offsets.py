@@ -24,6 +24,8 @@ Writes bench/results/reference-offsets-e5-int8.json.
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 from common import write_results
 from language_centres import LANGUAGES, Pool
@@ -34,6 +36,7 @@ SMALL = 0.02  # each other language's passages in the mostly English pool, to En
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__).parse_args()  # --help, and no surprises
     pool = Pool("e5-int8")
     rng = np.random.default_rng(0)
     small = pool.detected == "en"

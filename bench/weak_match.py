@@ -170,6 +170,11 @@ def demo(kind: str) -> Corpus:
     return Corpus(store, indexes, embedder, both, both)
 
 
+def four_corpora(kind: str) -> dict[str, Corpus]:
+    return {"scifact": scifact(kind), "android": android(kind), "dblp": dblp(kind),
+            "demo": demo(kind)}
+
+
 def measure(corpora: dict[str, Corpus], split: str) -> dict[tuple[str, str], np.ndarray]:
     """Closest cosines of each corpus's ``split`` questions over every corpus:
     ``{(asked, searched): cosines}``."""
@@ -255,8 +260,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="onnx-int8")
     args = parser.parse_args()
-    corpora = {"scifact": scifact(args.embedder), "android": android(args.embedder),
-               "dblp": dblp(args.embedder), "demo": demo(args.embedder)}
+    corpora = four_corpora(args.embedder)
     names = list(corpora)
     model = corpora["demo"].embedder.name
     current, slack_now = weak_similarity(model), support_slack(model)

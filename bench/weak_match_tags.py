@@ -26,7 +26,7 @@ import collections
 
 import numpy as np
 from common import BENCH_DATA, read_jsonl, write_results
-from weak_match import Corpus, android, dblp, demo, scifact
+from weak_match import Corpus, four_corpora
 
 from search.answers import support_slack, weak, weak_similarity
 from search.closeness import CENTRE_MEMBERS, DOCUMENT_MARGIN, lines
@@ -87,8 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--embedder", default="onnx-int8")
     args = parser.parse_args()
-    corpora = {"android": android(args.embedder), "demo": demo(args.embedder),
-               "scifact": scifact(args.embedder), "dblp": dblp(args.embedder)}
+    corpora = four_corpora(args.embedder)
     model = corpora["demo"].embedder.name
     threshold, slack = weak_similarity(model), support_slack(model)
     results: dict = {"embedder": args.embedder, "pairs": {}}
