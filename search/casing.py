@@ -37,8 +37,8 @@ from search.text import MAX_TERMS, terms
 SAMPLE = 100  # passages read per word
 MIN_SEEN = 3  # times a form must be seen to stand for the word
 _SENTENCE_END = (".", "!", "?", ":", "#", "\n")
-_CODE_BEFORE = "`/-_.@$"  # a word right after one of these is in code (``in_code``)
-_CODE_JOINS = "-/_@"  # and one joined by one of these to what follows
+_CODE_BEFORE = frozenset("`/-_.@$")  # a word right after one of these is in code
+_CODE_JOINS = frozenset("-/_@")  # and one joined by one of these to what follows
 
 
 def truecased(query: str, keywords: KeywordIndex, store: Store) -> str:
@@ -84,9 +84,8 @@ def in_code(text: str, match: re.Match[str]) -> bool:
     an underscore, "@" or a dot before a letter or digit ("edi-gateway", "schema.sql")."""
     before = text[match.start() - 1:match.start()]
     after = text[match.end():match.end() + 2]
-    return (before != "" and before in _CODE_BEFORE) or (
-        after[:1] != "" and after[:1] in _CODE_JOINS) or (
-        after[:1] == "." and after[1:].isalnum())
+    return (before in _CODE_BEFORE or after[:1] in _CODE_JOINS
+            or after[:1] == "." and after[1:].isalnum())
 
 
 def _starts_sentence(text: str, at: int) -> bool:
